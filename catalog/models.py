@@ -1,0 +1,127 @@
+"""The course catalog: courses, their instructors, modules and lessons."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+
+class Level(models.TextChoices):
+    BEGINNER = "beginner", "Beginner"
+    INTERMEDIATE = "intermediate", "Intermediate"
+    ADVANCED = "advanced", "Advanced"
+
+
+class Course(models.Model):
+    slug = models.SlugField(max_length=120, unique=True)
+    title = models.CharField(max_length=200)
+    summary = models.CharField(max_length=500)
+    description = models.TextField(blank=True)
+    category = models.CharField(max_length=80)
+    level = models.CharField(max_length=20, choices=Level.choices, default=Level.BEGINNER)
+    price = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0.00"))
+    currency = models.CharField(max_length=3, default="usd")
+    capacity = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: unlimited.")
+    seats_taken = models.PositiveIntegerField(default=0)
+    rating = models.DecimalField(max_digits=3, decimal_places=2, null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True, help_text="Empty: unpublished.")
+    instructors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="CourseInstructor", related_name="courses_taught"
+    )
+    # Stats kept by the enrollment pipeline.
+    enrollment_count = models.PositiveIntegerField(default=0)
+    revenue = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-published_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(seats_taken__gte=0), name="course_seats_nonnegative"),
+            models.CheckConstraint(
+                condition=Q(capacity__isnull=True) | Q(seats_taken__lte=F("capacity")),
+                name="course_seats_within_capacity",
+            ),
+            models.CheckConstraint(
+                condition=Q(capacity__isnull=True) | Q(capacity__gt=0),
+                name="course_capacity_positive",
+            ),
+            models.CheckConstraint(condition=Q(price__gte=0), name="course_price_nonnegative"),
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True) | (Q(rating__gte=0) & Q(rating__lte=5)),
+                name="course_rating_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(revenue__gte=0), name="course_revenue_nonnegative"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["category", "level"], name="course_category_level_idx"),
+            models.Index(fields=["level"], name="course_level_idx"),
+            models.Index(fields=["price"], name="course_price_idx"),
+            models.Index(fields=["-published_at"], name="course_published_idx"),
+            models.Index(fields=["-rating"], name="course_rating_idx"),
+            models.Index(fields=["-enrollment_count"], name="course_popularity_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_free(self) -> bool:
+        return self.price == 0
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
+
+
+class CourseInstructor(models.Model):
+    """Who teaches a course; the lowest position is the course's named instructor."""
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="course_instructors")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="teaching"
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["course", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "user"], name="course_instructor_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} teaches {self.course}"
+
+
+class Module(models.Model):
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="modules")
+    title = models.CharField(max_length=200)
+    position = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["course", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "position"], name="module_position_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Lesson(models.Model):
+    module = models.ForeignKey(Module, on_delete=models.CASCADE, related_name="lessons")
+    title = models.CharField(max_length=200)
+    position = models.PositiveIntegerField()
+    duration_seconds = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["module", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["module", "position"], name="lesson_position_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

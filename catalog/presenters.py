@@ -1,0 +1,67 @@
+"""Courses as the contract's JSON shapes. Plain functions: lists and search hits are hot."""
+
+from typing import Any
+
+from catalog.models import Course, Module
+
+
+def money(value) -> str:
+    return f"{value:.2f}"
+
+
+def primary_instructor(course: Course) -> dict[str, Any] | None:
+    # Uses the prefetched course_instructors (ordered by position): no query per course.
+    links = list(course.course_instructors.all())
+    if not links:
+        return None
+    user = links[0].user
+    return {"id": user.id, "name": user.name}
+
+
+def course_summary(course: Course) -> dict[str, Any]:
+    """The contract's `Course`."""
+    return {
+        "id": course.id,
+        "slug": course.slug,
+        "title": course.title,
+        "summary": course.summary,
+        "category": course.category,
+        "level": course.level,
+        "price": money(course.price),
+        "currency": course.currency,
+        "instructor": primary_instructor(course),
+        "capacity": course.capacity,
+        "seats_taken": course.seats_taken,
+        "rating": float(course.rating) if course.rating is not None else None,
+        "published_at": course.published_at.isoformat().replace("+00:00", "Z")
+        if course.published_at
+        else None,
+    }
+
+
+def module_outline(module: Module) -> dict[str, Any]:
+    return {
+        "id": module.id,
+        "title": module.title,
+        "position": module.position,
+        "lessons": [
+            {
+                "id": lesson.id,
+                "title": lesson.title,
+                "position": lesson.position,
+                "duration_seconds": lesson.duration_seconds,
+            }
+            for lesson in module.lessons.all()
+        ],
+    }
+
+
+def course_detail(course: Course) -> dict[str, Any]:
+    """`Course` plus its description, every instructor and the module/lesson outline."""
+    body = course_summary(course)
+    body["description"] = course.description
+    body["instructors"] = [
+        {"id": link.user.id, "name": link.user.name} for link in course.course_instructors.all()
+    ]
+    body["modules"] = [module_outline(module) for module in course.modules.all()]
+    return body

@@ -1,0 +1,101 @@
+"""Catalog reads. Every queryset prefetches what the presenters touch: no N+1."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from catalog.models import Course, CourseInstructor, Lesson, Module
+from portal.accounts.models import User
+
+# Public sort names → ORDER BY; "id" last keeps pages stable.
+COURSE_SORTS: dict[str, tuple[str, ...]] = {
+    "newest": ("-published_at", "id"),
+    "oldest": ("published_at", "id"),
+    "price": ("price", "id"),
+    "-price": ("-price", "id"),
+    "rating": ("-rating", "id"),
+    "-rating": ("rating", "id"),
+    "popular": ("-enrollment_count", "id"),
+    "title": ("title", "id"),
+    "-title": ("-title", "id"),
+}
+DEFAULT_SORT = "newest"
+
+
+@dataclass(frozen=True)
+class CourseFilters:
+    category: str | None = None
+    level: str | None = None
+    min_price: Decimal | None = None
+    max_price: Decimal | None = None
+    instructor: int | None = None
+
+
+def _with_instructors(queryset: QuerySet[Course]) -> QuerySet[Course]:
+    return queryset.prefetch_related(
+        Prefetch(
+            "course_instructors",
+            queryset=CourseInstructor.objects.select_related("user").order_by("position", "id"),
+        )
+    )
+
+
+def published_courses() -> QuerySet[Course]:
+    return Course.objects.filter(published_at__isnull=False)
+
+
+def course_list(*, filters: CourseFilters, sort: str = DEFAULT_SORT) -> QuerySet[Course]:
+    queryset = published_courses()
+    if filters.category:
+        queryset = queryset.filter(category=filters.category)
+    if filters.level:
+        queryset = queryset.filter(level=filters.level)
+    if filters.min_price is not None:
+        queryset = queryset.filter(price__gte=filters.min_price)
+    if filters.max_price is not None:
+        queryset = queryset.filter(price__lte=filters.max_price)
+    if filters.instructor is not None:
+        queryset = queryset.filter(course_instructors__user_id=filters.instructor)
+    return _with_instructors(queryset.order_by(*COURSE_SORTS[sort]))
+
+
+def course_visible_q(viewer: User | None) -> Q:
+    """Published courses for everyone; unpublished ones for their instructors and staff."""
+    if viewer is not None and viewer.is_authenticated and viewer.is_staff:
+        return Q()
+    visible = Q(published_at__isnull=False)
+    if viewer is not None and viewer.is_authenticated:
+        visible |= Q(course_instructors__user=viewer)
+    return visible
+
+
+def course_get(*, slug: str, viewer: User | None = None) -> Course | None:
+    """One course with instructors, modules and lessons, if the viewer may see it."""
+    queryset = _with_instructors(
+        Course.objects.filter(course_visible_q(viewer), slug=slug).distinct()
+    ).prefetch_related(
+        Prefetch(
+            "modules",
+            queryset=Module.objects.order_by("position").prefetch_related(
+                Prefetch("lessons", queryset=Lesson.objects.order_by("position"))
+            ),
+        )
+    )
+    return queryset.first()
+
+
+def course_is_taught_by(*, course: Course, user: User) -> bool:
+    return CourseInstructor.objects.filter(course=course, user=user).exists()
+
+
+def course_can_edit(*, course: Course, user: User) -> bool:
+    if not user.is_authenticated:
+        return False
+    return user.is_staff or course_is_taught_by(course=course, user=user)
+
+
+def course_categories() -> list[str]:
+    return list(
+        published_courses().order_by("category").values_list("category", flat=True).distinct()
+    )

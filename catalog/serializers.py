@@ -1,0 +1,85 @@
+"""Input validation for the catalog API. Output shapes live in catalog.presenters."""
+
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from catalog.models import Level
+from catalog.selectors import COURSE_SORTS, DEFAULT_SORT
+
+MAX_PAGE_SIZE = 100
+CURRENCIES = ("usd", "eur", "gbp")
+
+
+class LessonInput(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    duration_seconds = serializers.IntegerField(min_value=0, max_value=24 * 3600, default=0)
+
+
+class ModuleInput(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    lessons = LessonInput(many=True, required=False, default=list, max_length=200)
+
+
+class CourseFieldsInput(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    summary = serializers.CharField(max_length=500)
+    description = serializers.CharField(allow_blank=True, required=False, default="")
+    category = serializers.CharField(max_length=80)
+    level = serializers.ChoiceField(choices=Level.choices, default=Level.BEGINNER)
+    price = serializers.DecimalField(
+        max_digits=10, decimal_places=2, min_value=Decimal("0"), default=Decimal("0.00")
+    )
+    currency = serializers.ChoiceField(choices=CURRENCIES, default="usd")
+    capacity = serializers.IntegerField(min_value=1, allow_null=True, required=False, default=None)
+    published = serializers.BooleanField(required=False, default=True)
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict) and isinstance(data.get("currency"), str):
+            data = {**data, "currency": data["currency"].lower()}
+        return super().to_internal_value(data)
+
+
+class CourseCreateInput(CourseFieldsInput):
+    modules = ModuleInput(many=True, required=False, default=list, max_length=100)
+
+
+class CourseUpdateInput(CourseFieldsInput):
+    """PATCH: any subset of the course's own fields."""
+
+    def validate(self, attrs: dict) -> dict:
+        if "modules" in self.initial_data:
+            raise serializers.ValidationError(
+                {"modules": ["The outline cannot be changed with PATCH; edit it in the admin."]}
+            )
+        unknown = set(self.initial_data) - set(self.fields)
+        if unknown:
+            raise serializers.ValidationError(
+                {name: ["Unknown or read-only field."] for name in sorted(unknown)}
+            )
+        return attrs
+
+
+class CourseListQuery(serializers.Serializer):
+    category = serializers.CharField(max_length=80, required=False, allow_blank=True)
+    level = serializers.ChoiceField(choices=Level.choices, required=False, allow_blank=True)
+    min_price = serializers.DecimalField(
+        max_digits=10, decimal_places=2, min_value=Decimal("0"), required=False
+    )
+    max_price = serializers.DecimalField(
+        max_digits=10, decimal_places=2, min_value=Decimal("0"), required=False
+    )
+    instructor = serializers.IntegerField(min_value=1, required=False)
+    sort = serializers.ChoiceField(
+        choices=list(COURSE_SORTS), required=False, default=DEFAULT_SORT
+    )
+    page = serializers.IntegerField(min_value=1, required=False, default=1)
+    page_size = serializers.IntegerField(
+        min_value=1, max_value=MAX_PAGE_SIZE, required=False, default=20
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        low, high = attrs.get("min_price"), attrs.get("max_price")
+        if low is not None and high is not None and low > high:
+            raise serializers.ValidationError({"min_price": ["Must not exceed max_price."]})
+        return attrs

@@ -1,0 +1,103 @@
+"""Catalog writes: course authoring. Side effects (cache, search index) run after commit."""
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.crypto import get_random_string
+from django.utils.text import slugify
+
+from catalog import cache as catalog_cache
+from catalog.models import Course, CourseInstructor, Lesson, Module
+from portal.accounts.models import User
+
+SLUG_MAX = 100
+COURSE_FIELDS = ("title", "summary", "description", "category", "level", "price", "currency",
+                 "capacity")
+
+
+class CourseCapacityError(ValueError):
+    """The capacity asked for is below the seats already taken."""
+
+
+def _slug_candidates(title: str):
+    base = slugify(title)[:SLUG_MAX].strip("-") or "course"
+    yield base
+    for number in range(2, 50):
+        yield f"{base[: SLUG_MAX - 4]}-{number}"
+    while True:
+        yield f"{base[: SLUG_MAX - 9]}-{get_random_string(8).lower()}"
+
+
+def _insert_with_unique_slug(course: Course) -> None:
+    taken = set(
+        Course.objects.filter(slug__startswith=slugify(course.title)[:SLUG_MAX - 9] or "course")
+        .values_list("slug", flat=True)
+    )
+    for candidate in _slug_candidates(course.title):
+        if candidate in taken:
+            continue
+        course.slug = candidate
+        try:
+            with transaction.atomic():  # savepoint: a concurrent insert took it, try the next
+                course.save(force_insert=True)
+            return
+        except IntegrityError:
+            if not Course.objects.filter(slug=candidate).exists():
+                raise  # another constraint failed: not a slug clash
+            taken.add(candidate)
+
+
+@transaction.atomic
+def course_create(*, author: User, data: dict[str, Any]) -> Course:
+    """Create a course with its outline; the author becomes its (first) instructor."""
+    course = Course(**{field: data[field] for field in COURSE_FIELDS if field in data})
+    course.published_at = timezone.now() if data.get("published", True) else None
+    _insert_with_unique_slug(course)
+    CourseInstructor.objects.create(course=course, user=author, position=0)
+    for module_position, module_data in enumerate(data.get("modules", []), start=1):
+        module = Module.objects.create(
+            course=course, title=module_data["title"], position=module_position
+        )
+        Lesson.objects.bulk_create(
+            Lesson(
+                module=module,
+                title=lesson["title"],
+                position=lesson_position,
+                duration_seconds=lesson.get("duration_seconds", 0),
+            )
+            for lesson_position, lesson in enumerate(module_data.get("lessons", []), start=1)
+        )
+    catalog_cache.invalidate_on_commit([course.slug])
+    return course
+
+
+@transaction.atomic
+def course_update(*, course: Course, data: dict[str, Any]) -> Course:
+    """Change a course's own fields. The slug stays, so links keep working."""
+    # Lock the row: seats_taken may be moving under a concurrent enrollment.
+    locked = Course.objects.select_for_update().get(pk=course.pk)
+    changed = [field for field in COURSE_FIELDS if field in data]
+    for field in changed:
+        setattr(locked, field, data[field])
+    if "capacity" in data and data["capacity"] is not None and data["capacity"] < locked.seats_taken:
+        raise CourseCapacityError(
+            f"Capacity cannot be below the {locked.seats_taken} seats already taken."
+        )
+    if "published" in data:
+        if data["published"] and locked.published_at is None:
+            locked.published_at = timezone.now()
+        elif not data["published"]:
+            locked.published_at = None
+        changed.append("published_at")
+    locked.save(update_fields=[*changed, "updated_at"])
+    catalog_cache.invalidate_on_commit([locked.slug])
+    return locked
+
+
+@transaction.atomic
+def course_unpublish(*, course: Course) -> Course:
+    Course.objects.filter(pk=course.pk).update(published_at=None, updated_at=timezone.now())
+    course.published_at = None
+    catalog_cache.invalidate_on_commit([course.slug])
+    return course

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from catalog import views
+
+urlpatterns = [
+    path("courses", views.CourseListView.as_view(), name="course-list"),
+    path("courses/<slug:slug>", views.CourseDetailView.as_view(), name="course-detail"),
+]

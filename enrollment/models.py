@@ -1,0 +1,141 @@
+"""Students, their enrollments, payments and lesson progress."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+
+from catalog.models import Course, Lesson
+
+
+class Student(models.Model):
+    """Whoever enrolls: a registered user or a guest known by email."""
+
+    email = models.EmailField(unique=True)
+    name = models.CharField(max_length=150)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="student",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="student_email_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class EnrollmentStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ACTIVE = "active", "Active"
+    CANCELLED = "cancelled", "Cancelled"
+    REFUNDED = "refunded", "Refunded"
+
+
+LIVE_STATUSES = (EnrollmentStatus.PENDING, EnrollmentStatus.ACTIVE)
+
+
+class Enrollment(models.Model):
+    number = models.CharField(max_length=32, unique=True, help_text="e.g. ENR-2026-000123")
+    student = models.ForeignKey(Student, on_delete=models.PROTECT, related_name="enrollments")
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="enrollments")
+    status = models.CharField(
+        max_length=16, choices=EnrollmentStatus.choices, default=EnrollmentStatus.PENDING
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True, help_text="Cancelled or refunded.")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One live (pending or active) enrollment per student and course; a cancelled
+            # or refunded one does not stop the student from enrolling again.
+            models.UniqueConstraint(
+                fields=["student", "course"],
+                condition=Q(status__in=["pending", "active"]),
+                name="enrollment_one_live_per_student_course",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=[choice.value for choice in EnrollmentStatus]),
+                name="enrollment_status_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status"], name="enrollment_status_idx"),
+            models.Index(fields=["course", "status"], name="enrollment_course_status_idx"),
+            models.Index(fields=["student", "-created_at"], name="enrollment_student_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class PaymentStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    REQUIRES_ACTION = "requires_action", "Requires action"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    REFUNDED = "refunded", "Refunded"
+
+
+class Payment(models.Model):
+    enrollment = models.OneToOneField(Enrollment, on_delete=models.PROTECT, related_name="payment")
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    status = models.CharField(
+        max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
+    )
+    provider = models.CharField(max_length=20, help_text="Gateway that handled it: test, stripe.")
+    provider_reference = models.CharField(max_length=255, blank=True, db_index=True)
+    failure_reason = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=Decimal("0")), name="payment_amount_nonnegative"),
+            models.CheckConstraint(
+                condition=Q(status__in=[choice.value for choice in PaymentStatus]),
+                name="payment_status_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["status"], name="payment_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency} ({self.status})"
+
+
+class LessonProgress(models.Model):
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="progress")
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="progress")
+    completed = models.BooleanField(default=False)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    position_seconds = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["enrollment", "lesson"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enrollment", "lesson"], name="lesson_progress_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(completed=False) | Q(completed_at__isnull=False),
+                name="lesson_progress_completed_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enrollment} / {self.lesson}"

@@ -1,0 +1,8 @@
+"""Page views only: the pages fetch their data from the API."""
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "frontend/home.html")

@@ -1,0 +1,42 @@
+from django.contrib.auth import password_validation
+from rest_framework import serializers
+
+from portal.accounts.models import User
+
+
+class UserSerializer(serializers.ModelSerializer):
+    roles = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "email", "name", "roles"]
+
+
+class RegisterSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=128, trim_whitespace=False)
+    name = serializers.CharField(max_length=150)
+
+    def validate_email(self, value: str) -> str:
+        value = value.strip().lower()
+        if User.objects.filter(email__iexact=value).exists():
+            raise serializers.ValidationError("A user with this email already exists.")
+        return value
+
+    def validate(self, attrs: dict) -> dict:
+        candidate = User(email=attrs["email"], name=attrs["name"])
+        try:
+            password_validation.validate_password(attrs["password"], candidate)
+        except Exception as exc:  # django ValidationError → field error
+            raise serializers.ValidationError({"password": list(exc.messages)}) from exc
+        return attrs
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    email = serializers.CharField(max_length=254)
+    password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class AuthAnswerSerializer(serializers.Serializer):
+    user = UserSerializer()
+    token = serializers.CharField()

@@ -1,0 +1,32 @@
+"""Account writes: registration, token issue and revocation."""
+
+from django.contrib.auth import authenticate
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from portal.accounts.models import AuthToken, User, hash_token
+
+
+@transaction.atomic
+def user_register(*, email: str, password: str, name: str) -> tuple[User, str]:
+    user = User.objects.create_user(email=email, password=password, name=name)
+    _, raw = AuthToken.objects.issue(user)
+    return user, raw
+
+
+def token_obtain(*, request: HttpRequest | None, email: str, password: str) -> tuple[User, str] | None:
+    """A fresh token for valid credentials, or None."""
+    user = authenticate(request, username=email.strip().lower(), password=password)
+    if user is None or not user.is_active:
+        return None
+    _, raw = AuthToken.objects.issue(user)
+    return user, raw
+
+
+def token_revoke(*, raw: str) -> bool:
+    return bool(
+        AuthToken.objects.filter(key_hash=hash_token(raw), revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+    )

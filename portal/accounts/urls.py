@@ -1,0 +1,10 @@
+from django.urls import path
+
+from portal.accounts import views
+
+urlpatterns = [
+    path("auth/register", views.RegisterView.as_view(), name="auth-register"),
+    path("auth/token", views.TokenView.as_view(), name="auth-token"),
+    path("auth/logout", views.LogoutView.as_view(), name="auth-logout"),
+    path("me", views.MeView.as_view(), name="me"),
+]

@@ -1,0 +1,74 @@
+"""POST /api/auth/register, POST /api/auth/token, POST /api/auth/logout, GET /api/me."""
+
+from django.contrib.auth import logout
+from django.db import IntegrityError
+from drf_spectacular.utils import extend_schema
+from rest_framework import permissions, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from portal.accounts import services
+from portal.accounts.serializers import (
+    AuthAnswerSerializer,
+    RegisterSerializer,
+    TokenRequestSerializer,
+    UserSerializer,
+)
+from portal.errors import ApiError
+
+
+class RegisterView(APIView):
+    authentication_classes: list = []
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(request=RegisterSerializer, responses={201: AuthAnswerSerializer})
+    def post(self, request: Request) -> Response:
+        serializer = RegisterSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            user, token = services.user_register(**serializer.validated_data)
+        except IntegrityError as exc:  # a concurrent registration won the race
+            raise ApiError(
+                400, "invalid", "Invalid input: email.",
+                {"email": ["A user with this email already exists."]},
+            ) from exc
+        body = {"user": UserSerializer(user).data, "token": token}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class TokenView(APIView):
+    authentication_classes: list = []
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(request=TokenRequestSerializer, responses={200: AuthAnswerSerializer})
+    def post(self, request: Request) -> Response:
+        serializer = TokenRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = services.token_obtain(request=request._request, **serializer.validated_data)
+        if result is None:
+            raise ApiError(401, "not_authenticated", "Invalid email or password.")
+        user, token = result
+        return Response({"user": UserSerializer(user).data, "token": token})
+
+
+class LogoutView(APIView):
+    """Revoke the bearer token used for this request, or end the browser session."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request: Request) -> Response:
+        if isinstance(request.auth, str):
+            services.token_revoke(raw=request.auth)
+        else:
+            logout(request._request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses={200: UserSerializer})
+    def get(self, request: Request) -> Response:
+        return Response(UserSerializer(request.user).data)

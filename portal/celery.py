@@ -1,0 +1,14 @@
+"""The Celery app: queues `emails` (high), `default`, `notifications` (low)."""
+
+import os
+
+from celery import Celery
+from kombu import Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+
+app = Celery("portal")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.task_queues = [Queue(name) for name in ("emails", "default", "notifications")]
+app.conf.task_default_queue = "default"
+app.autodiscover_tasks()

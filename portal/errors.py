@@ -1,0 +1,144 @@
+"""The contract's one error shape for every API answer:
+
+    {"error": {"code": "...", "message": "...", "fields": {...}}}
+
+DRF exceptions go through `api_exception_handler`; Django-level 404/500 on /api/ paths
+through `json_handler404` / `json_handler500`; anything unexpected through
+`portal.middleware.ApiExceptionMiddleware`. No stack trace or SQL ever reaches a client.
+"""
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, HttpRequest, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+# The status codes clients rely on, and the code each one gets unless the exception names one.
+_STATUS_CODES: dict[int, str] = {
+    400: "invalid",
+    401: "not_authenticated",
+    402: "payment_declined",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "throttled",
+    500: "server_error",
+    503: "unavailable",
+}
+
+
+def error_body(code: str, message: str, fields: dict[str, list[str]] | None = None) -> dict:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if fields:
+        error["fields"] = fields
+    return {"error": error}
+
+
+def error_response(
+    status_code: int, message: str, code: str | None = None, fields: dict | None = None
+) -> JsonResponse:
+    body = error_body(code or _STATUS_CODES.get(status_code, "error"), message, fields)
+    return JsonResponse(body, status=status_code)
+
+
+class ApiError(exceptions.APIException):
+    """An API failure with an explicit contract code, e.g. ApiError(409, "course_full", "…")."""
+
+    def __init__(
+        self, status_code: int, code: str, message: str, fields: dict | None = None
+    ) -> None:
+        super().__init__(detail=message, code=code)
+        self.status_code = status_code
+        self.error_code = code
+        self.fields = fields
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "payload_too_large"
+
+
+def _flatten_fields(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested error detail as {"field.sub.0.name": ["message", …]}."""
+    fields: dict[str, list[str]] = {}
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            fields.update(_flatten_fields(value, name))
+    elif isinstance(detail, list):
+        if all(not isinstance(item, dict | list) for item in detail):
+            fields[prefix or "non_field_errors"] = [str(item) for item in detail]
+        else:
+            for index, item in enumerate(detail):
+                if item:
+                    fields.update(_flatten_fields(item, f"{prefix}.{index}" if prefix else str(index)))
+    else:
+        fields[prefix or "non_field_errors"] = [str(detail)]
+    return fields
+
+
+def _validation_message(fields: dict[str, list[str]]) -> str:
+    if list(fields) == ["non_field_errors"]:
+        return fields["non_field_errors"][0]
+    return "Invalid input: " + ", ".join(sorted(fields)) + "."
+
+
+def api_exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge()
+    if not isinstance(exc, exceptions.APIException):
+        return None  # unexpected: ApiExceptionMiddleware logs it and answers 500
+
+    headers: dict[str, str] = {}
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None) is not None:
+        headers["Retry-After"] = str(int(exc.wait) + (0 if exc.wait == int(exc.wait) else 1))
+
+    if isinstance(exc, ApiError):
+        body = error_body(exc.error_code, str(exc.detail), exc.fields)
+    elif isinstance(exc, exceptions.ValidationError):
+        fields = _flatten_fields(exc.detail)
+        body = error_body("invalid", _validation_message(fields), fields)
+    elif isinstance(exc, exceptions.ParseError):
+        body = error_body("invalid", f"Malformed request body: {exc.detail}")
+    elif isinstance(exc, exceptions.Throttled):
+        body = error_body("throttled", "Too many requests; retry later.")
+    else:
+        code = _STATUS_CODES.get(exc.status_code, "error")
+        body = error_body(code, str(exc.detail))
+
+    set_rollback()
+    return Response(body, status=exc.status_code, headers=headers)
+
+
+def is_api_path(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def json_handler404(request: HttpRequest, exception: Exception | None = None):
+    if is_api_path(request):
+        return error_response(404, "Not found.")
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
+
+
+def json_handler500(request: HttpRequest):
+    if is_api_path(request):
+        return error_response(500, "An unexpected error occurred; it has been logged.")
+    from django.views.defaults import server_error
+
+    return server_error(request)

@@ -1,0 +1,23 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from portal import health
+
+handler404 = "portal.errors.json_handler404"
+handler500 = "portal.errors.json_handler500"
+
+api_patterns = [
+    path("", include("portal.accounts.urls")),
+    path("", include("catalog.urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("api/", include(api_patterns)),
+    path("admin/", admin.site.urls),
+    path("", include("frontend.urls")),
+]
