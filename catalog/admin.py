@@ -17,8 +17,17 @@ class ModuleInline(admin.TabularInline):
 
 @admin.register(Course)
 class CourseAdmin(admin.ModelAdmin):
-    list_display = ["title", "category", "level", "price", "currency", "capacity", "seats_taken",
-                    "enrollment_count", "published_at"]
+    list_display = [
+        "title",
+        "category",
+        "level",
+        "price",
+        "currency",
+        "capacity",
+        "seats_taken",
+        "enrollment_count",
+        "published_at",
+    ]
     list_filter = ["level", "category", "currency"]
     search_fields = ["title", "slug", "summary"]
     prepopulated_fields = {"slug": ["title"]}

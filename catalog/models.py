@@ -38,7 +38,9 @@ class Course(models.Model):
     class Meta:
         ordering = ["-published_at", "id"]
         constraints = [
-            models.CheckConstraint(condition=Q(seats_taken__gte=0), name="course_seats_nonnegative"),
+            models.CheckConstraint(
+                condition=Q(seats_taken__gte=0), name="course_seats_nonnegative"
+            ),
             models.CheckConstraint(
                 condition=Q(capacity__isnull=True) | Q(seats_taken__lte=F("capacity")),
                 name="course_seats_within_capacity",
@@ -52,9 +54,7 @@ class Course(models.Model):
                 condition=Q(rating__isnull=True) | (Q(rating__gte=0) & Q(rating__lte=5)),
                 name="course_rating_range",
             ),
-            models.CheckConstraint(
-                condition=Q(revenue__gte=0), name="course_revenue_nonnegative"
-            ),
+            models.CheckConstraint(condition=Q(revenue__gte=0), name="course_revenue_nonnegative"),
         ]
         indexes = [
             models.Index(fields=["category", "level"], name="course_category_level_idx"),

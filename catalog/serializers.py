@@ -70,9 +70,7 @@ class CourseListQuery(serializers.Serializer):
         max_digits=10, decimal_places=2, min_value=Decimal("0"), required=False
     )
     instructor = serializers.IntegerField(min_value=1, required=False)
-    sort = serializers.ChoiceField(
-        choices=list(COURSE_SORTS), required=False, default=DEFAULT_SORT
-    )
+    sort = serializers.ChoiceField(choices=list(COURSE_SORTS), required=False, default=DEFAULT_SORT)
     page = serializers.IntegerField(min_value=1, required=False, default=1)
     page_size = serializers.IntegerField(
         min_value=1, max_value=MAX_PAGE_SIZE, required=False, default=20

@@ -12,8 +12,16 @@ from catalog.models import Course, CourseInstructor, Lesson, Module
 from portal.accounts.models import User
 
 SLUG_MAX = 100
-COURSE_FIELDS = ("title", "summary", "description", "category", "level", "price", "currency",
-                 "capacity")
+COURSE_FIELDS = (
+    "title",
+    "summary",
+    "description",
+    "category",
+    "level",
+    "price",
+    "currency",
+    "capacity",
+)
 
 
 class CourseCapacityError(ValueError):
@@ -31,8 +39,9 @@ def _slug_candidates(title: str):
 
 def _insert_with_unique_slug(course: Course) -> None:
     taken = set(
-        Course.objects.filter(slug__startswith=slugify(course.title)[:SLUG_MAX - 9] or "course")
-        .values_list("slug", flat=True)
+        Course.objects.filter(
+            slug__startswith=slugify(course.title)[: SLUG_MAX - 9] or "course"
+        ).values_list("slug", flat=True)
     )
     for candidate in _slug_candidates(course.title):
         if candidate in taken:
@@ -80,7 +89,11 @@ def course_update(*, course: Course, data: dict[str, Any]) -> Course:
     changed = [field for field in COURSE_FIELDS if field in data]
     for field in changed:
         setattr(locked, field, data[field])
-    if "capacity" in data and data["capacity"] is not None and data["capacity"] < locked.seats_taken:
+    if (
+        "capacity" in data
+        and data["capacity"] is not None
+        and data["capacity"] < locked.seats_taken
+    ):
         raise CourseCapacityError(
             f"Capacity cannot be below the {locked.seats_taken} seats already taken."
         )

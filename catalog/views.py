@@ -95,10 +95,14 @@ class CourseDetailView(APIView):
 
     def _editable_course(self, request: Request, slug: str):
         if not request.user.is_authenticated:
-            raise ApiError(401, "not_authenticated", "Authentication credentials were not provided.")
+            raise ApiError(
+                401, "not_authenticated", "Authentication credentials were not provided."
+            )
         course = self._visible_course(request, slug)
         if not selectors.course_can_edit(course=course, user=request.user):
-            raise ApiError(403, "forbidden", "Only this course's instructors and staff may change it.")
+            raise ApiError(
+                403, "forbidden", "Only this course's instructors and staff may change it."
+            )
         return course
 
     @extend_schema(

@@ -13,8 +13,16 @@ class StudentAdmin(admin.ModelAdmin):
 class PaymentInline(admin.StackedInline):
     model = Payment
     extra = 0
-    readonly_fields = ["amount", "currency", "status", "provider", "provider_reference",
-                       "failure_reason", "created_at", "updated_at"]
+    readonly_fields = [
+        "amount",
+        "currency",
+        "status",
+        "provider",
+        "provider_reference",
+        "failure_reason",
+        "created_at",
+        "updated_at",
+    ]
     can_delete = False
 
 

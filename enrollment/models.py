@@ -105,7 +105,9 @@ class Payment(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gte=Decimal("0")), name="payment_amount_nonnegative"),
+            models.CheckConstraint(
+                condition=Q(amount__gte=Decimal("0")), name="payment_amount_nonnegative"
+            ),
             models.CheckConstraint(
                 condition=Q(status__in=[choice.value for choice in PaymentStatus]),
                 name="payment_status_valid",
@@ -128,9 +130,7 @@ class LessonProgress(models.Model):
     class Meta:
         ordering = ["enrollment", "lesson"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["enrollment", "lesson"], name="lesson_progress_unique"
-            ),
+            models.UniqueConstraint(fields=["enrollment", "lesson"], name="lesson_progress_unique"),
             models.CheckConstraint(
                 condition=Q(completed=False) | Q(completed_at__isnull=False),
                 name="lesson_progress_completed_has_time",

@@ -79,7 +79,9 @@ def _flatten_fields(detail: Any, prefix: str = "") -> dict[str, list[str]]:
         else:
             for index, item in enumerate(detail):
                 if item:
-                    fields.update(_flatten_fields(item, f"{prefix}.{index}" if prefix else str(index)))
+                    fields.update(
+                        _flatten_fields(item, f"{prefix}.{index}" if prefix else str(index))
+                    )
     else:
         fields[prefix or "non_field_errors"] = [str(detail)]
     return fields

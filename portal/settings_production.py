@@ -10,9 +10,9 @@ from django.core.exceptions import ImproperlyConfigured
 
 os.environ.setdefault("DEBUG", "false")
 
-from portal.settings import *  # noqa: E402,F403
-from portal.settings import INSECURE_DEV_SECRET_KEY  # noqa: E402
-from portal.env import env_bool, env_int, env_list, env_str  # noqa: E402
+from portal.env import env_bool, env_int, env_list, env_str
+from portal.settings import *  # noqa: F403
+from portal.settings import INSECURE_DEV_SECRET_KEY
 
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY or SECRET_KEY == INSECURE_DEV_SECRET_KEY or len(SECRET_KEY) < 50:

@@ -31,7 +31,9 @@ class UserAdmin(BaseUserAdmin):
         ("Permissions", {"fields": ["groups", "user_permissions"]}),
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
-    add_fieldsets = [(None, {"fields": ["email", "name", "password1", "password2", "usable_password"]})]
+    add_fieldsets = [
+        (None, {"fields": ["email", "name", "password1", "password2", "usable_password"]})
+    ]
 
 
 @admin.register(AuthToken)

@@ -15,7 +15,9 @@ def user_register(*, email: str, password: str, name: str) -> tuple[User, str]:
     return user, raw
 
 
-def token_obtain(*, request: HttpRequest | None, email: str, password: str) -> tuple[User, str] | None:
+def token_obtain(
+    *, request: HttpRequest | None, email: str, password: str
+) -> tuple[User, str] | None:
     """A fresh token for valid credentials, or None."""
     user = authenticate(request, username=email.strip().lower(), password=password)
     if user is None or not user.is_active:

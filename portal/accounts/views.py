@@ -30,7 +30,9 @@ class RegisterView(APIView):
             user, token = services.user_register(**serializer.validated_data)
         except IntegrityError as exc:  # a concurrent registration won the race
             raise ApiError(
-                400, "invalid", "Invalid input: email.",
+                400,
+                "invalid",
+                "Invalid input: email.",
                 {"email": ["A user with this email already exists."]},
             ) from exc
         body = {"user": UserSerializer(user).data, "token": token}

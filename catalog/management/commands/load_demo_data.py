@@ -1,9 +1,9 @@
 """Load the deterministic demo catalog and the contract's demo accounts.
 
-    manage.py load_demo_data                    # 2,000 courses
-    manage.py load_demo_data --courses 100000   # benchmark-sized, bulk inserts
-    manage.py load_demo_data --if-empty         # what the run command does
-    manage.py load_demo_data --reset            # replace the catalog
+manage.py load_demo_data                    # 2,000 courses
+manage.py load_demo_data --courses 100000   # benchmark-sized, bulk inserts
+manage.py load_demo_data --if-empty         # what the run command does
+manage.py load_demo_data --reset            # replace the catalog
 """
 
 import time
@@ -43,7 +43,8 @@ class Command(BaseCommand):
             "--if-empty", action="store_true", help="Do nothing when courses exist already."
         )
         parser.add_argument(
-            "--reset", action="store_true",
+            "--reset",
+            action="store_true",
             help="Delete every course, enrollment and payment first.",
         )
         parser.add_argument("--no-progress", action="store_true", help="Hide the progress bar.")
@@ -69,11 +70,16 @@ class Command(BaseCommand):
         demo_instructor = self._ensure_accounts()
         instructors = self._ensure_instructors(instructor_count_for(count))
         owners = {-1: demo_instructor, **dict(enumerate(instructors))}
-        specs = [*demo_account_courses(), *generate_courses(
-            count=count, seed=options["seed"], instructors=len(instructors))]
+        specs = [
+            *demo_account_courses(),
+            *generate_courses(count=count, seed=options["seed"], instructors=len(instructors)),
+        ]
         bar = tqdm(
-            total=len(specs), unit="course", desc="Loading demo catalog",
-            disable=options["no_progress"], file=self.stderr._out,
+            total=len(specs),
+            unit="course",
+            desc="Loading demo catalog",
+            disable=options["no_progress"],
+            file=self.stderr._out,
         )
         iterator = iter(specs)
         while batch := list(islice(iterator, options["batch_size"])):
@@ -83,11 +89,13 @@ class Command(BaseCommand):
         catalog_cache.invalidate_now([])
         self._after_load()
         elapsed = time.monotonic() - started
-        self.stdout.write(self.style.SUCCESS(
-            f"Loaded {len(specs)} courses, {Module.objects.count()} modules and "
-            f"{Lesson.objects.count()} lessons by {len(instructors) + 1} instructors "
-            f"in {elapsed:.1f}s."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Loaded {len(specs)} courses, {Module.objects.count()} modules and "
+                f"{Lesson.objects.count()} lessons by {len(instructors) + 1} instructors "
+                f"in {elapsed:.1f}s."
+            )
+        )
         self._print_logins()
 
     # --- accounts -------------------------------------------------------------------
@@ -114,8 +122,11 @@ class Command(BaseCommand):
         have = set(User.objects.filter(email__in=emails).values_list("email", flat=True))
         password = make_password(DEMO_PASSWORD)  # hashed once: hashing is deliberately slow
         User.objects.bulk_create(
-            [User(email=email, name=name, is_instructor=True, password=password)
-             for name, email in identities if email not in have],
+            [
+                User(email=email, name=name, is_instructor=True, password=password)
+                for name, email in identities
+                if email not in have
+            ],
             batch_size=1000,
         )
         by_email = {user.email: user for user in User.objects.filter(email__in=emails)}
@@ -135,10 +146,17 @@ class Command(BaseCommand):
     def _insert_batch(self, specs: list[CourseSpec], owners: dict[int, User]) -> None:
         courses = Course.objects.bulk_create(
             Course(
-                slug=spec.slug, title=spec.title, summary=spec.summary,
-                description=spec.description, category=spec.category, level=spec.level,
-                price=spec.price, currency=spec.currency, capacity=spec.capacity,
-                rating=spec.rating, published_at=spec.published_at,
+                slug=spec.slug,
+                title=spec.title,
+                summary=spec.summary,
+                description=spec.description,
+                category=spec.category,
+                level=spec.level,
+                price=spec.price,
+                currency=spec.currency,
+                capacity=spec.capacity,
+                rating=spec.rating,
+                published_at=spec.published_at,
             )
             for spec in specs
         )
@@ -146,17 +164,23 @@ class Command(BaseCommand):
             CourseInstructor(course=course, user=owners[spec.instructor_index], position=0)
             for course, spec in zip(courses, specs, strict=True)
         )
-        module_specs = [(course, spec_module, position)
-                        for course, spec in zip(courses, specs, strict=True)
-                        for position, spec_module in enumerate(spec.modules, start=1)]
+        module_specs = [
+            (course, spec_module, position)
+            for course, spec in zip(courses, specs, strict=True)
+            for position, spec_module in enumerate(spec.modules, start=1)
+        ]
         modules = Module.objects.bulk_create(
             Module(course=course, title=module.title, position=position)
             for course, module, position in module_specs
         )
         Lesson.objects.bulk_create(
             (
-                Lesson(module=module, title=lesson.title, position=position,
-                       duration_seconds=lesson.duration_seconds)
+                Lesson(
+                    module=module,
+                    title=lesson.title,
+                    position=position,
+                    duration_seconds=lesson.duration_seconds,
+                )
                 for module, (_, module_spec, _) in zip(modules, module_specs, strict=True)
                 for position, lesson in enumerate(module_spec.lessons, start=1)
             ),

@@ -1,0 +1,54 @@
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from tests.factories import make_instructor, make_user, token_for
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    # Tests use a Redis database index of their own, so flushing it is safe.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def api() -> APIClient:
+    return APIClient()
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_for(user)}")
+    return client
+
+
+@pytest.fixture
+def student(db):
+    return make_user(name="Sam Student")
+
+
+@pytest.fixture
+def instructor(db):
+    return make_instructor(name="Ivy Instructor")
+
+
+@pytest.fixture
+def staff(db):
+    return make_user(name="Stella Staff", is_staff=True)
+
+
+@pytest.fixture
+def student_api(student) -> APIClient:
+    return client_for(student)
+
+
+@pytest.fixture
+def instructor_api(instructor) -> APIClient:
+    return client_for(instructor)
+
+
+@pytest.fixture
+def staff_api(staff) -> APIClient:
+    return client_for(staff)
