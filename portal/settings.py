@@ -210,6 +210,7 @@ SPECTACULAR_SETTINGS = {
     '{"error": {"code", "message", "fields"}}.',
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {"CourseLevelEnum": "catalog.models.Level"},
 }
 # Bodies larger than this are refused with 413 before any view reads them.
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 256 * 1024)
