@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from enrollment.models import Enrollment, LessonProgress, Payment, Student
+from enrollment.models import (
+    Enrollment,
+    FailedJob,
+    IdempotencyKey,
+    LessonProgress,
+    Payment,
+    Student,
+    WebhookEvent,
+)
 
 
 @admin.register(Student)
@@ -52,3 +60,38 @@ class LessonProgressAdmin(admin.ModelAdmin):
     list_display = ["enrollment", "lesson", "completed", "position_seconds", "updated_at"]
     list_select_related = ["enrollment", "lesson"]
     raw_id_fields = ["enrollment", "lesson"]
+
+
+@admin.register(FailedJob)
+class FailedJobAdmin(admin.ModelAdmin):
+    list_display = ["task_name", "queue", "failed_at", "retried_at", "short_exception"]
+    list_filter = ["task_name", "queue"]
+    readonly_fields = [field.name for field in FailedJob._meta.fields]
+    actions = ["retry_jobs"]
+
+    @admin.display(description="Exception")
+    def short_exception(self, job: FailedJob) -> str:
+        return job.exception[:80]
+
+    @admin.action(description="Retry the selected jobs")
+    def retry_jobs(self, request, queryset) -> None:
+        from enrollment.jobs_admin import failed_jobs_retry
+
+        count = failed_jobs_retry(jobs=list(queryset))
+        self.message_user(request, f"Queued {count} job(s) again.")
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(admin.ModelAdmin):
+    list_display = ["event_id", "type", "payment_reference", "outcome", "received_at"]
+    list_filter = ["type", "outcome"]
+    search_fields = ["event_id", "payment_reference"]
+    readonly_fields = [field.name for field in WebhookEvent._meta.fields]
+
+
+@admin.register(IdempotencyKey)
+class IdempotencyKeyAdmin(admin.ModelAdmin):
+    list_display = ["key", "scope", "state", "response_status", "created_at", "expires_at"]
+    list_filter = ["state"]
+    search_fields = ["key"]
+    readonly_fields = [field.name for field in IdempotencyKey._meta.fields]

@@ -55,6 +55,10 @@ class Enrollment(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     activated_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True, help_text="Cancelled or refunded.")
+    # Claimed by the after-commit jobs, so running one twice does its work once.
+    welcome_email_sent_at = models.DateTimeField(null=True, blank=True)
+    access_granted_at = models.DateTimeField(null=True, blank=True)
+    instructors_notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -97,6 +101,9 @@ class Payment(models.Model):
         max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
     )
     provider = models.CharField(max_length=20, help_text="Gateway that handled it: test, stripe.")
+    # A provider token (pm_…), never card data: reconcile re-sends the charge with it under
+    # the same idempotency key when the first answer was lost.
+    payment_method = models.CharField(max_length=255, blank=True)
     provider_reference = models.CharField(max_length=255, blank=True, db_index=True)
     failure_reason = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -139,3 +146,68 @@ class LessonProgress(models.Model):
 
     def __str__(self) -> str:
         return f"{self.enrollment} / {self.lesson}"
+
+
+class IdempotencyKey(models.Model):
+    """A client's Idempotency-Key and the answer it got, replayed for a repeat request."""
+
+    class State(models.TextChoices):
+        IN_PROGRESS = "in_progress", "In progress"
+        COMPLETED = "completed", "Completed"
+
+    key = models.CharField(max_length=255)
+    scope = models.CharField(max_length=64, help_text="user:<id> or guest")
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the request body.")
+    state = models.CharField(max_length=16, choices=State.choices, default=State.IN_PROGRESS)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    enrollment = models.ForeignKey(
+        Enrollment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    locked_until = models.DateTimeField(help_text="A crashed request's claim expires then.")
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key"], name="idempotency_key_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope}/{self.key}"
+
+
+class WebhookEvent(models.Model):
+    """A provider event already processed; written in the transaction of its effect."""
+
+    event_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=64)
+    payment_reference = models.CharField(max_length=255, blank=True)
+    outcome = models.CharField(max_length=64, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"
+
+
+class FailedJob(models.Model):
+    """A background job that exhausted its retries, kept for inspection and retry."""
+
+    task_name = models.CharField(max_length=200)
+    task_id = models.CharField(max_length=255, blank=True)
+    args = models.JSONField(default=list)
+    kwargs = models.JSONField(default=dict)
+    queue = models.CharField(max_length=64, blank=True)
+    exception = models.TextField()
+    traceback = models.TextField(blank=True)
+    failed_at = models.DateTimeField(auto_now_add=True)
+    retried_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-failed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.task_name} ({self.failed_at:%Y-%m-%d %H:%M})"

@@ -7,7 +7,8 @@ from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
-app = Celery("portal")
+# DjangoTask adds delay_on_commit(): a job is queued only if the transaction commits.
+app = Celery("portal", task_cls="celery.contrib.django.task:DjangoTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_queues = [Queue(name) for name in ("emails", "default", "notifications")]
 app.conf.task_default_queue = "default"

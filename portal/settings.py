@@ -141,9 +141,9 @@ CATALOG_LIST_CACHE_SECONDS = env_int("CATALOG_LIST_CACHE_SECONDS", 300)
 CATALOG_DETAIL_CACHE_SECONDS = env_int("CATALOG_DETAIL_CACHE_SECONDS", 900)
 
 # --- Celery -------------------------------------------------------------------------
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
-# No broker: run tasks in-process (the embedded default).
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# No broker: run tasks in-process (the embedded default), after the request's commit.
+CELERY_TASK_ALWAYS_EAGER = not env_str("CELERY_BROKER_URL")
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or "memory://"
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
@@ -153,6 +153,17 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES_NAMES = ("emails", "default", "notifications")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BEAT_SCHEDULE = {
+    "reconcile-payments": {"task": "enrollment.tasks.reconcile_payments", "schedule": 60.0},
+    "prune-idempotency-keys": {
+        "task": "enrollment.tasks.prune_idempotency_keys",
+        "schedule": 3600.0,
+    },
+    "prune-events": {"task": "realtime.tasks.prune_events", "schedule": 3600.0},
+}
+RECONCILE_AFTER_SECONDS = env_int("RECONCILE_AFTER_SECONDS", 300)
+RECONCILE_ABANDON_HOURS = env_int("RECONCILE_ABANDON_HOURS", 23)
+EVENT_RETENTION_DAYS = env_int("EVENT_RETENTION_DAYS", 7)
 
 # --- Search -------------------------------------------------------------------------
 MEILI_URL = env_str("MEILI_URL")
@@ -180,6 +191,7 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Learning Portal <no-reply@portal.local>")
 
 # --- Auth ---------------------------------------------------------------------------
@@ -190,6 +202,16 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 AUTH_TOKEN_TTL_DAYS = env_int("AUTH_TOKEN_TTL_DAYS", 30)
+
+# --- Rate limits: scope → (requests, window seconds) per client address (+ identity) -----
+RATE_LIMITS: dict[str, tuple[int, int]] = {
+    "login": (env_int("RATE_LIMIT_LOGIN", 10), 60),
+    "login_ip": (env_int("RATE_LIMIT_LOGIN_IP", 60), 60),
+    "register": (env_int("RATE_LIMIT_REGISTER", 5), 60),
+    "enroll": (env_int("RATE_LIMIT_ENROLL", 30), 60),
+}
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24)
 
 # --- HTTP API -----------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -254,6 +276,8 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Django's own console handler would print every line twice.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "INFO"},
         "daphne": {"level": "WARNING"},
     },

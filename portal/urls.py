@@ -10,6 +10,7 @@ handler500 = "portal.errors.json_handler500"
 api_patterns = [
     path("", include("portal.accounts.urls")),
     path("", include("catalog.urls")),
+    path("", include("enrollment.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -16,6 +16,7 @@ from portal.accounts.serializers import (
     UserSerializer,
 )
 from portal.errors import ApiError
+from portal.ratelimit import rate_limit
 
 
 class RegisterView(APIView):
@@ -24,6 +25,7 @@ class RegisterView(APIView):
 
     @extend_schema(request=RegisterSerializer, responses={201: AuthAnswerSerializer})
     def post(self, request: Request) -> Response:
+        rate_limit(request._request, "register")
         serializer = RegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
@@ -47,6 +49,8 @@ class TokenView(APIView):
     def post(self, request: Request) -> Response:
         serializer = TokenRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        rate_limit(request._request, "login_ip")
+        rate_limit(request._request, "login", ident=serializer.validated_data["email"])
         result = services.token_obtain(request=request._request, **serializer.validated_data)
         if result is None:
             raise ApiError(401, "not_authenticated", "Invalid email or password.")

@@ -1,0 +1,116 @@
+"""Idempotency-Key handling for POST /api/enrollments.
+
+The first request with a key claims it (a unique row); a repeat with the same body gets
+the stored answer, waiting while the first is still running; a repeat with another body
+is a conflict. A claim whose request died is taken over once its lock expires.
+"""
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from enrollment.errors import EnrollmentError
+from enrollment.models import IdempotencyKey
+
+CLAIM_LOCK = timedelta(seconds=60)
+
+
+class IdempotencyConflict(EnrollmentError):
+    status_code = 409
+    code = "idempotency_conflict"
+
+
+class IdempotencyInProgress(EnrollmentError):
+    status_code = 409
+    code = "idempotency_in_progress"
+
+
+@dataclass(frozen=True)
+class Replay:
+    status: int
+    body: dict[str, Any]
+
+
+def fingerprint(payload: Any) -> str:
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _claim(*, key: str, scope: str, digest: str) -> IdempotencyKey | None:
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            return IdempotencyKey.objects.create(
+                key=key,
+                scope=scope,
+                fingerprint=digest,
+                locked_until=now + CLAIM_LOCK,
+                expires_at=now + timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS),
+            )
+    except IntegrityError:
+        return None
+
+
+def idempotency_begin(
+    *, key: str, scope: str, digest: str, wait_seconds: float = 30.0
+) -> IdempotencyKey | Replay:
+    """Own the key (returns the claim) or get the first request's answer (a Replay)."""
+    deadline = time.monotonic() + wait_seconds
+    pause = 0.02
+    while True:
+        claim = _claim(key=key, scope=scope, digest=digest)
+        if claim is not None:
+            return claim
+        record = IdempotencyKey.objects.filter(key=key, scope=scope).first()
+        if record is None:
+            continue  # expired and pruned in between: claim again
+        now = timezone.now()
+        if record.expires_at <= now:
+            IdempotencyKey.objects.filter(pk=record.pk, expires_at__lte=now).delete()
+            continue
+        if record.fingerprint != digest:
+            raise IdempotencyConflict(
+                "This Idempotency-Key was used with a different request body."
+            )
+        if record.state == IdempotencyKey.State.COMPLETED:
+            return Replay(record.response_status, record.response_body)
+        taken_over = IdempotencyKey.objects.filter(
+            pk=record.pk, state=IdempotencyKey.State.IN_PROGRESS, locked_until__lt=now
+        ).update(locked_until=now + CLAIM_LOCK)
+        if taken_over:
+            record.refresh_from_db()
+            return record
+        if time.monotonic() >= deadline:
+            raise IdempotencyInProgress(
+                "A request with this Idempotency-Key is still being processed; retry shortly."
+            )
+        time.sleep(pause)
+        pause = min(pause * 2, 0.25)
+
+
+def idempotency_attach(claim: IdempotencyKey, enrollment_id: int) -> None:
+    IdempotencyKey.objects.filter(pk=claim.pk).update(enrollment_id=enrollment_id)
+    claim.enrollment_id = enrollment_id
+
+
+def idempotency_complete(claim: IdempotencyKey, status: int, body: dict[str, Any]) -> None:
+    IdempotencyKey.objects.filter(pk=claim.pk).update(
+        state=IdempotencyKey.State.COMPLETED, response_status=status, response_body=body
+    )
+
+
+def idempotency_release(claim: IdempotencyKey) -> None:
+    """Forget a claim whose request failed before doing anything, so a retry can run."""
+    IdempotencyKey.objects.filter(pk=claim.pk, enrollment__isnull=True).delete()
+
+
+def idempotency_prune() -> int:
+    deleted, _ = IdempotencyKey.objects.filter(expires_at__lte=timezone.now()).delete()
+    return deleted

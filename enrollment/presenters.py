@@ -1,0 +1,52 @@
+"""Enrollments as the contract's JSON shapes."""
+
+from typing import Any
+
+from catalog.presenters import course_summary, money
+from enrollment.models import Enrollment, Payment
+
+
+def iso(value) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def progress_body(*, completed: int, total: int) -> dict[str, Any]:
+    percent = round(100 * completed / total, 1) if total else 0.0
+    return {"completed_lessons": completed, "total_lessons": total, "percent": percent}
+
+
+def payment_body(payment: Payment | None) -> dict[str, Any] | None:
+    if payment is None:
+        return None
+    return {
+        "status": payment.status,
+        "amount": money(payment.amount),
+        "currency": payment.currency,
+        "failure_reason": payment.failure_reason or None,
+    }
+
+
+def _payment_of(enrollment: Enrollment) -> Payment | None:
+    try:
+        return enrollment.payment
+    except Payment.DoesNotExist:
+        return None
+
+
+def enrollment_body(enrollment: Enrollment) -> dict[str, Any]:
+    """The contract's `Enrollment`. Expects the annotations of
+    enrollment.selectors.enrollments_for_display (completed_lessons, total_lessons)."""
+    student = enrollment.student
+    return {
+        "id": enrollment.id,
+        "number": enrollment.number,
+        "status": enrollment.status,
+        "course": course_summary(enrollment.course),
+        "student": {"id": student.id, "email": student.email, "name": student.name},
+        "payment": payment_body(_payment_of(enrollment)),
+        "progress": progress_body(
+            completed=enrollment.completed_lessons, total=enrollment.total_lessons
+        ),
+        "created_at": iso(enrollment.created_at),
+        "activated_at": iso(enrollment.activated_at),
+    }

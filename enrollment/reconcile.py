@@ -1,0 +1,67 @@
+"""Finish enrollments left pending by a gateway timeout or an action the webhook never
+reported: ask the gateway for each stale payment's state and apply it."""
+
+from datetime import timedelta
+
+import structlog
+from django.utils import timezone
+
+from enrollment import transitions
+from enrollment.errors import PaymentDeclined
+from enrollment.models import EnrollmentStatus, Payment, PaymentStatus
+from enrollment.payments import ChargeResult, ChargeStatus, get_gateway
+
+log = structlog.get_logger(__name__)
+
+
+def stale_payments(*, older_than: timedelta) -> list[Payment]:
+    cutoff = timezone.now() - older_than
+    return list(
+        Payment.objects.filter(
+            status__in=[PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION],
+            enrollment__status=EnrollmentStatus.PENDING,
+            updated_at__lt=cutoff,
+        ).order_by("updated_at")[:500]
+    )
+
+
+def payment_reconcile(*, payment: Payment, abandon_after: timedelta) -> str:
+    from enrollment.services import apply_charge_result, charge
+
+    gateway = get_gateway(payment.provider)
+    if payment.provider_reference:
+        try:
+            result: ChargeResult = gateway.retrieve(reference=payment.provider_reference)
+        except Exception:
+            log.warning("reconcile.retrieve_failed", payment=payment.pk, exc_info=True)
+            return "error"
+    else:
+        # The first answer was lost before we learnt the charge's id: send the same charge
+        # again under the same idempotency key; the provider answers with the original.
+        result = charge(gateway, payment)
+    if result.status in (ChargeStatus.REQUIRES_ACTION, ChargeStatus.UNKNOWN):
+        if payment.created_at < timezone.now() - abandon_after:
+            transitions.fail(
+                enrollment_id=payment.enrollment_id,
+                reason="The payment was not completed in time.",
+                reference=payment.provider_reference,
+            )
+            return "abandoned"
+        return "waiting"
+    try:
+        apply_charge_result(enrollment_id=payment.enrollment_id, result=result)
+    except PaymentDeclined:
+        return "declined"
+    return "succeeded"
+
+
+def payments_reconcile(
+    *, older_than: timedelta = timedelta(minutes=5), abandon_after: timedelta = timedelta(hours=24)
+) -> dict[str, int]:
+    outcomes: dict[str, int] = {}
+    for payment in stale_payments(older_than=older_than):
+        outcome = payment_reconcile(payment=payment, abandon_after=abandon_after)
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    if outcomes:
+        log.info("reconcile.done", **outcomes)
+    return outcomes

@@ -1,0 +1,74 @@
+"""Enrollment reads, shaped for the presenters without N+1 queries."""
+
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+
+from catalog.models import CourseInstructor, Lesson
+from enrollment.models import Enrollment, LessonProgress, Student
+from portal.accounts.models import User
+
+
+def _count(queryset: QuerySet, group_by: str) -> Coalesce:
+    """COUNT(*) of a correlated subquery (joins in the outer query cannot inflate it)."""
+    counted = queryset.values(group_by).annotate(n=Count("pk")).values("n")[:1]
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def _teaches(user: User) -> Exists:
+    return Exists(CourseInstructor.objects.filter(course=OuterRef("course"), user=user))
+
+
+def enrollments_for_display() -> QuerySet[Enrollment]:
+    return (
+        Enrollment.objects.select_related("student", "course", "payment")
+        .prefetch_related(
+            Prefetch(
+                "course__course_instructors",
+                queryset=CourseInstructor.objects.select_related("user").order_by("position", "id"),
+            )
+        )
+        .annotate(
+            completed_lessons=_count(
+                LessonProgress.objects.filter(enrollment=OuterRef("pk"), completed=True),
+                "enrollment",
+            ),
+            total_lessons=_count(Lesson.objects.filter(module__course=OuterRef("course")), "module__course"),
+        )
+    )
+
+
+def enrollment_for_display(*, enrollment_id: int) -> Enrollment:
+    return enrollments_for_display().get(pk=enrollment_id)
+
+
+def student_for_user(user: User) -> Student | None:
+    return Student.objects.filter(user=user).first()
+
+
+def enrollment_visible_q(user: User) -> Q:
+    """What a user may read: their own, their courses' (instructors), everything (staff)."""
+    if user.is_staff:
+        return Q()
+    return Q(student__user=user) | _teaches(user)
+
+
+def enrollment_get_for(*, enrollment_id: int, user: User) -> Enrollment | None:
+    if not user.is_authenticated:
+        return None
+    return enrollments_for_display().filter(enrollment_visible_q(user), pk=enrollment_id).first()
+
+
+def enrollment_list_for(
+    *, user: User, course_slug: str | None = None, as_student: bool = False
+) -> QuerySet[Enrollment]:
+    """A student's own enrollments; for an instructor (or with ?course=) their courses'."""
+    queryset = enrollments_for_display()
+    if course_slug:
+        queryset = queryset.filter(course__slug=course_slug)
+        if not user.is_staff:
+            queryset = queryset.filter(_teaches(user))
+    elif user.is_instructor and not as_student:
+        queryset = queryset.filter(_teaches(user))
+    else:
+        queryset = queryset.filter(student__user=user)
+    return queryset.order_by("-created_at", "-id")

@@ -1,0 +1,257 @@
+"""The enrollment pipeline (see docs/architecture.md):
+
+1. validate (the view replays a known Idempotency-Key before calling in here);
+2. one short transaction: find or create the student, reserve a seat with one
+   conditional UPDATE, create the pending enrollment and its payment, record events;
+3. charge through the gateway, outside any transaction and without any row lock held,
+   with the payment's own id as the provider's idempotency key;
+4. a second transaction applies the outcome (enrollment.transitions);
+5. after commit: events are delivered, jobs queued, cached answers retired.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import structlog
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.crypto import get_random_string
+
+from catalog.models import Course, Lesson
+from enrollment import notify, transitions
+from enrollment.errors import (
+    AlreadyEnrolled,
+    CourseFull,
+    EnrollmentNotActive,
+    InvalidEnrollment,
+    PaymentDeclined,
+    PaymentUnavailable,
+)
+from enrollment.models import (
+    LIVE_STATUSES,
+    Enrollment,
+    EnrollmentStatus,
+    LessonProgress,
+    Payment,
+    PaymentStatus,
+    Student,
+)
+from enrollment.payments import (
+    ChargeResult,
+    ChargeStatus,
+    GatewayError,
+    InvalidPaymentMethod,
+    PaymentGateway,
+    get_gateway,
+)
+from enrollment.presenters import progress_body
+from portal.accounts.models import User
+from realtime.events import publish_to_user
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class StudentInput:
+    email: str
+    name: str
+
+
+def enrollment_number(enrollment_id: int, year: int) -> str:
+    return f"ENR-{year}-{enrollment_id:06d}"
+
+
+def student_for(*, student: StudentInput | None, user: User | None) -> Student:
+    """The enrolling student: the caller's own record, or a guest found or created by email."""
+    if user is not None and user.is_authenticated:
+        own = Student.objects.filter(user=user).first()
+        if own is not None:
+            return own
+        record, _ = Student.objects.get_or_create(
+            email=user.email.lower(), defaults={"name": user.name, "user": user}
+        )
+        if record.user_id is None:
+            record.user = user
+            record.save(update_fields=["user"])
+        return record
+    assert student is not None, "a guest enrollment names its student"
+    record, _ = Student.objects.get_or_create(
+        email=student.email.lower(), defaults={"name": student.name}
+    )
+    return record
+
+
+@transaction.atomic
+def _reserve(
+    *, course: Course, student: Student, payment_method: str
+) -> tuple[Enrollment, Payment | None]:
+    """Step 2. The enrollment row goes in first, so a duplicate fails before the course row
+    is touched; the seat UPDATE then holds the course row lock only until this commit."""
+    if Enrollment.objects.filter(student=student, course=course, status__in=LIVE_STATUSES).exists():
+        raise AlreadyEnrolled("You are already enrolled in this course.")
+    try:
+        with transaction.atomic():
+            enrollment = Enrollment.objects.create(
+                number=f"tmp-{get_random_string(24)}", student=student, course=course
+            )
+    except IntegrityError as exc:  # a concurrent request of the same student won
+        raise AlreadyEnrolled("You are already enrolled in this course.") from exc
+    reserved = (
+        Course.objects.filter(pk=course.pk, published_at__isnull=False)
+        .filter(Q(capacity__isnull=True) | Q(seats_taken__lt=F("capacity")))
+        .update(seats_taken=F("seats_taken") + 1)
+    )
+    if not reserved:
+        raise CourseFull("This course is full.")  # rolls the enrollment row back too
+    enrollment.number = enrollment_number(enrollment.pk, enrollment.created_at.year)
+    enrollment.save(update_fields=["number"])
+    payment = None
+    if not course.is_free:
+        payment = Payment.objects.create(
+            enrollment=enrollment,
+            amount=course.price,
+            currency=course.currency,
+            provider=get_gateway().name,
+            payment_method=payment_method,
+        )
+    notify.publish_status(enrollment)
+    notify.seats_changed(course.pk)
+    return enrollment, payment
+
+
+def charge(gateway: PaymentGateway, payment: Payment) -> ChargeResult:
+    """Step 3: no transaction is open here, so no lock is held across the network call."""
+    try:
+        return gateway.charge(
+            amount=payment.amount,
+            currency=payment.currency,
+            payment_method=payment.payment_method,
+            idempotency_key=f"payment-{payment.pk}",
+            description=f"Enrollment {payment.enrollment.number}",
+            metadata={"payment_id": str(payment.pk), "enrollment": payment.enrollment.number},
+        )
+    except Exception:
+        # The outcome is unknown; the enrollment stays pending for webhook/reconcile.
+        log.exception("payment.charge_error", payment=payment.pk)
+        return ChargeResult(ChargeStatus.UNKNOWN)
+
+
+def apply_charge_result(*, enrollment_id: int, result: ChargeResult) -> Enrollment:
+    """Step 4, shared with reconciliation."""
+    if result.status == ChargeStatus.SUCCEEDED:
+        return transitions.activate(enrollment_id=enrollment_id, reference=result.reference)
+    if result.status == ChargeStatus.DECLINED:
+        reason = result.failure_message or "The payment was declined."
+        transitions.fail(enrollment_id=enrollment_id, reason=reason, reference=result.reference)
+        raise PaymentDeclined(reason, enrollment_id=enrollment_id, decline_code=result.failure_code)
+    return transitions.await_action(
+        enrollment_id=enrollment_id,
+        reference=result.reference,
+        unknown=result.status == ChargeStatus.UNKNOWN,
+    )
+
+
+def enrollment_create(
+    *,
+    course: Course,
+    student: StudentInput | None,
+    user: User | None,
+    payment_method: str | None,
+    on_reserved: Callable[[Enrollment], None] | None = None,
+) -> Enrollment:
+    """Enroll a student. Raises an EnrollmentError subclass for every refusal."""
+    gateway = get_gateway()
+    if not course.is_free:
+        if not payment_method:
+            raise InvalidEnrollment(
+                "A payment method is required for a paid course.",
+                {"payment_method": ["This field is required for a paid course."]},
+            )
+        try:
+            gateway.validate_payment_method(payment_method)
+        except InvalidPaymentMethod as exc:
+            raise InvalidEnrollment(str(exc), {"payment_method": [str(exc)]}) from exc
+    with transaction.atomic():
+        record = student_for(student=student, user=user)
+        enrollment, payment = _reserve(
+            course=course, student=record, payment_method=payment_method or ""
+        )
+    if on_reserved is not None:
+        on_reserved(enrollment)
+    if payment is None:
+        return transitions.activate(enrollment_id=enrollment.pk)
+    result = charge(gateway, payment)
+    return apply_charge_result(enrollment_id=enrollment.pk, result=result)
+
+
+def enrollment_cancel(*, enrollment: Enrollment) -> Enrollment:
+    """Cancel (free or unpaid) or refund (paid) an enrollment; its seat is released."""
+    payment = Payment.objects.filter(enrollment=enrollment).first()
+    if payment is None or payment.status != PaymentStatus.SUCCEEDED:
+        return transitions.cancel_unpaid(enrollment_id=enrollment.pk)
+    if enrollment.status not in LIVE_STATUSES:
+        return enrollment
+    try:
+        refund = get_gateway(payment.provider).refund(
+            reference=payment.provider_reference,
+            amount=payment.amount,
+            idempotency_key=f"refund-{payment.pk}",
+        )
+    except GatewayError as exc:
+        raise PaymentUnavailable("The refund could not be processed now; try again.") from exc
+    if not refund.succeeded:
+        raise PaymentUnavailable(refund.failure_message or "The refund was not accepted.")
+    return transitions.refund(enrollment_id=enrollment.pk)
+
+
+@dataclass(frozen=True)
+class ProgressAnswer:
+    enrollment: int
+    lesson: int
+    completed: bool
+    position_seconds: int
+    percent: float
+
+
+@transaction.atomic
+def progress_record(
+    *,
+    enrollment: Enrollment,
+    lesson_id: int,
+    completed: bool | None,
+    position_seconds: int | None,
+) -> ProgressAnswer:
+    """Record a lesson's progress; the student's open tabs get `progress.updated`."""
+    if not Lesson.objects.filter(pk=lesson_id, module__course_id=enrollment.course_id).exists():
+        raise InvalidEnrollment(
+            "That lesson is not part of this course.", {"lesson": ["Not a lesson of this course."]}
+        )
+    current = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
+    if current.status != EnrollmentStatus.ACTIVE:
+        raise EnrollmentNotActive("Progress can only be recorded on an active enrollment.")
+    progress, _ = LessonProgress.objects.get_or_create(enrollment=current, lesson_id=lesson_id)
+    if completed is not None and completed != progress.completed:
+        progress.completed = completed
+        progress.completed_at = timezone.now() if completed else None
+    if position_seconds is not None:
+        progress.position_seconds = position_seconds
+    progress.save()
+    done = LessonProgress.objects.filter(enrollment=current, completed=True).count()
+    total = Lesson.objects.filter(module__course_id=current.course_id).count()
+    percent = progress_body(completed=done, total=total)["percent"]
+    user_id = enrollment.student.user_id
+    if user_id is not None:
+        publish_to_user(
+            user_id=user_id,
+            type="progress.updated",
+            payload={
+                "enrollment": current.pk,
+                "lesson": lesson_id,
+                "completed": progress.completed,
+                "position_seconds": progress.position_seconds,
+                "percent": percent,
+                "progress": progress_body(completed=done, total=total),
+            },
+        )
+    return ProgressAnswer(current.pk, lesson_id, progress.completed, progress.position_seconds, percent)

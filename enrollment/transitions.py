@@ -1,0 +1,198 @@
+"""Payment and enrollment state changes, shared by the request path, webhooks, reconcile
+and cancellation. Each runs in a transaction holding the enrollment row lock, then the
+payment row lock (always in that order, so concurrent paths cannot deadlock), and is safe
+to apply twice: a second success, failure or refund finds the state already changed.
+"""
+
+from decimal import Decimal
+
+import structlog
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from catalog.models import Course
+from enrollment import notify
+from enrollment.models import (
+    LIVE_STATUSES,
+    Enrollment,
+    EnrollmentStatus,
+    Payment,
+    PaymentStatus,
+)
+
+log = structlog.get_logger(__name__)
+OPEN_PAYMENT = (PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION)
+
+
+def lock(enrollment_id: int) -> tuple[Enrollment, Payment | None]:
+    enrollment = Enrollment.objects.select_for_update().select_related("student").get(
+        pk=enrollment_id
+    )
+    payment = Payment.objects.select_for_update().filter(enrollment_id=enrollment_id).first()
+    return enrollment, payment
+
+
+def _queue_after_activation(enrollment_id: int) -> None:
+    from enrollment import tasks
+
+    tasks.send_welcome_email.delay_on_commit(enrollment_id)
+    tasks.process_course_access.delay_on_commit(enrollment_id)
+    tasks.notify_instructors.delay_on_commit(enrollment_id)
+
+
+def _count_revenue(course_id: int, amount: Decimal, enrollments: int) -> None:
+    Course.objects.filter(pk=course_id).update(
+        enrollment_count=F("enrollment_count") + enrollments, revenue=F("revenue") + amount
+    )
+
+
+@transaction.atomic
+def activate(*, enrollment_id: int, reference: str = "") -> Enrollment:
+    """The payment succeeded (or the course is free): the enrollment becomes active."""
+    enrollment, payment = lock(enrollment_id)
+    if payment is not None:
+        if payment.status in (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED):
+            return enrollment  # already applied
+        payment.status = PaymentStatus.SUCCEEDED
+        payment.provider_reference = reference or payment.provider_reference
+        payment.failure_reason = ""
+        payment.save(update_fields=["status", "provider_reference", "failure_reason", "updated_at"])
+    if enrollment.status != EnrollmentStatus.PENDING:
+        if enrollment.status == EnrollmentStatus.ACTIVE:
+            return enrollment
+        # Money arrived for an enrollment that was given up (a late success after a
+        # failure): take the seat back if there is one, otherwise refund.
+        if not _retake_seat(enrollment):
+            _refund_later(payment)
+            return enrollment
+    enrollment.status = EnrollmentStatus.ACTIVE
+    enrollment.activated_at = timezone.now()
+    enrollment.ended_at = None
+    enrollment.save(update_fields=["status", "activated_at", "ended_at", "updated_at"])
+    _count_revenue(enrollment.course_id, payment.amount if payment else Decimal("0"), 1)
+    notify.publish_status(enrollment)
+    notify.publish_created(enrollment)
+    notify.seats_changed(enrollment.course_id)
+    _queue_after_activation(enrollment.pk)
+    log.info("enrollment.activated", enrollment=enrollment.number, course=enrollment.course_id)
+    return enrollment
+
+
+def _retake_seat(enrollment: Enrollment) -> bool:
+    taken = (
+        Course.objects.filter(pk=enrollment.course_id)
+        .filter(Q(capacity__isnull=True) | Q(seats_taken__lt=F("capacity")))
+        .update(seats_taken=F("seats_taken") + 1)
+    )
+    if not taken:
+        return False
+    try:
+        with transaction.atomic():
+            Enrollment.objects.filter(pk=enrollment.pk).update(status=EnrollmentStatus.PENDING)
+    except IntegrityError:  # the student enrolled again meanwhile
+        Course.objects.filter(pk=enrollment.course_id).update(seats_taken=F("seats_taken") - 1)
+        return False
+    return True
+
+
+def _refund_later(payment: Payment | None) -> None:
+    if payment is None:
+        return
+    from enrollment import tasks
+
+    log.warning("payment.orphan_success_refunding", payment=payment.pk)
+    tasks.refund_orphan_payment.delay_on_commit(payment.pk)
+
+
+@transaction.atomic
+def fail(*, enrollment_id: int, reason: str, reference: str = "") -> Enrollment:
+    """The payment was declined: record it, cancel the enrollment, release the seat."""
+    enrollment, payment = lock(enrollment_id)
+    if payment is None or payment.status not in OPEN_PAYMENT:
+        return enrollment  # a success or refund already decided it
+    payment.status = PaymentStatus.FAILED
+    payment.failure_reason = reason[:255]
+    payment.provider_reference = reference or payment.provider_reference
+    payment.save(update_fields=["status", "failure_reason", "provider_reference", "updated_at"])
+    if enrollment.status in LIVE_STATUSES:
+        _end(enrollment, EnrollmentStatus.CANCELLED)
+    return enrollment
+
+
+@transaction.atomic
+def await_action(*, enrollment_id: int, reference: str, unknown: bool) -> Enrollment:
+    """The outcome is not known yet: keep the enrollment pending for webhook/reconcile."""
+    enrollment, payment = lock(enrollment_id)
+    if payment is not None and payment.status in OPEN_PAYMENT:
+        payment.status = PaymentStatus.PENDING if unknown else PaymentStatus.REQUIRES_ACTION
+        payment.provider_reference = reference or payment.provider_reference
+        payment.save(update_fields=["status", "provider_reference", "updated_at"])
+    return enrollment
+
+
+@transaction.atomic
+def refund(*, enrollment_id: int) -> Enrollment:
+    """The gateway refunded the payment: the enrollment is refunded and its seat released."""
+    enrollment, payment = lock(enrollment_id)
+    if payment is None or payment.status == PaymentStatus.REFUNDED:
+        return enrollment
+    if payment.status == PaymentStatus.SUCCEEDED:
+        _count_revenue(enrollment.course_id, -payment.amount, 0)
+    payment.status = PaymentStatus.REFUNDED
+    payment.save(update_fields=["status", "updated_at"])
+    if enrollment.status in LIVE_STATUSES:
+        _end(enrollment, EnrollmentStatus.REFUNDED)
+    return enrollment
+
+
+@transaction.atomic
+def cancel_unpaid(*, enrollment_id: int) -> Enrollment:
+    """Cancel an enrollment with nothing to refund (free, or a payment never completed)."""
+    enrollment, payment = lock(enrollment_id)
+    if enrollment.status not in LIVE_STATUSES:
+        return enrollment
+    if payment is not None and payment.status == PaymentStatus.SUCCEEDED:
+        raise ValueError("a paid enrollment is cancelled through a refund")
+    if payment is not None and payment.status in OPEN_PAYMENT:
+        payment.status = PaymentStatus.FAILED
+        payment.failure_reason = "Cancelled before the payment completed."
+        payment.save(update_fields=["status", "failure_reason", "updated_at"])
+    _end(enrollment, EnrollmentStatus.CANCELLED)
+    return enrollment
+
+
+def _end(enrollment: Enrollment, status: str) -> None:
+    if enrollment.status == EnrollmentStatus.ACTIVE:
+        _count_revenue(enrollment.course_id, Decimal("0"), -1)
+    enrollment.status = status
+    enrollment.ended_at = timezone.now()
+    enrollment.save(update_fields=["status", "ended_at", "updated_at"])
+    notify.release_seat(enrollment.course_id)
+    notify.publish_status(enrollment)
+    log.info("enrollment.ended", enrollment=enrollment.number, status=status)
+
+
+def refund_orphan(*, payment_id: int) -> str:
+    """Refund a succeeded payment whose enrollment stayed ended (no revenue was counted)."""
+    from enrollment.payments import get_gateway
+
+    payment = Payment.objects.get(pk=payment_id)
+    if payment.status != PaymentStatus.SUCCEEDED:
+        return "nothing_to_refund"
+    result = get_gateway(payment.provider).refund(
+        reference=payment.provider_reference,
+        amount=payment.amount,
+        idempotency_key=f"refund-{payment.pk}",
+    )
+    if not result.succeeded:
+        raise RuntimeError(f"refund refused: {result.failure_message}")
+    with transaction.atomic():
+        enrollment, locked = lock(payment.enrollment_id)
+        if locked is None or locked.status != PaymentStatus.SUCCEEDED:
+            return "nothing_to_refund"
+        if enrollment.status in LIVE_STATUSES:
+            return "kept"  # it was re-activated meanwhile; keep the money
+        locked.status = PaymentStatus.REFUNDED
+        locked.save(update_fields=["status", "updated_at"])
+    return "refunded"

@@ -1,0 +1,23 @@
+from django.urls import path
+
+from enrollment import views
+
+urlpatterns = [
+    path("enrollments", views.EnrollmentListCreateView.as_view(), name="enrollment-list"),
+    path(
+        "enrollments/<int:enrollment_id>",
+        views.EnrollmentDetailView.as_view(),
+        name="enrollment-detail",
+    ),
+    path(
+        "enrollments/<int:enrollment_id>/cancel",
+        views.EnrollmentCancelView.as_view(),
+        name="enrollment-cancel",
+    ),
+    path(
+        "enrollments/<int:enrollment_id>/progress",
+        views.EnrollmentProgressView.as_view(),
+        name="enrollment-progress",
+    ),
+    path("payments/stripe/webhook", views.StripeWebhookView.as_view(), name="stripe-webhook"),
+]

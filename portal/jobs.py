@@ -1,0 +1,49 @@
+"""The base of every background job: late acknowledgement, retries with exponential
+backoff and jitter on transient errors, and a FailedJob row once retries run out."""
+
+import traceback
+from smtplib import SMTPException
+
+import structlog
+from celery.contrib.django.task import DjangoTask
+from django.db import DatabaseError
+
+log = structlog.get_logger(__name__)
+
+# Worth retrying: the network, the mail server or the database hiccuped.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    SMTPException,
+    ConnectionError,
+    TimeoutError,
+    OSError,
+    DatabaseError,
+)
+
+
+class PortalTask(DjangoTask):
+    abstract = True
+    acks_late = True
+    reject_on_worker_lost = True
+    autoretry_for = TRANSIENT_ERRORS
+    retry_backoff = 2
+    retry_backoff_max = 300
+    retry_jitter = True
+    max_retries = 6
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
+        """Called once retries are exhausted (or for a non-transient error)."""
+        from enrollment.models import FailedJob
+
+        log.error("job.failed", task=self.name, task_id=task_id, error=repr(exc))
+        try:
+            FailedJob.objects.create(
+                task_name=self.name,
+                task_id=task_id or "",
+                args=list(args or []),
+                kwargs=dict(kwargs or {}),
+                queue=(self.request.delivery_info or {}).get("routing_key", "") or self.queue or "",
+                exception=repr(exc)[:2000],
+                traceback="".join(traceback.format_exception(exc))[-10000:],
+            )
+        except Exception:
+            log.exception("job.failed_record_error", task=self.name)
