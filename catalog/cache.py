@@ -1,9 +1,10 @@
 """Cached catalog answers and their invalidation.
 
-Lists are keyed by a catalog-wide version stamp: bumping it retires every cached list at
-once without scanning keys (works on locmem and Redis alike). Details are keyed by slug
-and deleted when that course changes. Invalidation runs after commit, so a reader never
-re-caches the old row between the write and the commit.
+Every key embeds a version stamp: one catalog-wide stamp for lists, one per slug for
+details. A change sets new stamps, retiring the old keys at once without scanning (works
+on locmem and Redis alike). Readers take the stamp *before* querying, so a page computed
+from rows that a concurrent write then changed is stored under the retired stamp and never
+served. Invalidation runs after commit, so no reader re-caches the old row in between.
 """
 
 import hashlib
@@ -15,47 +16,51 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
-LIST_VERSION_KEY = "catalog:list-version"
+LIST_STAMP = "catalog:stamp:list"
 
 
-def _list_version() -> str:
-    version = cache.get(LIST_VERSION_KEY)
-    if version is None:
-        version = str(time.time_ns())
-        # add() so concurrent first readers agree on one stamp.
-        if not cache.add(LIST_VERSION_KEY, version, timeout=None):
-            version = cache.get(LIST_VERSION_KEY, version)
-    return version
+def _detail_stamp_key(slug: str) -> str:
+    return f"catalog:stamp:course:{slug}"
+
+
+def _stamp(name: str) -> str:
+    stamp = cache.get(name)
+    if stamp is None:
+        stamp = str(time.time_ns())
+        # add(), so concurrent first readers agree on one stamp.
+        if not cache.add(name, stamp, timeout=None):
+            stamp = cache.get(name, stamp)
+    return stamp
 
 
 def list_key(params: dict) -> str:
+    """The key for one list page; compute it once per request, before querying."""
     digest = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()
-    return f"catalog:list:{_list_version()}:{digest[:32]}"
+    return f"catalog:list:{_stamp(LIST_STAMP)}:{digest[:32]}"
 
 
 def detail_key(slug: str) -> str:
-    return f"catalog:course:{slug}"
+    """The key for one course's detail; compute it once per request, before querying."""
+    return f"catalog:course:{slug}:{_stamp(_detail_stamp_key(slug))}"
 
 
-def get_list(params: dict) -> dict | None:
-    return cache.get(list_key(params))
+def get(key: str) -> dict | None:
+    return cache.get(key)
 
 
-def set_list(params: dict, value: dict) -> None:
-    cache.set(list_key(params), value, timeout=settings.CATALOG_LIST_CACHE_SECONDS)
+def set_list(key: str, value: dict) -> None:
+    cache.set(key, value, timeout=settings.CATALOG_LIST_CACHE_SECONDS)
 
 
-def get_detail(slug: str) -> dict | None:
-    return cache.get(detail_key(slug))
-
-
-def set_detail(slug: str, value: dict) -> None:
-    cache.set(detail_key(slug), value, timeout=settings.CATALOG_DETAIL_CACHE_SECONDS)
+def set_detail(key: str, value: dict) -> None:
+    cache.set(key, value, timeout=settings.CATALOG_DETAIL_CACHE_SECONDS)
 
 
 def invalidate_now(slugs: Iterable[str]) -> None:
-    cache.set(LIST_VERSION_KEY, str(time.time_ns()), timeout=None)
-    cache.delete_many([detail_key(slug) for slug in slugs])
+    stamp = str(time.time_ns())
+    cache.set_many(
+        {LIST_STAMP: stamp, **{_detail_stamp_key(slug): stamp for slug in slugs}}, timeout=None
+    )
 
 
 def invalidate_on_commit(slugs: Iterable[str]) -> None:

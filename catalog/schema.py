@@ -2,6 +2,8 @@
 
 from rest_framework import serializers
 
+from catalog.models import Level
+
 
 class InstructorRefSchema(serializers.Serializer):
     id = serializers.IntegerField()
@@ -14,7 +16,7 @@ class CourseSchema(serializers.Serializer):
     title = serializers.CharField()
     summary = serializers.CharField()
     category = serializers.CharField()
-    level = serializers.ChoiceField(choices=["beginner", "intermediate", "advanced"])
+    level = serializers.ChoiceField(choices=Level.choices)
     price = serializers.CharField(help_text='Two decimals, e.g. "49.00".')
     currency = serializers.CharField()
     instructor = InstructorRefSchema(allow_null=True)

@@ -3,19 +3,20 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, OrderBy, Prefetch, Q, QuerySet
 
 from catalog.models import Course, CourseInstructor, Lesson, Module
 from portal.accounts.models import User
 
-# Public sort names → ORDER BY; "id" last keeps pages stable.
-COURSE_SORTS: dict[str, tuple[str, ...]] = {
+# Public sort names → ORDER BY; "id" last keeps pages stable. Unrated courses come last
+# either way (PostgreSQL would put NULLs first when sorting descending).
+COURSE_SORTS: dict[str, tuple[str | OrderBy, ...]] = {
     "newest": ("-published_at", "id"),
     "oldest": ("published_at", "id"),
     "price": ("price", "id"),
     "-price": ("-price", "id"),
-    "rating": ("-rating", "id"),
-    "-rating": ("rating", "id"),
+    "rating": (F("rating").desc(nulls_last=True), "id"),
+    "-rating": (F("rating").asc(nulls_last=True), "id"),
     "popular": ("-enrollment_count", "id"),
     "title": ("title", "id"),
     "-title": ("-title", "id"),
@@ -36,7 +37,7 @@ def _with_instructors(queryset: QuerySet[Course]) -> QuerySet[Course]:
     return queryset.prefetch_related(
         Prefetch(
             "course_instructors",
-            queryset=CourseInstructor.objects.select_related("user").order_by("position", "id"),
+            queryset=CourseInstructor.objects.order_by("position", "id"),
         )
     )
 

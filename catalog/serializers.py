@@ -9,6 +9,8 @@ from catalog.selectors import COURSE_SORTS, DEFAULT_SORT
 
 MAX_PAGE_SIZE = 100
 CURRENCIES = ("usd", "eur", "gbp")
+# Course.capacity is a PostgreSQL integer column: larger values would fail in the database.
+MAX_CAPACITY = 2_147_483_647
 
 
 class LessonInput(serializers.Serializer):
@@ -31,7 +33,9 @@ class CourseFieldsInput(serializers.Serializer):
         max_digits=10, decimal_places=2, min_value=Decimal("0"), default=Decimal("0.00")
     )
     currency = serializers.ChoiceField(choices=CURRENCIES, default="usd")
-    capacity = serializers.IntegerField(min_value=1, allow_null=True, required=False, default=None)
+    capacity = serializers.IntegerField(
+        min_value=1, max_value=MAX_CAPACITY, allow_null=True, required=False, default=None
+    )
     published = serializers.BooleanField(required=False, default=True)
 
     def to_internal_value(self, data):

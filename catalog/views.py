@@ -36,7 +36,9 @@ def _course_page(query: dict[str, Any]) -> dict[str, Any]:
     queryset = selectors.course_list(filters=filters, sort=query["sort"])
     page, size = query["page"], query["page_size"]
     count = queryset.count()
-    courses = list(queryset[(page - 1) * size : page * size]) if count else []
+    offset = (page - 1) * size
+    # Past the end: no query (an offset beyond bigint would fail in the database).
+    courses = list(queryset[offset : offset + size]) if offset < count else []
     return {
         "count": count,
         "results": [presenters.course_summary(course) for course in courses],
@@ -54,16 +56,18 @@ def _require_author(request: Request) -> None:
 
 
 class CourseListView(APIView):
-    @extend_schema(parameters=[CourseListQuery], responses={200: CoursePageSchema})
+    @extend_schema(
+        operation_id="courses_list", parameters=[CourseListQuery], responses={200: CoursePageSchema}
+    )
     def get(self, request: Request) -> Response:
         query_input = CourseListQuery(data=request.query_params.dict())
         query_input.is_valid(raise_exception=True)
         query = query_input.validated_data
-        cache_params = {key: str(value) for key, value in query.items()}
-        page = catalog_cache.get_list(cache_params)
+        cache_key = catalog_cache.list_key({key: str(value) for key, value in query.items()})
+        page = catalog_cache.get(cache_key)
         if page is None:
             page = _course_page(query)
-            catalog_cache.set_list(cache_params, page)
+            catalog_cache.set_list(cache_key, page)
         number = query["page"]
         return Response(
             {
@@ -110,12 +114,13 @@ class CourseDetailView(APIView):
         responses={200: CourseDetailSchema},
     )
     def get(self, request: Request, slug: str) -> Response:
-        body = catalog_cache.get_detail(slug)
+        cache_key = catalog_cache.detail_key(slug)
+        body = catalog_cache.get(cache_key)
         if body is None:
             course = self._visible_course(request, slug)
             body = presenters.course_detail(course)
             if course.is_published:  # only the public answer is shared through the cache
-                catalog_cache.set_detail(slug, body)
+                catalog_cache.set_detail(cache_key, body)
         return Response(body)
 
     @extend_schema(request=CourseUpdateInput, responses={200: CourseDetailSchema})

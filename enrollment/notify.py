@@ -53,7 +53,5 @@ def seats_changed(course_id: int) -> None:
 
 
 def release_seat(course_id: int) -> None:
-    Course.objects.filter(pk=course_id, seats_taken__gt=0).update(
-        seats_taken=F("seats_taken") - 1
-    )
+    Course.objects.filter(pk=course_id, seats_taken__gt=0).update(seats_taken=F("seats_taken") - 1)
     seats_changed(course_id)

@@ -32,7 +32,9 @@ def enrollments_for_display() -> QuerySet[Enrollment]:
                 LessonProgress.objects.filter(enrollment=OuterRef("pk"), completed=True),
                 "enrollment",
             ),
-            total_lessons=_count(Lesson.objects.filter(module__course=OuterRef("course")), "module__course"),
+            total_lessons=_count(
+                Lesson.objects.filter(module__course=OuterRef("course")), "module__course"
+            ),
         )
     )
 

@@ -1,5 +1,7 @@
 """Input validation for the enrollment API."""
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from portal.validators import ContactEmailValidator
@@ -10,6 +12,7 @@ class StudentInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=150)
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class CourseRefField(serializers.Field):
     """A course slug or numeric id."""
 

@@ -254,4 +254,6 @@ def progress_record(
                 "progress": progress_body(completed=done, total=total),
             },
         )
-    return ProgressAnswer(current.pk, lesson_id, progress.completed, progress.position_seconds, percent)
+    return ProgressAnswer(
+        current.pk, lesson_id, progress.completed, progress.position_seconds, percent
+    )

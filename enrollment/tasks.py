@@ -44,7 +44,7 @@ def _send(*, to: list[str], subject: str, template: str, context: dict) -> None:
     message.send()
 
 
-@shared_task(base=PortalTask, queue="emails")
+@shared_task(base=PortalTask)
 def send_welcome_email(enrollment_id: int) -> str:
     if not _claim(enrollment_id, "welcome_email_sent_at"):
         return "skipped"
@@ -63,7 +63,7 @@ def send_welcome_email(enrollment_id: int) -> str:
     return "sent"
 
 
-@shared_task(base=PortalTask, queue="default")
+@shared_task(base=PortalTask)
 def process_course_access(enrollment_id: int) -> str:
     """Open the course to the student: a progress row per lesson, ready to be resumed."""
     if not _claim(enrollment_id, "access_granted_at"):
@@ -79,7 +79,7 @@ def process_course_access(enrollment_id: int) -> str:
     return "granted"
 
 
-@shared_task(base=PortalTask, queue="notifications")
+@shared_task(base=PortalTask)
 def notify_instructors(enrollment_id: int) -> str:
     """Email each instructor of the course (their live feed got `enrollment.created`)."""
     if not _claim(enrollment_id, "instructors_notified_at"):
@@ -104,13 +104,13 @@ def notify_instructors(enrollment_id: int) -> str:
     return "notified"
 
 
-@shared_task(base=PortalTask, queue="default")
+@shared_task(base=PortalTask)
 def refund_orphan_payment(payment_id: int) -> str:
     """Refund money that arrived for an enrollment that could not be kept."""
     return transitions.refund_orphan(payment_id=payment_id)
 
 
-@shared_task(base=PortalTask, queue="default")
+@shared_task(base=PortalTask)
 def reconcile_payments() -> dict[str, int]:
     from enrollment.reconcile import payments_reconcile
 
@@ -120,7 +120,7 @@ def reconcile_payments() -> dict[str, int]:
     )
 
 
-@shared_task(base=PortalTask, queue="default")
+@shared_task(base=PortalTask)
 def prune_idempotency_keys() -> int:
     from enrollment.idempotency import idempotency_prune
 

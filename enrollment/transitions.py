@@ -26,8 +26,8 @@ OPEN_PAYMENT = (PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION)
 
 
 def lock(enrollment_id: int) -> tuple[Enrollment, Payment | None]:
-    enrollment = Enrollment.objects.select_for_update().select_related("student").get(
-        pk=enrollment_id
+    enrollment = (
+        Enrollment.objects.select_for_update().select_related("student").get(pk=enrollment_id)
     )
     payment = Payment.objects.select_for_update().filter(enrollment_id=enrollment_id).first()
     return enrollment, payment

@@ -16,6 +16,12 @@ from enrollment import idempotency, presenters, selectors, services
 from enrollment.errors import EnrollmentError, InvalidEnrollment
 from enrollment.models import Enrollment
 from enrollment.payments import InvalidWebhook
+from enrollment.schema import (
+    EnrollmentPageSchema,
+    EnrollmentSchema,
+    ProgressAnswerSchema,
+    WebhookAnswerSchema,
+)
 from enrollment.serializers import EnrollmentCreateInput, EnrollmentListQuery, ProgressInput
 from enrollment.webhook_service import webhook_event_process
 from portal.errors import ApiError, error_body
@@ -66,10 +72,16 @@ def _student_input(request: Request, data: dict) -> services.StudentInput | None
 
 
 class EnrollmentListCreateView(APIView):
-    @extend_schema(parameters=[EnrollmentListQuery])
+    @extend_schema(
+        operation_id="enrollments_list",
+        parameters=[EnrollmentListQuery],
+        responses={200: EnrollmentPageSchema},
+    )
     def get(self, request: Request) -> Response:
         if not request.user.is_authenticated:
-            raise ApiError(401, "not_authenticated", "Authentication credentials were not provided.")
+            raise ApiError(
+                401, "not_authenticated", "Authentication credentials were not provided."
+            )
         query_input = EnrollmentListQuery(data=request.query_params.dict())
         query_input.is_valid(raise_exception=True)
         query = query_input.validated_data
@@ -92,6 +104,7 @@ class EnrollmentListCreateView(APIView):
 
     @extend_schema(
         request=EnrollmentCreateInput,
+        responses={201: EnrollmentSchema},
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
     )
     def post(self, request: Request) -> Response:
@@ -122,7 +135,9 @@ class EnrollmentListCreateView(APIView):
             status_code, body = _error_answer(exc)
             return Response(body, status=status_code)
         if isinstance(claim, idempotency.Replay):
-            return Response(claim.body, status=claim.status, headers={"Idempotent-Replayed": "true"})
+            return Response(
+                claim.body, status=claim.status, headers={"Idempotent-Replayed": "true"}
+            )
         try:
             if claim.enrollment_id:  # taking over from a request that died mid-way
                 status_code, body = status.HTTP_201_CREATED, _enrollment_answer(claim.enrollment_id)
@@ -168,6 +183,7 @@ def _raise(exc: EnrollmentError) -> None:
 class EnrollmentDetailView(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(responses={200: EnrollmentSchema})
     def get(self, request: Request, enrollment_id: int) -> Response:
         return Response(presenters.enrollment_body(_visible_enrollment(request, enrollment_id)))
 
@@ -175,11 +191,13 @@ class EnrollmentDetailView(APIView):
 class EnrollmentCancelView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None)
+    @extend_schema(request=None, responses={200: EnrollmentSchema})
     def post(self, request: Request, enrollment_id: int) -> Response:
         enrollment = _visible_enrollment(request, enrollment_id)
         if not (request.user.is_staff or enrollment.student.user_id == request.user.pk):
-            raise ApiError(403, "forbidden", "Only the enrollment's student or staff may cancel it.")
+            raise ApiError(
+                403, "forbidden", "Only the enrollment's student or staff may cancel it."
+            )
         try:
             services.enrollment_cancel(enrollment=enrollment)
         except EnrollmentError as exc:
@@ -190,7 +208,7 @@ class EnrollmentCancelView(APIView):
 class EnrollmentProgressView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=ProgressInput)
+    @extend_schema(request=ProgressInput, responses={200: ProgressAnswerSchema})
     def post(self, request: Request, enrollment_id: int) -> Response:
         enrollment = _visible_enrollment(request, enrollment_id)
         if enrollment.student.user_id != request.user.pk:
@@ -223,7 +241,7 @@ class StripeWebhookView(APIView):
     authentication_classes: list = []
     permission_classes: list = []
 
-    @extend_schema(request=None)
+    @extend_schema(request=None, responses={200: WebhookAnswerSchema})
     def post(self, request: Request) -> Response:
         from enrollment.payments.webhooks import parse_stripe_event
 

@@ -4,7 +4,9 @@ import os
 
 
 def env_str(name: str, default: str = "") -> str:
-    return os.environ.get(name, default).strip()
+    """The variable's value; unset or empty means the default, like the other helpers."""
+    raw = os.environ.get(name, "").strip()
+    return raw or default
 
 
 def env_bool(name: str, default: bool = False) -> bool:

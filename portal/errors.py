@@ -71,7 +71,11 @@ def _flatten_fields(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     fields: dict[str, list[str]] = {}
     if isinstance(detail, dict):
         for key, value in detail.items():
-            name = f"{prefix}.{key}" if prefix else str(key)
+            # A nested object's own errors belong to the field that holds it.
+            if key == "non_field_errors" and prefix:
+                name = prefix
+            else:
+                name = f"{prefix}.{key}" if prefix else str(key)
             fields.update(_flatten_fields(value, name))
     elif isinstance(detail, list):
         if all(not isinstance(item, dict | list) for item in detail):

@@ -1,6 +1,6 @@
 """Fixed-window rate limits on atomic cache counters (INCR in Redis).
 
-    rate_limit(request, "login", ident=email)  # raises Throttled → 429 with Retry-After
+rate_limit(request, "login", ident=email)  # raises Throttled → 429 with Retry-After
 """
 
 import hashlib

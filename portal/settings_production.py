@@ -20,6 +20,9 @@ if not SECRET_KEY or SECRET_KEY == INSECURE_DEV_SECRET_KEY or len(SECRET_KEY) < 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
 if not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must list the portal's host names.")
+# Several app servers must share one database, cache and channel layer.
+if not env_str("DATABASE_URL") or not env_str("REDIS_URL"):
+    raise ImproperlyConfigured("DATABASE_URL and REDIS_URL must be set in production.")
 if env_bool("DEBUG"):
     raise ImproperlyConfigured("DEBUG must be off in production.")
 DEBUG = False

@@ -10,7 +10,7 @@ from portal.jobs import PortalTask
 from realtime.models import UserEvent
 
 
-@shared_task(base=PortalTask, queue="default")
+@shared_task(base=PortalTask)
 def prune_events() -> int:
     cutoff = timezone.now() - timedelta(days=settings.EVENT_RETENTION_DAYS)
     deleted, _ = UserEvent.objects.filter(created_at__lt=cutoff).delete()

@@ -97,4 +97,6 @@ class TestGateway:
         return ChargeResult(ChargeStatus.REQUIRES_ACTION, reference)
 
     def refund(self, *, reference: str, amount: Decimal, idempotency_key: str) -> RefundResult:
-        return RefundResult(True, "re_test_" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:24])
+        return RefundResult(
+            True, "re_test_" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]
+        )

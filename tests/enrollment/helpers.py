@@ -1,0 +1,61 @@
+"""Shared helpers for the enrollment tests."""
+
+import json
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from django.db import connections
+from django.test import Client
+
+from catalog.models import Course
+from enrollment.models import Enrollment, LessonProgress, Payment, Student
+from realtime.models import UserEvent
+
+
+def enroll(client: Client, body: Any, **headers: str):
+    raw = body if isinstance(body, str | bytes) else json.dumps(body)
+    extra = {f"HTTP_{name.upper().replace('-', '_')}": value for name, value in headers.items()}
+    return client.post("/api/enrollments", raw, content_type="application/json", **extra)
+
+
+def guest_body(course: Course, email: str, payment_method: str | None = "pm_card_visa") -> dict:
+    body: dict[str, Any] = {"course": course.slug, "student": {"email": email, "name": "Guest"}}
+    if payment_method is not None:
+        body["payment_method"] = payment_method
+    return body
+
+
+def run_concurrently(count: int, work: Callable[[int], Any]) -> list[Any]:
+    """Run work(i) in `count` threads released together; each thread has its own DB
+    connection, closed when it finishes."""
+    barrier = threading.Barrier(count)
+    results: list[Any] = [None] * count
+
+    def runner(index: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            results[index] = work(index)
+        except BaseException as exc:  # surfaced to the test below
+            results[index] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    errors = [result for result in results if isinstance(result, BaseException)]
+    assert not errors, errors[:3]
+    return results
+
+
+def nothing_written() -> bool:
+    return not (
+        Enrollment.objects.exists()
+        or Payment.objects.exists()
+        or Student.objects.exists()
+        or LessonProgress.objects.exists()
+        or UserEvent.objects.exists()
+    )
