@@ -5,6 +5,8 @@ details. A change sets new stamps, retiring the old keys at once without scannin
 on locmem and Redis alike). Readers take the stamp *before* querying, so a page computed
 from rows that a concurrent write then changed is stored under the retired stamp and never
 served. Invalidation runs after commit, so no reader re-caches the old row in between.
+Per-course stamps expire like the answers they key (a lapsed stamp costs one miss), so
+requests for made-up slugs leave nothing behind for long.
 """
 
 import hashlib
@@ -23,12 +25,12 @@ def _detail_stamp_key(slug: str) -> str:
     return f"catalog:stamp:course:{slug}"
 
 
-def _stamp(name: str) -> str:
+def _stamp(name: str, *, timeout: int | None) -> str:
     stamp = cache.get(name)
     if stamp is None:
         stamp = str(time.time_ns())
         # add(), so concurrent first readers agree on one stamp.
-        if not cache.add(name, stamp, timeout=None):
+        if not cache.add(name, stamp, timeout=timeout):
             stamp = cache.get(name, stamp)
     return stamp
 
@@ -36,12 +38,13 @@ def _stamp(name: str) -> str:
 def list_key(params: dict) -> str:
     """The key for one list page; compute it once per request, before querying."""
     digest = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()
-    return f"catalog:list:{_stamp(LIST_STAMP)}:{digest[:32]}"
+    return f"catalog:list:{_stamp(LIST_STAMP, timeout=None)}:{digest[:32]}"
 
 
 def detail_key(slug: str) -> str:
     """The key for one course's detail; compute it once per request, before querying."""
-    return f"catalog:course:{slug}:{_stamp(_detail_stamp_key(slug))}"
+    stamp = _stamp(_detail_stamp_key(slug), timeout=settings.CATALOG_DETAIL_CACHE_SECONDS)
+    return f"catalog:course:{slug}:{stamp}"
 
 
 def get(key: str) -> dict | None:
@@ -58,8 +61,10 @@ def set_detail(key: str, value: dict) -> None:
 
 def invalidate_now(slugs: Iterable[str]) -> None:
     stamp = str(time.time_ns())
+    cache.set(LIST_STAMP, stamp, timeout=None)
     cache.set_many(
-        {LIST_STAMP: stamp, **{_detail_stamp_key(slug): stamp for slug in slugs}}, timeout=None
+        {_detail_stamp_key(slug): stamp for slug in slugs},
+        timeout=settings.CATALOG_DETAIL_CACHE_SECONDS,
     )
 
 

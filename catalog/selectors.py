@@ -37,7 +37,7 @@ def _with_instructors(queryset: QuerySet[Course]) -> QuerySet[Course]:
     return queryset.prefetch_related(
         Prefetch(
             "course_instructors",
-            queryset=CourseInstructor.objects.order_by("position", "id"),
+            queryset=CourseInstructor.objects.select_related("user").order_by("position", "id"),
         )
     )
 

@@ -8,9 +8,19 @@ from portal.celery import app
 
 def failed_jobs_retry(*, jobs: list[FailedJob]) -> int:
     """Queue each job again with its original arguments, on its original queue."""
+    # A web process has not necessarily imported the task modules yet; autodiscover them
+    # so the registry below knows every task by name.
+    app.loader.import_default_modules()
     for job in jobs:
         options = {"queue": job.queue} if job.queue else {}
-        app.send_task(job.task_name, args=job.args, kwargs=job.kwargs, **options)
+        task = app.tasks.get(job.task_name)
+        if task is not None:
+            # Through the task itself, not app.send_task: send_task ignores
+            # task_always_eager, so without a broker (the embedded default) the retry
+            # would sit in the in-memory transport and never run.
+            task.apply_async(args=job.args, kwargs=job.kwargs, **options)
+        else:  # not registered in this process (e.g. another service's task)
+            app.send_task(job.task_name, args=job.args, kwargs=job.kwargs, **options)
         job.retried_at = timezone.now()
         job.save(update_fields=["retried_at"])
     return len(jobs)

@@ -44,7 +44,8 @@ def webhook_event_process(*, event: ProviderEvent) -> str:
     outcome = _apply(event)
     record.outcome = outcome
     record.save(update_fields=["outcome"])
-    log.info("webhook.processed", event=event.id, type=event.type, outcome=outcome)
+    # Not `event=`: structlog takes the message itself as its `event` argument.
+    log.info("webhook.processed", event_id=event.id, type=event.type, outcome=outcome)
     return outcome
 
 

@@ -30,6 +30,12 @@ class PortalTask(DjangoTask):
     retry_jitter = True
     max_retries = 6
 
+    def _queue_name(self) -> str:
+        """The queue the job came from: known from a broker delivery; eager runs have none,
+        and Task declares no `queue` attribute unless one is set, so read it defensively."""
+        delivery = self.request.delivery_info or {}
+        return delivery.get("routing_key") or getattr(self, "queue", None) or ""
+
     def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
         """Called once retries are exhausted (or for a non-transient error)."""
         from enrollment.models import FailedJob
@@ -41,7 +47,7 @@ class PortalTask(DjangoTask):
                 task_id=task_id or "",
                 args=list(args or []),
                 kwargs=dict(kwargs or {}),
-                queue=(self.request.delivery_info or {}).get("routing_key", "") or self.queue or "",
+                queue=self._queue_name(),
                 exception=repr(exc)[:2000],
                 traceback="".join(traceback.format_exception(exc))[-10000:],
             )
