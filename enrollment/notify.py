@@ -52,6 +52,12 @@ def seats_changed(course_id: int) -> None:
     catalog_cache.invalidate_on_commit([course["slug"]])
 
 
+def stats_changed(course_id: int) -> None:
+    """Enrollment count or revenue moved (not seats): retire cached answers only."""
+    slug = Course.objects.values_list("slug", flat=True).get(pk=course_id)
+    catalog_cache.invalidate_on_commit([slug])
+
+
 def release_seat(course_id: int) -> None:
     Course.objects.filter(pk=course_id, seats_taken__gt=0).update(seats_taken=F("seats_taken") - 1)
     seats_changed(course_id)

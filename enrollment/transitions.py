@@ -66,6 +66,7 @@ def activate(*, enrollment_id: int, reference: str = "") -> Enrollment:
         if not _retake_seat(enrollment):
             _refund_later(payment)
             return enrollment
+        notify.seats_changed(enrollment.course_id)
     enrollment.status = EnrollmentStatus.ACTIVE
     enrollment.activated_at = timezone.now()
     enrollment.ended_at = None
@@ -73,7 +74,7 @@ def activate(*, enrollment_id: int, reference: str = "") -> Enrollment:
     _count_revenue(enrollment.course_id, payment.amount if payment else Decimal("0"), 1)
     notify.publish_status(enrollment)
     notify.publish_created(enrollment)
-    notify.seats_changed(enrollment.course_id)
+    notify.stats_changed(enrollment.course_id)
     _queue_after_activation(enrollment.pk)
     log.info("enrollment.activated", enrollment=enrollment.number, course=enrollment.course_id)
     return enrollment

@@ -143,7 +143,9 @@ CATALOG_DETAIL_CACHE_SECONDS = env_int("CATALOG_DETAIL_CACHE_SECONDS", 900)
 # --- Celery -------------------------------------------------------------------------
 # No broker: run tasks in-process (the embedded default), after the request's commit.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or "memory://"
-CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=not env_str("CELERY_BROKER_URL"))
+CELERY_TASK_ALWAYS_EAGER = env_bool(
+    "CELERY_TASK_ALWAYS_EAGER", default=not env_str("CELERY_BROKER_URL")
+)
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
@@ -168,6 +170,12 @@ CELERY_BEAT_SCHEDULE = {
 RECONCILE_AFTER_SECONDS = env_int("RECONCILE_AFTER_SECONDS", 300)
 RECONCILE_ABANDON_HOURS = env_int("RECONCILE_ABANDON_HOURS", 23)
 EVENT_RETENTION_DAYS = env_int("EVENT_RETENTION_DAYS", 7)
+
+# --- Websockets ---------------------------------------------------------------------
+WS_HEARTBEAT_SECONDS = env_int("WS_HEARTBEAT_SECONDS", 20)
+WS_FRAMES_PER_SECOND = env_int("WS_FRAMES_PER_SECOND", 20)
+WS_FRAME_BURST = env_int("WS_FRAME_BURST", 40)
+WS_FLOOD_CLOSE_AFTER = env_int("WS_FLOOD_CLOSE_AFTER", 200)
 
 # --- Search -------------------------------------------------------------------------
 MEILI_URL = env_str("MEILI_URL")

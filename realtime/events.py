@@ -5,6 +5,7 @@ delivery to the user's sockets happens only after commit, through the channel la
 which may drop it: a reconnecting client replays from the table with `resume`.
 """
 
+import hashlib
 from typing import Any
 
 import structlog
@@ -23,7 +24,15 @@ def user_group(user_id: int) -> str:
 
 
 def course_group(slug: str) -> str:
-    return f"course.{slug}"
+    # Group names must stay under 100 characters; long slugs are hashed.
+    if len(slug) <= 80:
+        return f"course.{slug}"
+    return f"course.h{hashlib.sha256(slug.encode()).hexdigest()[:40]}"
+
+
+def close_sockets(group: str) -> None:
+    """Close every socket in a group (a revoked token's, an ended session's)."""
+    _group_send_raw(group, {"type": "portal.close"})
 
 
 def _next_seq(user_id: int) -> int:
@@ -73,11 +82,15 @@ def publish_course_state(*, slug: str, payload: dict[str, Any]) -> None:
 
 
 def _group_send(group: str, message: dict[str, Any]) -> None:
+    _group_send_raw(group, {"type": "portal.event", "message": message})
+
+
+def _group_send_raw(group: str, message: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
     try:
-        async_to_sync(layer.group_send)(group, {"type": "portal.event", "message": message})
+        async_to_sync(layer.group_send)(group, message)
     except Exception:
         # At-most-once by design: the row is the truth, clients resume from it.
         log.warning("realtime.group_send_failed", group=group, exc_info=True)

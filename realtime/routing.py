@@ -1,3 +1,5 @@
-"""Websocket routes. The /ws/ consumer is built by the real-time layer."""
+from django.urls import path
 
-websocket_urlpatterns: list = []
+from realtime.consumers import PortalConsumer
+
+websocket_urlpatterns = [path("ws/", PortalConsumer.as_asgi())]

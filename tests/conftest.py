@@ -52,3 +52,17 @@ def instructor_api(instructor) -> APIClient:
 @pytest.fixture
 def staff_api(staff) -> APIClient:
     return client_for(staff)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _end_stray_connections(django_db_setup, django_db_blocker):
+    """Async code reaches the ORM from pool threads whose connections outlive the tests;
+    end them before pytest-django drops the test database."""
+    yield
+    from django.db import connection
+
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )

@@ -17,6 +17,8 @@ from portal.accounts.serializers import (
 )
 from portal.errors import ApiError
 from portal.ratelimit import rate_limit
+from realtime.auth import credential_group
+from realtime.events import close_sockets
 
 
 class RegisterView(APIView):
@@ -67,8 +69,12 @@ class LogoutView(APIView):
     def post(self, request: Request) -> Response:
         if isinstance(request.auth, str):
             services.token_revoke(raw=request.auth)
+            close_sockets(credential_group("token", request.auth))
         else:
+            session_key = request._request.session.session_key
             logout(request._request)
+            if session_key:
+                close_sockets(credential_group("session", session_key))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

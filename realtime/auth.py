@@ -1,0 +1,44 @@
+"""Websocket handshake authentication: `Authorization: Bearer <token>` for API clients,
+the session cookie for browsers (Channels' AuthMiddlewareStack, outside this one).
+Tokens in URLs are not accepted: they end up in logs."""
+
+import hashlib
+
+from channels.db import database_sync_to_async
+from channels.middleware import BaseMiddleware
+from channels.security.websocket import WebsocketDenier
+
+from portal.accounts.authentication import user_for_token
+
+
+def credential_group(kind: str, secret: str) -> str:
+    """A channel-layer group per token or session, to close its sockets when it ends."""
+    return f"auth.{kind}.{hashlib.sha256(secret.encode()).hexdigest()[:40]}"
+
+
+def _bearer(scope) -> str | None:
+    for name, value in scope.get("headers", []):
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            if scheme.lower() == "bearer":
+                return token.strip()
+    return None
+
+
+class BearerTokenAuthMiddleware(BaseMiddleware):
+    """A bearer token, when sent, decides the user; a bad one refuses the handshake."""
+
+    async def __call__(self, scope, receive, send):
+        scope = dict(scope)
+        groups: list[str] = []
+        token = _bearer(scope)
+        if token is not None:
+            user = await database_sync_to_async(user_for_token)(token)
+            if user is None:
+                return await WebsocketDenier()(scope, receive, send)
+            scope["user"] = user
+            groups.append(credential_group("token", token))
+        elif scope.get("session") is not None and scope["session"].session_key:
+            groups.append(credential_group("session", scope["session"].session_key))
+        scope["credential_groups"] = groups
+        return await super().__call__(scope, receive, send)

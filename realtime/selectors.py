@@ -1,0 +1,46 @@
+"""Reads for the websocket consumer (called through database_sync_to_async)."""
+
+from typing import Any
+
+from django.db.models import Min
+
+from catalog.models import Course
+from realtime.events import event_message, latest_seq
+from realtime.models import UserEvent
+
+
+def user_hello(user) -> dict[str, Any]:
+    from portal.accounts.serializers import UserSerializer
+
+    if not user.is_authenticated:
+        return {"type": "hello", "user": None, "seq": 0}
+    return {"type": "hello", "user": UserSerializer(user).data, "seq": latest_seq(user.pk)}
+
+
+def events_after(*, user_id: int, after: int, limit: int) -> list[dict[str, Any]]:
+    rows = UserEvent.objects.filter(user_id=user_id, seq__gt=after).order_by("seq")[:limit]
+    return [event_message(row) for row in rows]
+
+
+def resume_gap(*, user_id: int, after: int) -> bool:
+    """True when events the client has not seen were pruned already."""
+    if after >= latest_seq(user_id):
+        return False
+    oldest = UserEvent.objects.filter(user_id=user_id).aggregate(oldest=Min("seq"))["oldest"]
+    return oldest is None or oldest > after + 1
+
+
+def course_seats(*, slug: str) -> dict[str, Any] | None:
+    row = (
+        Course.objects.filter(slug=slug, published_at__isnull=False)
+        .values("slug", "seats_taken", "capacity")
+        .first()
+    )
+    if row is None:
+        return None
+    return {
+        "type": "course.seats",
+        "course": row["slug"],
+        "seats_taken": row["seats_taken"],
+        "capacity": row["capacity"],
+    }

@@ -1,0 +1,245 @@
+"""manage.py load_demo_data: the contract's demo accounts and a varied, deterministic catalog."""
+
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db.models import Count, Max, Min
+
+from catalog.demo import DEMO_INSTRUCTOR_EMAIL, DEMO_PASSWORD, DEMO_STUDENT_EMAIL
+from catalog.models import Course, CourseInstructor, Lesson, Module
+from enrollment.models import Enrollment, Payment, Student
+from portal.accounts.models import User
+
+pytestmark = pytest.mark.django_db
+
+COURSES = 60
+# --reset TRUNCATEs, which PostgreSQL refuses while rows inserted earlier in the same
+# transaction have deferred foreign-key checks pending. The command runs in autocommit in
+# real use, so these tests commit for real as well.
+RESET = pytest.mark.django_db(transaction=True)
+
+
+def load(**options) -> str:
+    out = StringIO()
+    call_command(
+        "load_demo_data",
+        courses=options.pop("courses", COURSES),
+        no_progress=True,
+        stdout=out,
+        stderr=StringIO(),
+        **options,
+    )
+    return out.getvalue()
+
+
+def catalog_snapshot() -> list[tuple]:
+    return list(
+        Course.objects.order_by("slug").values_list(
+            "slug", "title", "category", "level", "price", "capacity", "rating", "published_at"
+        )
+    )
+
+
+def outline_snapshot() -> list[tuple]:
+    return list(
+        Lesson.objects.order_by("module__course__slug", "module__position", "position").values_list(
+            "module__course__slug", "module__position", "module__title", "position", "title"
+        )
+    )
+
+
+@pytest.fixture
+def demo() -> str:
+    return load()
+
+
+def login(api, email: str) -> dict:
+    response = api.post(
+        "/api/auth/token", {"email": email, "password": DEMO_PASSWORD}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def test_demo_accounts_log_in_with_the_documented_password(api, demo):
+    assert DEMO_PASSWORD == "portal-demo"
+    teacher = login(api, "instructor@example.com")
+    assert teacher["user"]["email"] == DEMO_INSTRUCTOR_EMAIL
+    assert "instructor" in teacher["user"]["roles"]
+    student = login(api, "student@example.com")
+    assert student["user"]["email"] == DEMO_STUDENT_EMAIL
+    assert student["user"]["roles"] == ["student"]
+
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {student['token']}")
+    assert api.get("/api/me").json()["email"] == "student@example.com"
+    assert Student.objects.get(email=DEMO_STUDENT_EMAIL).user_id == student["user"]["id"]
+    bad = api.post(
+        "/api/auth/token",
+        {"email": "student@example.com", "password": "not-the-password"},
+        format="json",
+    )
+    assert bad.status_code == 401
+
+
+def test_the_command_prints_the_logins(demo):
+    assert "instructor@example.com" in demo
+    assert "student@example.com" in demo
+    assert "portal-demo" in demo
+    assert f"Loaded {COURSES + 2} courses" in demo
+
+
+def test_the_demo_instructor_teaches_a_free_and_a_paid_limited_course(api, demo):
+    teacher = login(api, DEMO_INSTRUCTOR_EMAIL)["user"]
+    response = api.get("/api/courses", {"instructor": teacher["id"], "page_size": 100})
+    courses = response.json()["results"]
+    assert courses
+    assert all(course["instructor"]["id"] == teacher["id"] for course in courses)
+    free = [c for c in courses if c["price"] == "0.00"]
+    paid_limited = [c for c in courses if c["price"] != "0.00" and c["capacity"]]
+    assert free
+    assert paid_limited
+    course = paid_limited[0]
+    assert Decimal(course["price"]) > 0
+    assert course["seats_taken"] < course["capacity"]
+    # Both can be opened and have lessons to follow.
+    for slug in (free[0]["slug"], course["slug"]):
+        modules = api.get(f"/api/courses/{slug}").json()["modules"]
+        assert modules
+        assert all(module["lessons"] for module in modules)
+
+
+def test_the_catalog_is_varied(api, demo):
+    courses = Course.objects.all()
+    assert courses.count() == COURSES + 2
+    assert not courses.filter(published_at__isnull=True).exists()
+
+    teachers = set(CourseInstructor.objects.values_list("user_id", flat=True))
+    assert len(teachers) >= 5
+    assert User.objects.filter(pk__in=teachers, is_instructor=True).count() == len(teachers)
+    assert len(set(courses.values_list("category", flat=True))) >= 5
+    assert set(courses.values_list("level", flat=True)) == {"beginner", "intermediate", "advanced"}
+    assert courses.filter(price=0).exists()
+    assert courses.filter(price__gt=0).exists()
+    assert courses.filter(capacity__isnull=True).exists()
+    assert courses.filter(capacity__isnull=False).exists()
+    assert courses.filter(rating__isnull=False).exists()
+    # The generated catalog varies on its own, besides the demo instructor's two courses.
+    generated = courses.exclude(course_instructors__user__email=DEMO_INSTRUCTOR_EMAIL)
+    assert generated.count() == COURSES
+    assert set(generated.values_list("level", flat=True)) == {
+        "beginner",
+        "intermediate",
+        "advanced",
+    }
+    assert generated.filter(price=0).exists()
+    assert generated.filter(price__gt=0).exists()
+    assert generated.filter(capacity__isnull=True).exists()
+    assert generated.filter(capacity__isnull=False).exists()
+    # One named instructor per course.
+    assert not courses.annotate(n=Count("course_instructors")).exclude(n=1).exists()
+
+    # The API agrees: filters find each kind.
+    for params in (
+        {"level": "beginner"},
+        {"level": "intermediate"},
+        {"level": "advanced"},
+        {"max_price": "0"},
+        {"min_price": "0.01"},
+    ):
+        assert api.get("/api/courses", params).json()["count"] > 0, params
+
+
+def test_every_course_has_modules_with_lessons_in_order(demo):
+    modules = Course.objects.annotate(
+        count=Count("modules"), first=Min("modules__position"), last=Max("modules__position")
+    )
+    assert not modules.filter(count=0).exists()
+    for course in modules:
+        assert (course.first, course.last) == (1, course.count), course.slug
+    lessons = Module.objects.annotate(
+        count=Count("lessons"), first=Min("lessons__position"), last=Max("lessons__position")
+    )
+    assert not lessons.filter(count=0).exists()
+    for module in lessons:
+        assert (module.first, module.last) == (1, module.count), module.pk
+    assert not Lesson.objects.filter(duration_seconds__lte=0).exists()
+
+
+@RESET
+def test_the_same_seed_gives_the_same_catalog(demo):
+    first, first_outline = catalog_snapshot(), outline_snapshot()
+    assert len(first) == COURSES + 2
+
+    output = load(reset=True)
+
+    assert "Deleting the existing catalog" in output
+    assert catalog_snapshot() == first
+    assert outline_snapshot() == first_outline
+
+
+@RESET
+def test_another_seed_gives_another_catalog(demo):
+    first = catalog_snapshot()
+    load(reset=True, seed=7)
+    second = catalog_snapshot()
+    assert len(second) == len(first)
+    assert [row[:2] for row in second] != [row[:2] for row in first]
+
+
+def test_if_empty_leaves_a_loaded_catalog_alone(demo):
+    before = catalog_snapshot()
+    ids = sorted(Course.objects.values_list("id", flat=True))
+    counts = (Module.objects.count(), Lesson.objects.count(), User.objects.count())
+
+    output = load(if_empty=True, courses=5)
+
+    assert "left as is" in output
+    assert catalog_snapshot() == before
+    assert sorted(Course.objects.values_list("id", flat=True)) == ids
+    assert (Module.objects.count(), Lesson.objects.count(), User.objects.count()) == counts
+
+
+def test_if_empty_loads_an_empty_catalog(api):
+    load(if_empty=True, courses=3)
+    assert Course.objects.count() == 5
+    login(api, DEMO_INSTRUCTOR_EMAIL)
+
+
+def test_a_non_empty_catalog_is_not_replaced_without_reset(demo):
+    before = catalog_snapshot()
+    with pytest.raises(CommandError, match="--reset"):
+        load(courses=5)
+    assert catalog_snapshot() == before
+
+
+@RESET
+def test_reset_also_clears_enrollments_and_payments(demo):
+    course = Course.objects.get(slug="intro-to-python")
+    student = Student.objects.get(email=DEMO_STUDENT_EMAIL)
+    enrollment = Enrollment.objects.create(
+        number="ENR-2026-000001", student=student, course=course, status="active"
+    )
+    Payment.objects.create(
+        enrollment=enrollment, amount=course.price, currency="usd", provider="test"
+    )
+
+    load(reset=True, courses=10)
+
+    assert not Enrollment.objects.exists()
+    assert not Payment.objects.exists()
+    assert Course.objects.count() == 12
+    assert Course.objects.filter(slug="intro-to-python").exists()
+
+
+def test_loading_retires_cached_lists(api):
+    assert api.get("/api/courses").json()["count"] == 0  # cached empty page
+    load(courses=4)
+    assert api.get("/api/courses").json()["count"] == 6
+
+
+def test_negative_course_count_is_refused():
+    with pytest.raises(CommandError):
+        load(courses=-1)
+    assert not Course.objects.exists()

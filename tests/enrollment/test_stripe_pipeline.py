@@ -1,0 +1,166 @@
+"""The whole enrollment pipeline through the API with the Stripe gateway, against the
+local stub of Stripe's API (tests/stripe_stub.py)."""
+
+from collections.abc import Iterator
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+
+from catalog.models import Course
+from enrollment.models import Enrollment, Payment
+from enrollment.reconcile import payments_reconcile
+from portal.accounts.models import User
+from tests.conftest import client_for
+from tests.enrollment.helpers import enroll, guest_body
+from tests.factories import make_course, make_user
+from tests.stripe_stub import StripeStub
+
+pytestmark = pytest.mark.django_db(transaction=True)
+SECRET_KEY = "sk_test_stub"
+TIMEOUT = 0.5
+PRICE = Decimal("49.00")
+
+
+@pytest.fixture
+def stub() -> Iterator[StripeStub]:
+    with StripeStub(api_key=SECRET_KEY) as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def _stripe_settings(stub, settings):
+    settings.RATE_LIMITS = {}
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PAYMENT_GATEWAY = "stripe"
+    settings.STRIPE_SECRET_KEY = SECRET_KEY
+    settings.STRIPE_API_BASE = stub.url
+    settings.STRIPE_TIMEOUT_SECONDS = TIMEOUT
+
+
+def intent_creates(stub: StripeStub):
+    return stub.requests_to("POST", "/v1/payment_intents")
+
+
+def course_numbers(course: Course) -> tuple[int, int, Decimal]:
+    course.refresh_from_db()
+    return course.seats_taken, course.enrollment_count, course.revenue
+
+
+def paid_enrollment(course: Course, student: User) -> dict:
+    response = client_for(student).post(
+        "/api/enrollments", {"course": course.slug, "payment_method": "pm_card_visa"}, format="json"
+    )
+    assert response.status_code == 201, response.json()
+    assert response.json()["status"] == "active"
+    return response.json()
+
+
+def test_a_card_payment_charges_stripe_once_with_the_payment_id_as_key(stub):
+    course = make_course(price=str(PRICE), capacity=3)
+
+    response = enroll(Client(), guest_body(course, "ada@example.com", "pm_card_visa"))
+
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["status"] == "active" and body["payment"]["status"] == "succeeded"
+    payment = Payment.objects.get()
+    [request] = intent_creates(stub)
+    assert request.idempotency_key == f"payment-{payment.pk}"
+    assert request.params["amount"] == "4900" and request.params["currency"] == "usd"
+    assert request.params["payment_method"] == "pm_card_visa"
+    assert request.params["metadata[payment_id]"] == str(payment.pk)
+    [intent_id] = stub.payment_intents
+    assert (payment.provider, payment.provider_reference) == ("stripe", intent_id)
+    assert stub.charges_succeeded == 1
+    assert course_numbers(course) == (1, 1, PRICE)
+
+
+def test_a_declined_card_is_402_and_releases_the_seat(stub):
+    course = make_course(price=str(PRICE), capacity=1)
+
+    response = enroll(Client(), guest_body(course, "bob@example.com", "pm_card_chargeDeclined"))
+
+    assert response.status_code == 402
+    error = response.json()["error"]
+    assert error["code"] == "payment_declined" and error["decline_code"] == "generic_decline"
+    assert course_numbers(course) == (0, 0, Decimal("0.00"))
+    payment = Payment.objects.get()
+    assert payment.status == "failed" and payment.failure_reason == "Your card was declined."
+    assert payment.enrollment.status == "cancelled"
+    assert stub.charges_created == 1 and stub.charges_succeeded == 0
+    # The seat is free for the next student.
+    assert enroll(Client(), guest_body(course, "c@example.com", "pm_card_visa")).status_code == 201
+
+
+def test_a_timeout_leaves_it_pending_and_reconcile_finishes_it_without_charging_twice(stub):
+    course = make_course(price=str(PRICE), capacity=3)
+    stub.delay = TIMEOUT * 3  # Stripe charges the card, but its answer comes too late
+
+    response = enroll(Client(), guest_body(course, "slow@example.com", "pm_card_visa"))
+
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["status"] == "pending" and body["payment"]["status"] == "pending"
+    payment = Payment.objects.get()
+    assert payment.provider_reference == ""
+    assert stub.charges_created == 1  # the charge did happen at Stripe
+    assert course_numbers(course) == (1, 0, Decimal("0.00"))  # the seat is held meanwhile
+
+    stub.delay = 0
+    outcomes = payments_reconcile(older_than=timedelta(0))
+
+    assert outcomes == {"succeeded": 1}
+    first, second = intent_creates(stub)
+    assert first.idempotency_key == second.idempotency_key == f"payment-{payment.pk}"
+    assert second.replayed
+    assert stub.charges_created == 1  # no double charge
+    payment.refresh_from_db()
+    [intent_id] = stub.payment_intents
+    assert (payment.status, payment.provider_reference) == ("succeeded", intent_id)
+    assert Enrollment.objects.get().status == "active"
+    assert course_numbers(course) == (1, 1, PRICE)
+    # Nothing is left for a later round.
+    assert payments_reconcile(older_than=timedelta(0)) == {}
+
+
+def test_cancelling_a_stripe_payment_refunds_it_at_stripe(stub):
+    course = make_course(price=str(PRICE), capacity=3)
+    student = make_user()
+    enrollment = paid_enrollment(course, student)
+    payment = Payment.objects.get()
+
+    response = client_for(student).post(f"/api/enrollments/{enrollment['id']}/cancel")
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["status"] == "refunded"
+    assert response.json()["payment"]["status"] == "refunded"
+    [request] = stub.requests_to("POST", "/v1/refunds")
+    assert request.idempotency_key == f"refund-{payment.pk}"
+    assert request.params == {"payment_intent": payment.provider_reference, "amount": "4900"}
+    assert len(stub.refunds) == 1
+    assert Payment.objects.get().status == "refunded"
+    assert course_numbers(course) == (0, 0, Decimal("0.00"))
+
+
+def test_a_refund_failing_at_stripe_is_503_and_keeps_the_enrollment(stub):
+    course = make_course(price=str(PRICE), capacity=3)
+    student = make_user()
+    enrollment = paid_enrollment(course, student)
+    stub.fail_next(1, status=500)
+
+    response = client_for(student).post(f"/api/enrollments/{enrollment['id']}/cancel")
+
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "unavailable"
+    assert Enrollment.objects.get().status == "active"
+    assert Payment.objects.get().status == "succeeded"
+    assert stub.refunds == {}
+    assert course_numbers(course) == (1, 1, PRICE)
+
+    # Trying again later refunds it, once.
+    again = client_for(student).post(f"/api/enrollments/{enrollment['id']}/cancel")
+    assert again.status_code == 200 and again.json()["status"] == "refunded"
+    assert len(stub.refunds) == 1
+    assert course_numbers(course) == (0, 0, Decimal("0.00"))
