@@ -55,6 +55,16 @@ class Enrollment(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     activated_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True, help_text="Cancelled or refunded.")
+    end_reason = models.CharField(
+        max_length=16,
+        blank=True,
+        choices=[
+            ("declined", "Payment declined"),
+            ("cancelled", "Cancelled"),
+            ("refunded", "Refunded"),
+        ],
+        help_text="Why it ended: only a declined one may come back on a late payment.",
+    )
     # Claimed by the after-commit jobs, so running one twice does its work once.
     welcome_email_sent_at = models.DateTimeField(null=True, blank=True)
     access_granted_at = models.DateTimeField(null=True, blank=True)

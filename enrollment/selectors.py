@@ -63,14 +63,17 @@ def enrollment_get_for(*, enrollment_id: int, user: User) -> Enrollment | None:
 def enrollment_list_for(
     *, user: User, course_slug: str | None = None, as_student: bool = False
 ) -> QuerySet[Enrollment]:
-    """A student's own enrollments; for an instructor (or with ?course=) their courses'."""
+    """A student's own enrollments; an instructor's courses' (unless as_student); staff
+    see a course's whole roster with ?course=."""
     queryset = enrollments_for_display()
     if course_slug:
         queryset = queryset.filter(course__slug=course_slug)
-        if not user.is_staff:
-            queryset = queryset.filter(_teaches(user))
-    elif user.is_instructor and not as_student:
-        queryset = queryset.filter(_teaches(user))
+    if course_slug and user.is_staff and not as_student:
+        return queryset.order_by("-created_at", "-id")
+    if user.is_instructor and not as_student:
+        queryset = queryset.filter(
+            _teaches(user) | Q(student__user=user) if course_slug else _teaches(user)
+        )
     else:
         queryset = queryset.filter(student__user=user)
     return queryset.order_by("-created_at", "-id")

@@ -61,16 +61,20 @@ def activate(*, enrollment_id: int, reference: str = "") -> Enrollment:
     if enrollment.status != EnrollmentStatus.PENDING:
         if enrollment.status == EnrollmentStatus.ACTIVE:
             return enrollment
-        # Money arrived for an enrollment that was given up (a late success after a
-        # failure): take the seat back if there is one, otherwise refund.
-        if not _retake_seat(enrollment):
+        # Money arrived for an enrollment that ended. After a decline (the customer retried
+        # and paid) take the seat back if there is one; after a cancellation, or with no
+        # seat left, refund.
+        if enrollment.end_reason != "declined" or not _retake_seat(enrollment):
             _refund_later(payment)
             return enrollment
         notify.seats_changed(enrollment.course_id)
     enrollment.status = EnrollmentStatus.ACTIVE
     enrollment.activated_at = timezone.now()
     enrollment.ended_at = None
-    enrollment.save(update_fields=["status", "activated_at", "ended_at", "updated_at"])
+    enrollment.end_reason = ""
+    enrollment.save(
+        update_fields=["status", "activated_at", "ended_at", "end_reason", "updated_at"]
+    )
     _count_revenue(enrollment.course_id, payment.amount if payment else Decimal("0"), 1)
     notify.publish_status(enrollment)
     notify.publish_created(enrollment)
@@ -117,7 +121,7 @@ def fail(*, enrollment_id: int, reason: str, reference: str = "") -> Enrollment:
     payment.provider_reference = reference or payment.provider_reference
     payment.save(update_fields=["status", "failure_reason", "provider_reference", "updated_at"])
     if enrollment.status in LIVE_STATUSES:
-        _end(enrollment, EnrollmentStatus.CANCELLED)
+        _end(enrollment, EnrollmentStatus.CANCELLED, reason="declined")
     return enrollment
 
 
@@ -143,7 +147,7 @@ def refund(*, enrollment_id: int) -> Enrollment:
     payment.status = PaymentStatus.REFUNDED
     payment.save(update_fields=["status", "updated_at"])
     if enrollment.status in LIVE_STATUSES:
-        _end(enrollment, EnrollmentStatus.REFUNDED)
+        _end(enrollment, EnrollmentStatus.REFUNDED, reason="refunded")
     return enrollment
 
 
@@ -159,16 +163,17 @@ def cancel_unpaid(*, enrollment_id: int) -> Enrollment:
         payment.status = PaymentStatus.FAILED
         payment.failure_reason = "Cancelled before the payment completed."
         payment.save(update_fields=["status", "failure_reason", "updated_at"])
-    _end(enrollment, EnrollmentStatus.CANCELLED)
+    _end(enrollment, EnrollmentStatus.CANCELLED, reason="cancelled")
     return enrollment
 
 
-def _end(enrollment: Enrollment, status: str) -> None:
+def _end(enrollment: Enrollment, status: str, *, reason: str) -> None:
     if enrollment.status == EnrollmentStatus.ACTIVE:
         _count_revenue(enrollment.course_id, Decimal("0"), -1)
     enrollment.status = status
     enrollment.ended_at = timezone.now()
-    enrollment.save(update_fields=["status", "ended_at", "updated_at"])
+    enrollment.end_reason = reason
+    enrollment.save(update_fields=["status", "ended_at", "end_reason", "updated_at"])
     notify.release_seat(enrollment.course_id)
     notify.publish_status(enrollment)
     log.info("enrollment.ended", enrollment=enrollment.number, status=status)
@@ -176,18 +181,23 @@ def _end(enrollment: Enrollment, status: str) -> None:
 
 def refund_orphan(*, payment_id: int) -> str:
     """Refund a succeeded payment whose enrollment stayed ended (no revenue was counted)."""
-    from enrollment.payments import get_gateway
+    from enrollment.payments import GatewayError, get_gateway
+    from portal.jobs import RetryableJobError
 
     payment = Payment.objects.get(pk=payment_id)
     if payment.status != PaymentStatus.SUCCEEDED:
         return "nothing_to_refund"
-    result = get_gateway(payment.provider).refund(
-        reference=payment.provider_reference,
-        amount=payment.amount,
-        idempotency_key=f"refund-{payment.pk}",
-    )
+    try:
+        result = get_gateway(payment.provider).refund(
+            reference=payment.provider_reference,
+            amount=payment.amount,
+            idempotency_key=f"refund-{payment.pk}",
+        )
+    except GatewayError as exc:
+        raise RetryableJobError(f"refund of payment {payment.pk} failed: {exc}") from exc
     if not result.succeeded:
-        raise RuntimeError(f"refund refused: {result.failure_message}")
+        # Kept money for a dropped enrollment must not be forgotten: retry, then FailedJob.
+        raise RetryableJobError(f"refund refused: {result.failure_message}")
     with transaction.atomic():
         enrollment, locked = lock(payment.enrollment_id)
         if locked is None or locked.status != PaymentStatus.SUCCEEDED:

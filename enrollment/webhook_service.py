@@ -65,5 +65,9 @@ def _apply(event: ProviderEvent) -> str:
             reference=event.payment_reference,
         )
     else:
+        amount, refunded = event.data.get("amount"), event.data.get("amount_refunded")
+        if isinstance(amount, int) and isinstance(refunded, int) and refunded < amount:
+            # A partial refund (a goodwill gesture) keeps the enrollment: record it only.
+            return "partial_refund"
         transitions.refund(enrollment_id=enrollment_id)
     return "applied"

@@ -10,8 +10,14 @@ from django.db import DatabaseError
 
 log = structlog.get_logger(__name__)
 
+
 # Worth retrying: the network, the mail server or the database hiccuped.
+class RetryableJobError(RuntimeError):
+    """Raised by a job for a failure worth retrying that no library error names."""
+
+
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    RetryableJobError,
     SMTPException,
     ConnectionError,
     TimeoutError,

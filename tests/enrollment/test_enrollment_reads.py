@@ -134,6 +134,18 @@ def test_a_student_filtering_by_someone_elses_course_gets_nothing(school):
     assert page == {"count": 0, "next": None, "previous": None, "results": []}
 
 
+def test_a_student_filtering_by_their_own_course_sees_their_enrollment(school):
+    page = listed(school["ann"], course="go")
+
+    assert ids(page) == {school["enrolled"]["ann-go"]}
+
+
+def test_an_instructor_studying_a_course_sees_their_own_enrollment_in_it(school):
+    # Oscar teaches Go but studies Python: ?course=python shows his enrollment only.
+    assert ids(listed(school["oscar"], course="python")) == {school["enrolled"]["oscar-python"]}
+    assert ids(listed(school["oscar"], role="student")) == {school["enrolled"]["oscar-python"]}
+
+
 def test_the_list_is_paginated(school):
     first = listed(school["ivy"], page_size=3)
     second = listed(school["ivy"], page_size=3, page=2)

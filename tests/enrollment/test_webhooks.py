@@ -418,6 +418,40 @@ def test_success_after_a_failure_does_not_overbook_a_course_that_filled_up():
     assert Payment.objects.get(enrollment=other).status == "succeeded"
 
 
+def test_a_late_success_after_the_student_cancelled_is_refunded_not_reactivated():
+    course, _ = two_instructor_course(capacity=3)
+    student = make_user()
+    enrollment, payment = pending_enrollment(course, student)
+    cancelled = client_for(student).post(f"/api/enrollments/{enrollment.pk}/cancel")
+    assert cancelled.json()["status"] == "cancelled"
+
+    # The customer finished 3-D Secure anyway: the money must go back.
+    assert post_event(succeeded(payment)).json()["outcome"] == "applied"
+
+    enrollment.refresh_from_db()
+    assert (enrollment.status, enrollment.end_reason) == ("cancelled", "cancelled")
+    assert Payment.objects.get(pk=payment.pk).status == "refunded"
+    course.refresh_from_db()
+    assert (course.seats_taken, course.enrollment_count, course.revenue) == (0, 0, Decimal("0"))
+
+
+def test_a_partial_refund_keeps_the_enrollment():
+    course, _ = two_instructor_course(capacity=3)
+    enrollment = active_enrollment(course, "partial@example.com")
+    payment = Payment.objects.get(enrollment=enrollment)
+    charge = {
+        "id": "ch_partial",
+        "object": "charge",
+        "amount": int(payment.amount * 100),
+        "amount_refunded": 500,
+        "refunded": False,
+        "payment_intent": payment.provider_reference,
+    }
+    response = post_event(make_event("charge.refunded", charge))
+    assert response.json()["outcome"] == "partial_refund"
+    assert state(enrollment) == ("active", "succeeded", 1, 1, PRICE)
+
+
 # --- events the portal does not act on ------------------------------------------------
 
 

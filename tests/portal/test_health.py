@@ -37,14 +37,14 @@ def test_readyz_is_503_naming_what_is_down(client):
 
 
 def test_readyz_reports_a_broker_that_does_not_answer(client, settings):
-    from portal.celery import app
-
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    original = app.conf.broker_url
-    app.conf.broker_url = "redis://127.0.0.1:1/0"
-    try:
-        response = client.get("/readyz")
-    finally:
-        app.conf.broker_url = original
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+    response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["broker"] == "unavailable"
+
+
+def test_readyz_checks_a_real_broker(client, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    assert settings.CELERY_BROKER_URL.startswith("redis://")
+    assert client.get("/readyz").json()["broker"] == "ok"
