@@ -148,3 +148,11 @@ def json_handler500(request: HttpRequest):
     from django.views.defaults import server_error
 
     return server_error(request)
+
+
+def csrf_failure(request: HttpRequest, reason: str = ""):
+    if is_api_path(request):
+        return error_response(403, "CSRF check failed: reload the page and try again.", "forbidden")
+    from django.views.csrf import csrf_failure as default_csrf_failure
+
+    return default_csrf_failure(request, reason)

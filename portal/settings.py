@@ -21,6 +21,7 @@ SECRET_KEY = env_str("SECRET_KEY", INSECURE_DEV_SECRET_KEY)
 DEBUG = env_bool("DEBUG", default=True)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+CSRF_FAILURE_VIEW = "portal.errors.csrf_failure"
 
 INSTALLED_APPS = [
     "daphne",  # first, so runserver serves ASGI (HTTP + websockets)

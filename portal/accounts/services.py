@@ -15,12 +15,20 @@ def user_register(*, email: str, password: str, name: str) -> tuple[User, str]:
     return user, raw
 
 
+def credentials_check(*, request: HttpRequest | None, email: str, password: str) -> User | None:
+    """The active user these credentials belong to, or None."""
+    user = authenticate(request, username=email.strip().lower(), password=password)
+    if user is None or not user.is_active:
+        return None
+    return user
+
+
 def token_obtain(
     *, request: HttpRequest | None, email: str, password: str
 ) -> tuple[User, str] | None:
     """A fresh token for valid credentials, or None."""
-    user = authenticate(request, username=email.strip().lower(), password=password)
-    if user is None or not user.is_active:
+    user = credentials_check(request=request, email=email, password=password)
+    if user is None:
         return None
     _, raw = AuthToken.objects.issue(user)
     return user, raw

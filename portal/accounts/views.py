@@ -1,7 +1,9 @@
 """POST /api/auth/register, POST /api/auth/token, POST /api/auth/logout, GET /api/me."""
 
-from django.contrib.auth import logout
+from django.contrib.auth import login, logout
 from django.db import IntegrityError
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_protect
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, status
 from rest_framework.request import Request
@@ -58,6 +60,26 @@ class TokenView(APIView):
             raise ApiError(401, "not_authenticated", "Invalid email or password.")
         user, token = result
         return Response({"user": UserSerializer(user).data, "token": token})
+
+
+@method_decorator(csrf_protect, name="dispatch")
+class SessionLoginView(APIView):
+    """Browser sign-in: starts a Django session (CSRF-protected, so no login CSRF)."""
+
+    authentication_classes: list = []
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(request=TokenRequestSerializer, responses={200: UserSerializer})
+    def post(self, request: Request) -> Response:
+        serializer = TokenRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        rate_limit(request._request, "login_ip")
+        rate_limit(request._request, "login", ident=serializer.validated_data["email"])
+        user = services.credentials_check(request=request._request, **serializer.validated_data)
+        if user is None:
+            raise ApiError(401, "not_authenticated", "Invalid email or password.")
+        login(request._request, user)
+        return Response({"user": UserSerializer(user).data})
 
 
 class LogoutView(APIView):

@@ -149,3 +149,37 @@ def test_session_login_works_for_browser_pages(client):
     response = client.get("/api/me")
     assert response.status_code == 200
     assert response.json()["id"] == user.id
+
+
+def test_browser_session_login_needs_csrf_and_starts_a_session():
+    from django.test import Client
+
+    user = make_user(email="pages@example.com")
+    client = Client(enforce_csrf_checks=True)
+    refused = client.post(
+        "/api/auth/login",
+        {"email": "pages@example.com", "password": PASSWORD},
+        content_type="application/json",
+    )
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "forbidden"
+
+    client.get("/")  # the page sets the CSRF cookie
+    token = client.cookies["csrftoken"].value
+    response = client.post(
+        "/api/auth/login",
+        {"email": "pages@example.com", "password": PASSWORD},
+        content_type="application/json",
+        HTTP_X_CSRFTOKEN=token,
+    )
+    assert response.status_code == 200
+    assert response.json()["user"]["id"] == user.id
+    assert client.get("/api/me").json()["id"] == user.id
+
+    bad = client.post(
+        "/api/auth/login",
+        {"email": "pages@example.com", "password": "wrong"},
+        content_type="application/json",
+        HTTP_X_CSRFTOKEN=token,
+    )
+    assert bad.status_code == 401
