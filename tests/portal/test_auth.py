@@ -176,6 +176,7 @@ def test_browser_session_login_needs_csrf_and_starts_a_session():
     assert response.json()["user"]["id"] == user.id
     assert client.get("/api/me").json()["id"] == user.id
 
+    token = client.cookies["csrftoken"].value  # rotated by the login
     bad = client.post(
         "/api/auth/login",
         {"email": "pages@example.com", "password": "wrong"},
