@@ -53,8 +53,12 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "frontend.csp.ContentSecurityPolicyMiddleware",
     "portal.middleware.ApiExceptionMiddleware",
 ]
+# HTML pages get a strict Content-Security-Policy (frontend/csp.py) except these, which
+# bring inline code of their own.
+CSP_EXEMPT_PATHS = ("/admin/", "/api/docs/")
 
 ROOT_URLCONF = "portal.urls"
 WSGI_APPLICATION = "portal.wsgi.application"
@@ -115,16 +119,22 @@ if REDIS_URL:
         }
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    # redis-py 8 times reads out after 5 s by default, exactly the blocking-receive
+    # timeout of channels-redis: a quiet socket then dies with "Timeout reading". Give the
+    # layer's connections a longer read timeout; also raise redis-py's 100-connection
+    # pool cap, or mass disconnects fail in group_discard.
+    _LAYER_HOST = {
+        "address": REDIS_URL,
+        "max_connections": 2000,
+        "socket_timeout": 30,
+        "socket_connect_timeout": 3,
+    }
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                # redis-py caps a pool at 100 connections by default; mass disconnects then
-                # fail in group_discard. Raise it for thousands of sockets per process.
-                "hosts": [{"address": REDIS_URL, "max_connections": 2000}],
-                "capacity": 1500,
-                "expiry": 30,
-            },
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer"
+            if env_str("CHANNEL_LAYER", "pubsub") == "pubsub"
+            else "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [_LAYER_HOST]},
         }
     }
 else:
