@@ -215,7 +215,7 @@ def main() -> None:
         "RATE_LIMIT_ENROLL": "100000000",
         "CELERY_BROKER_URL": broker,
         "CELERY_TASK_ALWAYS_EAGER": "false",
-        "DB_CONN_MAX_AGE": "60",
+        "DB_POOL_MAX_SIZE": "12",
     }
     servers = [ServerProcess(server=args.server, **env).start() for _ in range(args.servers)]
     levels = [int(level) for level in args.levels.split(",")]

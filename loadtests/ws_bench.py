@@ -200,7 +200,7 @@ async def fanout_rounds(arrivals: Arrivals, watchers: int, rounds: int, trigger)
 
 
 async def bench_portal(kind: str, args, tokens: list[tuple[int, str]]) -> dict:
-    env = {"DEBUG": "false", "LOG_LEVEL": "WARNING", "DB_CONN_MAX_AGE": "60"}
+    env = {"DEBUG": "false", "LOG_LEVEL": "WARNING", "DB_POOL_MAX_SIZE": "12"}
     servers = [ServerProcess(server=kind, **env).start() for _ in range(args.servers)]
     arrivals, tasks, sockets = Arrivals(), [], []
     try:

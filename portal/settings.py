@@ -44,6 +44,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "portal.metrics.MetricsMiddleware",
     "portal.middleware.ApiBodySizeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -89,6 +90,15 @@ if DATABASE_URL:
             conn_health_checks=True,
         )
     }
+    # Under ASGI every request runs in a thread of its own, so persistent per-thread
+    # connections (CONN_MAX_AGE) pile up; a psycopg pool shared by the process does not.
+    if env_int("DB_POOL_MAX_SIZE", 0) > 0:
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1,
+            "max_size": env_int("DB_POOL_MAX_SIZE", 0),
+            "timeout": 10,
+        }
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {

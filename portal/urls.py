@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from portal import health
+from portal.metrics import metrics_view
 
 handler404 = "portal.errors.json_handler404"
 handler500 = "portal.errors.json_handler500"
@@ -18,6 +19,7 @@ api_patterns = [
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
     path("api/", include(api_patterns)),
     path("admin/", admin.site.urls),
     path("", include("frontend.urls")),

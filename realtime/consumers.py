@@ -18,6 +18,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
+from portal.metrics import WEBSOCKETS
 from realtime import selectors
 from realtime.events import course_group, user_group
 
@@ -72,6 +73,7 @@ class PortalConsumer(AsyncWebsocketConsumer):
         self.delivered_seq = 0
         self.budget = FrameBudget(settings.WS_FRAMES_PER_SECOND, settings.WS_FRAME_BURST)
         await self.accept()
+        WEBSOCKETS.inc()
         # Join before reading `seq`: an event committed in between is then either live or
         # below hello's seq (and so reachable with resume). Nothing falls in a hole.
         if self.authenticated:
@@ -88,6 +90,8 @@ class PortalConsumer(AsyncWebsocketConsumer):
         return self.user is not None and self.user.is_authenticated
 
     async def disconnect(self, code: int) -> None:
+        if self.heartbeat_task is not None:  # set once connect() accepted
+            WEBSOCKETS.dec()
         for task in (self.search_task, self.heartbeat_task):
             if task is not None:
                 task.cancel()

@@ -3,9 +3,9 @@ serving the portal on 127.0.0.1, on the pytest-django test database and the test
 
 from django.db import connection
 
-from loadtests.servers import ServerProcess, free_port
+from loadtests.servers import ROOT, ServerProcess, free_port
 
-__all__ = ["LiveServer", "free_port", "test_database_url"]
+__all__ = ["ROOT", "LiveServer", "free_port", "test_database_url"]
 
 
 def test_database_url() -> str:
