@@ -1,5 +1,11 @@
-"""The events an enrollment change addresses to users, written in the caller's transaction."""
+"""What an enrollment change tells others: events written in the caller's transaction,
+course stats and seats, and cached answers to retire. Hot paths take the course row lock
+for one statement at a time (see enrollment.services)."""
 
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection, transaction
 from django.db.models import F
 
 from catalog import cache as catalog_cache
@@ -9,24 +15,22 @@ from enrollment.models import Enrollment
 from realtime.events import publish_course_state, publish_to_user
 
 
-def course_state(course_id: int) -> dict:
-    row = Course.objects.values("id", "slug", "title", "seats_taken", "capacity").get(pk=course_id)
-    return row
+def enrollment_payload(enrollment_id: int) -> dict[str, Any]:
+    """The contract's Enrollment, built once per change and shared by its events."""
+    return presenters.enrollment_body(selectors.enrollment_for_display(enrollment_id=enrollment_id))
 
 
-def publish_status(enrollment: Enrollment) -> None:
+def publish_status(enrollment: Enrollment, body: dict[str, Any]) -> None:
     """`enrollment.status` to the enrollment's student (every open tab of their user)."""
     user_id = enrollment.student.user_id
-    if user_id is None:
-        return  # a guest has no socket to receive it; the HTTP answer carries the state
-    body = presenters.enrollment_body(selectors.enrollment_for_display(enrollment_id=enrollment.pk))
-    publish_to_user(user_id=user_id, type="enrollment.status", payload={"enrollment": body})
+    if user_id is not None:  # a guest has no socket; the HTTP answer carries the state
+        publish_to_user(user_id=user_id, type="enrollment.status", payload={"enrollment": body})
 
 
-def publish_created(enrollment: Enrollment) -> None:
+def publish_created(enrollment: Enrollment, body: dict[str, Any]) -> None:
     """`enrollment.created` fanned out at write time to each instructor's own stream."""
-    body = presenters.enrollment_body(selectors.enrollment_for_display(enrollment_id=enrollment.pk))
-    course = course_state(enrollment.course_id)
+    course = body["course"]
+    summary = {key: course[key] for key in ("id", "slug", "title", "seats_taken", "capacity")}
     instructor_ids = CourseInstructor.objects.filter(course_id=enrollment.course_id).values_list(
         "user_id", flat=True
     )
@@ -34,30 +38,56 @@ def publish_created(enrollment: Enrollment) -> None:
         publish_to_user(
             user_id=user_id,
             type="enrollment.created",
-            payload={"enrollment": body, "course": course},
+            payload={"enrollment": body, "course": summary},
         )
 
 
-def seats_changed(course_id: int) -> None:
-    """Tell the course's watchers its seats moved, and retire its cached answers."""
-    course = course_state(course_id)
+def seats_changed(*, slug: str, seats_taken: int, capacity: int | None) -> None:
+    """Tell the course's watchers (after commit) and retire its cached answers."""
     publish_course_state(
-        slug=course["slug"],
-        payload={
-            "course": course["slug"],
-            "seats_taken": course["seats_taken"],
-            "capacity": course["capacity"],
-        },
+        slug=slug, payload={"course": slug, "seats_taken": seats_taken, "capacity": capacity}
     )
-    catalog_cache.invalidate_on_commit([course["slug"]])
-
-
-def stats_changed(course_id: int) -> None:
-    """Enrollment count or revenue moved (not seats): retire cached answers only."""
-    slug = Course.objects.values_list("slug", flat=True).get(pk=course_id)
     catalog_cache.invalidate_on_commit([slug])
 
 
+def _move_seat(
+    course_id: int, sql_condition: str, delta: str
+) -> tuple[str, int, int | None] | None:
+    """One conditional UPDATE … RETURNING: the row lock lasts from here to the commit."""
+    table = connection.ops.quote_name(Course._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET seats_taken = seats_taken {delta} "  # noqa: S608 - no user input
+            f"WHERE id = %s AND {sql_condition} RETURNING slug, seats_taken, capacity",
+            [course_id],
+        )
+        return cursor.fetchone()
+
+
+def take_seat(course_id: int) -> tuple[str, int, int | None] | None:
+    """Reserve a seat if one is free (and the course is published); None when full."""
+    return _move_seat(
+        course_id,
+        "published_at IS NOT NULL AND (capacity IS NULL OR seats_taken < capacity)",
+        "+ 1",
+    )
+
+
 def release_seat(course_id: int) -> None:
-    Course.objects.filter(pk=course_id, seats_taken__gt=0).update(seats_taken=F("seats_taken") - 1)
-    seats_changed(course_id)
+    row = _move_seat(course_id, "seats_taken > 0", "- 1")
+    if row is not None:
+        slug, seats_taken, capacity = row
+        seats_changed(slug=slug, seats_taken=seats_taken, capacity=capacity)
+
+
+def count_after_commit(*, course_id: int, slug: str, enrollments: int, revenue: Decimal) -> None:
+    """Course stats move after commit, in a statement of their own, so the transaction
+    that changed the enrollment never waits on the course row for them."""
+
+    def apply() -> None:
+        Course.objects.filter(pk=course_id).update(
+            enrollment_count=F("enrollment_count") + enrollments, revenue=F("revenue") + revenue
+        )
+        catalog_cache.invalidate_now([slug])
+
+    transaction.on_commit(apply)

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import structlog
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
@@ -97,13 +96,6 @@ def _reserve(
             )
     except IntegrityError as exc:  # a concurrent request of the same student won
         raise AlreadyEnrolled("You are already enrolled in this course.") from exc
-    reserved = (
-        Course.objects.filter(pk=course.pk, published_at__isnull=False)
-        .filter(Q(capacity__isnull=True) | Q(seats_taken__lt=F("capacity")))
-        .update(seats_taken=F("seats_taken") + 1)
-    )
-    if not reserved:
-        raise CourseFull("This course is full.")  # rolls the enrollment row back too
     enrollment.number = enrollment_number(enrollment.pk, enrollment.created_at.year)
     enrollment.save(update_fields=["number"])
     payment = None
@@ -115,8 +107,15 @@ def _reserve(
             provider=get_gateway().name,
             payment_method=payment_method,
         )
-    notify.publish_status(enrollment)
-    notify.seats_changed(course.pk)
+    body = notify.enrollment_payload(enrollment.pk)
+    # The seat last: the course row stays locked only from here to the commit.
+    seat = notify.take_seat(course.pk)
+    if seat is None:
+        raise CourseFull("This course is full.")  # rolls the enrollment row back too
+    slug, seats_taken, capacity = seat
+    body["course"]["seats_taken"] = seats_taken
+    notify.publish_status(enrollment, body)
+    notify.seats_changed(slug=slug, seats_taken=seats_taken, capacity=capacity)
     return enrollment, payment
 
 

@@ -8,10 +8,8 @@ from decimal import Decimal
 
 import structlog
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
 from django.utils import timezone
 
-from catalog.models import Course
 from enrollment import notify
 from enrollment.models import (
     LIVE_STATUSES,
@@ -41,12 +39,6 @@ def _queue_after_activation(enrollment_id: int) -> None:
     tasks.notify_instructors.delay_on_commit(enrollment_id)
 
 
-def _count_revenue(course_id: int, amount: Decimal, enrollments: int) -> None:
-    Course.objects.filter(pk=course_id).update(
-        enrollment_count=F("enrollment_count") + enrollments, revenue=F("revenue") + amount
-    )
-
-
 @transaction.atomic
 def activate(*, enrollment_id: int, reference: str = "") -> Enrollment:
     """The payment succeeded (or the course is free): the enrollment becomes active."""
@@ -67,7 +59,6 @@ def activate(*, enrollment_id: int, reference: str = "") -> Enrollment:
         if enrollment.end_reason != "declined" or not _retake_seat(enrollment):
             _refund_later(payment)
             return enrollment
-        notify.seats_changed(enrollment.course_id)
     enrollment.status = EnrollmentStatus.ACTIVE
     enrollment.activated_at = timezone.now()
     enrollment.ended_at = None
@@ -75,29 +66,32 @@ def activate(*, enrollment_id: int, reference: str = "") -> Enrollment:
     enrollment.save(
         update_fields=["status", "activated_at", "ended_at", "end_reason", "updated_at"]
     )
-    _count_revenue(enrollment.course_id, payment.amount if payment else Decimal("0"), 1)
-    notify.publish_status(enrollment)
-    notify.publish_created(enrollment)
-    notify.stats_changed(enrollment.course_id)
+    body = notify.enrollment_payload(enrollment.pk)
+    notify.publish_status(enrollment, body)
+    notify.publish_created(enrollment, body)
+    notify.count_after_commit(
+        course_id=enrollment.course_id,
+        slug=body["course"]["slug"],
+        enrollments=1,
+        revenue=payment.amount if payment else Decimal("0"),
+    )
     _queue_after_activation(enrollment.pk)
     log.info("enrollment.activated", enrollment=enrollment.number, course=enrollment.course_id)
     return enrollment
 
 
 def _retake_seat(enrollment: Enrollment) -> bool:
-    taken = (
-        Course.objects.filter(pk=enrollment.course_id)
-        .filter(Q(capacity__isnull=True) | Q(seats_taken__lt=F("capacity")))
-        .update(seats_taken=F("seats_taken") + 1)
-    )
-    if not taken:
-        return False
     try:
         with transaction.atomic():
             Enrollment.objects.filter(pk=enrollment.pk).update(status=EnrollmentStatus.PENDING)
     except IntegrityError:  # the student enrolled again meanwhile
-        Course.objects.filter(pk=enrollment.course_id).update(seats_taken=F("seats_taken") - 1)
         return False
+    seat = notify.take_seat(enrollment.course_id)
+    if seat is None:
+        Enrollment.objects.filter(pk=enrollment.pk).update(status=enrollment.status)
+        return False
+    slug, seats_taken, capacity = seat
+    notify.seats_changed(slug=slug, seats_taken=seats_taken, capacity=capacity)
     return True
 
 
@@ -143,7 +137,12 @@ def refund(*, enrollment_id: int) -> Enrollment:
     if payment is None or payment.status == PaymentStatus.REFUNDED:
         return enrollment
     if payment.status == PaymentStatus.SUCCEEDED:
-        _count_revenue(enrollment.course_id, -payment.amount, 0)
+        notify.count_after_commit(
+            course_id=enrollment.course_id,
+            slug=enrollment.course.slug,
+            enrollments=0,
+            revenue=-payment.amount,
+        )
     payment.status = PaymentStatus.REFUNDED
     payment.save(update_fields=["status", "updated_at"])
     if enrollment.status in LIVE_STATUSES:
@@ -169,13 +168,18 @@ def cancel_unpaid(*, enrollment_id: int) -> Enrollment:
 
 def _end(enrollment: Enrollment, status: str, *, reason: str) -> None:
     if enrollment.status == EnrollmentStatus.ACTIVE:
-        _count_revenue(enrollment.course_id, Decimal("0"), -1)
+        notify.count_after_commit(
+            course_id=enrollment.course_id,
+            slug=enrollment.course.slug,
+            enrollments=-1,
+            revenue=Decimal("0"),
+        )
     enrollment.status = status
     enrollment.ended_at = timezone.now()
     enrollment.end_reason = reason
     enrollment.save(update_fields=["status", "ended_at", "end_reason", "updated_at"])
     notify.release_seat(enrollment.course_id)
-    notify.publish_status(enrollment)
+    notify.publish_status(enrollment, notify.enrollment_payload(enrollment.pk))
     log.info("enrollment.ended", enrollment=enrollment.number, status=status)
 
 

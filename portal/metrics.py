@@ -69,6 +69,9 @@ class MetricsMiddleware:
 class BusinessCollector:
     """Enrollments, payments, revenue and queue depth, read when Prometheus scrapes."""
 
+    def describe(self):
+        return []  # nothing to read at registration (import time): no database yet
+
     def collect(self):
         from enrollment.models import Enrollment, Payment
 
