@@ -20,11 +20,13 @@ def enrollment_payload(enrollment_id: int) -> dict[str, Any]:
     return presenters.enrollment_body(selectors.enrollment_for_display(enrollment_id=enrollment_id))
 
 
-def publish_status(enrollment: Enrollment, body: dict[str, Any]) -> None:
+def publish_status(enrollment: Enrollment, body: dict[str, Any] | None = None) -> None:
     """`enrollment.status` to the enrollment's student (every open tab of their user)."""
     user_id = enrollment.student.user_id
-    if user_id is not None:  # a guest has no socket; the HTTP answer carries the state
-        publish_to_user(user_id=user_id, type="enrollment.status", payload={"enrollment": body})
+    if user_id is None:
+        return  # a guest has no socket; the HTTP answer carries the state
+    body = body if body is not None else enrollment_payload(enrollment.pk)
+    publish_to_user(user_id=user_id, type="enrollment.status", payload={"enrollment": body})
 
 
 def publish_created(enrollment: Enrollment, body: dict[str, Any]) -> None:

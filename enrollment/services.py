@@ -107,14 +107,16 @@ def _reserve(
             provider=get_gateway().name,
             payment_method=payment_method,
         )
-    body = notify.enrollment_payload(enrollment.pk)
-    # The seat last: the course row stays locked only from here to the commit.
+    # Built before the seat is taken, so the course row stays locked only from the seat
+    # UPDATE to the commit. A guest has no socket to tell.
+    body = notify.enrollment_payload(enrollment.pk) if student.user_id else None
     seat = notify.take_seat(course.pk)
     if seat is None:
         raise CourseFull("This course is full.")  # rolls the enrollment row back too
     slug, seats_taken, capacity = seat
-    body["course"]["seats_taken"] = seats_taken
-    notify.publish_status(enrollment, body)
+    if body is not None:
+        body["course"]["seats_taken"] = seats_taken
+        notify.publish_status(enrollment, body)
     notify.seats_changed(slug=slug, seats_taken=seats_taken, capacity=capacity)
     return enrollment, payment
 

@@ -69,6 +69,7 @@ def activate(*, enrollment_id: int, reference: str = "") -> Enrollment:
     body = notify.enrollment_payload(enrollment.pk)
     notify.publish_status(enrollment, body)
     notify.publish_created(enrollment, body)
+    enrollment.snapshot = body  # the contract's Enrollment as committed, for the answer
     notify.count_after_commit(
         course_id=enrollment.course_id,
         slug=body["course"]["slug"],
@@ -179,7 +180,7 @@ def _end(enrollment: Enrollment, status: str, *, reason: str) -> None:
     enrollment.end_reason = reason
     enrollment.save(update_fields=["status", "ended_at", "end_reason", "updated_at"])
     notify.release_seat(enrollment.course_id)
-    notify.publish_status(enrollment, notify.enrollment_payload(enrollment.pk))
+    notify.publish_status(enrollment)
     log.info("enrollment.ended", enrollment=enrollment.number, status=status)
 
 

@@ -164,7 +164,8 @@ class EnrollmentListCreateView(APIView):
             )
         except EnrollmentError as exc:
             return _error_answer(exc)
-        return status.HTTP_201_CREATED, _enrollment_answer(enrollment.pk)
+        body = getattr(enrollment, "snapshot", None) or _enrollment_answer(enrollment.pk)
+        return status.HTTP_201_CREATED, body
 
 
 def _visible_enrollment(request: Request, enrollment_id: int) -> Enrollment:
