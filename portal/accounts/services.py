@@ -35,8 +35,15 @@ def token_obtain(
 
 
 def token_revoke(*, raw: str) -> bool:
-    return bool(
+    """Revoke a token and close the websockets it opened."""
+    from realtime.auth import credential_group
+    from realtime.events import close_sockets
+
+    revoked = bool(
         AuthToken.objects.filter(key_hash=hash_token(raw), revoked_at__isnull=True).update(
             revoked_at=timezone.now()
         )
     )
+    if revoked:
+        close_sockets(credential_group("token", raw))
+    return revoked

@@ -91,7 +91,6 @@ class LogoutView(APIView):
     def post(self, request: Request) -> Response:
         if isinstance(request.auth, str):
             services.token_revoke(raw=request.auth)
-            close_sockets(credential_group("token", request.auth))
         else:
             session_key = request._request.session.session_key
             logout(request._request)
