@@ -51,3 +51,26 @@ class CoursePageSchema(serializers.Serializer):
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
     results = CourseSchema(many=True)
+
+
+class HighlightSchema(serializers.Serializer):
+    title = serializers.CharField(help_text="HTML: escaped text, matches in <mark>…</mark>.")
+    summary = serializers.CharField(help_text="HTML: escaped text, matches in <mark>…</mark>.")
+
+
+class SearchHitSchema(CourseSchema):
+    highlight = HighlightSchema()
+
+
+class SearchFacetsSchema(serializers.Serializer):
+    category = serializers.DictField(child=serializers.IntegerField())
+    level = serializers.DictField(child=serializers.IntegerField())
+
+
+class SearchResultSchema(serializers.Serializer):
+    query = serializers.CharField()
+    hits = SearchHitSchema(many=True)
+    total = serializers.IntegerField()
+    facets = SearchFacetsSchema()
+    took_ms = serializers.FloatField(help_text="Server-side time of this answer.")
+    engine = serializers.ChoiceField(choices=["postgres", "sqlite", "meilisearch"])

@@ -1,5 +1,6 @@
 """Catalog reads. Every queryset prefetches what the presenters touch: no N+1."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -22,6 +23,21 @@ COURSE_SORTS: dict[str, tuple[str | OrderBy, ...]] = {
     "-title": ("-title", "id"),
 }
 DEFAULT_SORT = "newest"
+# The Course fields presenters.course_summary reads.
+SUMMARY_FIELDS = (
+    "id",
+    "slug",
+    "title",
+    "summary",
+    "category",
+    "level",
+    "price",
+    "currency",
+    "capacity",
+    "seats_taken",
+    "rating",
+    "published_at",
+)
 
 
 @dataclass(frozen=True)
@@ -44,6 +60,25 @@ def _with_instructors(queryset: QuerySet[Course]) -> QuerySet[Course]:
 
 def published_courses() -> QuerySet[Course]:
     return Course.objects.filter(published_at__isnull=False)
+
+
+def published_courses_by_ids(ids: Iterable[int]) -> dict[int, Course]:
+    """Published courses by id with just what course_summary reads (search hits: hot)."""
+    queryset = (
+        published_courses()
+        .filter(id__in=ids)
+        .order_by()
+        .only(*SUMMARY_FIELDS)
+        .prefetch_related(
+            Prefetch(
+                "course_instructors",
+                queryset=CourseInstructor.objects.select_related("user")
+                .only("course_id", "position", "user__id", "user__name")
+                .order_by("position", "id"),
+            )
+        )
+    )
+    return {course.id: course for course in queryset}
 
 
 def course_list(*, filters: CourseFilters, sort: str = DEFAULT_SORT) -> QuerySet[Course]:

@@ -5,6 +5,8 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from catalog.models import Level
+from catalog.search.types import MAX_LIMIT as MAX_SEARCH_LIMIT
+from catalog.search.types import MAX_OFFSET as MAX_SEARCH_OFFSET
 from catalog.selectors import COURSE_SORTS, DEFAULT_SORT
 
 MAX_PAGE_SIZE = 100
@@ -85,3 +87,16 @@ class CourseListQuery(serializers.Serializer):
         if low is not None and high is not None and low > high:
             raise serializers.ValidationError({"min_price": ["Must not exceed max_price."]})
         return attrs
+
+
+class SearchQuery(serializers.Serializer):
+    """GET /api/search parameters."""
+
+    q = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    category = serializers.CharField(max_length=80, required=False, allow_blank=True)
+    level = serializers.ChoiceField(choices=Level.choices, required=False, allow_blank=True)
+    max_price = serializers.DecimalField(
+        max_digits=10, decimal_places=2, min_value=Decimal("0"), required=False
+    )
+    limit = serializers.IntegerField(min_value=1, max_value=MAX_SEARCH_LIMIT, default=20)
+    offset = serializers.IntegerField(min_value=0, max_value=MAX_SEARCH_OFFSET, default=0)

@@ -9,6 +9,7 @@ from django.utils.text import slugify
 
 from catalog import cache as catalog_cache
 from catalog.models import Course, CourseInstructor, Lesson, Module
+from catalog.search.sync import index_on_commit
 from portal.accounts.models import User
 
 SLUG_MAX = 100
@@ -78,6 +79,7 @@ def course_create(*, author: User, data: dict[str, Any]) -> Course:
             for lesson_position, lesson in enumerate(module_data.get("lessons", []), start=1)
         )
     catalog_cache.invalidate_on_commit([course.slug])
+    index_on_commit([course.id])
     return course
 
 
@@ -105,6 +107,7 @@ def course_update(*, course: Course, data: dict[str, Any]) -> Course:
         changed.append("published_at")
     locked.save(update_fields=[*changed, "updated_at"])
     catalog_cache.invalidate_on_commit([locked.slug])
+    index_on_commit([locked.id])
     return locked
 
 
@@ -113,4 +116,5 @@ def course_unpublish(*, course: Course) -> Course:
     Course.objects.filter(pk=course.pk).update(published_at=None, updated_at=timezone.now())
     course.published_at = None
     catalog_cache.invalidate_on_commit([course.slug])
+    index_on_commit([course.id])
     return course

@@ -5,4 +5,5 @@ from catalog import views
 urlpatterns = [
     path("courses", views.CourseListView.as_view(), name="course-list"),
     path("courses/<slug:slug>", views.CourseDetailView.as_view(), name="course-detail"),
+    path("search", views.SearchView.as_view(), name="search"),
 ]

@@ -1,4 +1,5 @@
-"""Catalog HTTP API: GET/POST /api/courses, GET/PATCH/DELETE /api/courses/{slug}."""
+"""Catalog HTTP API: GET/POST /api/courses, GET/PATCH/DELETE /api/courses/{slug},
+GET /api/search."""
 
 from typing import Any
 
@@ -10,9 +11,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog import cache as catalog_cache
-from catalog import presenters, selectors, services
-from catalog.schema import CourseDetailSchema, CoursePageSchema
-from catalog.serializers import CourseCreateInput, CourseListQuery, CourseUpdateInput
+from catalog import presenters, search, selectors, services
+from catalog.schema import CourseDetailSchema, CoursePageSchema, SearchResultSchema
+from catalog.serializers import (
+    CourseCreateInput,
+    CourseListQuery,
+    CourseUpdateInput,
+    SearchQuery,
+)
 from portal.errors import ApiError
 
 
@@ -140,3 +146,22 @@ class CourseDetailView(APIView):
         course = self._editable_course(request, slug)
         services.course_unpublish(course=course)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SearchView(APIView):
+    @extend_schema(
+        operation_id="search", parameters=[SearchQuery], responses={200: SearchResultSchema}
+    )
+    def get(self, request: Request) -> Response:
+        query_input = SearchQuery(data=request.query_params.dict())
+        query_input.is_valid(raise_exception=True)
+        params = query_input.validated_data
+        filters = search.SearchFilters(
+            category=params.get("category") or None,
+            level=params.get("level") or None,
+            max_price=params.get("max_price"),
+        )
+        body = search.cached_search(
+            query=params["q"], filters=filters, limit=params["limit"], offset=params["offset"]
+        )
+        return Response(body)

@@ -4,4 +4,11 @@ from frontend import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("courses/<slug:slug>", views.course, name="course-page"),
+    path("signin", views.sign_in, name="signin"),
+    path("register", views.register, name="register"),
+    path("dashboard", views.dashboard, name="dashboard"),
+    path("learn/<int:enrollment_id>", views.lesson, name="learn"),
+    path("learn/<int:enrollment_id>/<int:lesson_id>", views.lesson, name="lesson"),
+    path("instructor", views.instructor, name="instructor"),
 ]

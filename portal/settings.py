@@ -202,7 +202,14 @@ WS_FLOOD_CLOSE_AFTER = env_int("WS_FLOOD_CLOSE_AFTER", 200)
 MEILI_URL = env_str("MEILI_URL")
 MEILI_MASTER_KEY = env_str("MEILI_MASTER_KEY")
 MEILI_INDEX = env_str("MEILI_INDEX", "courses")
-MEILI_TIMEOUT_SECONDS = float(env_str("MEILI_TIMEOUT_SECONDS", "0.3"))
+MEILI_TIMEOUT_SECONDS = float(env_str("MEILI_TIMEOUT_SECONDS", "0.3"))  # searches, health
+# Jobs: document pushes, settings, task polling (a rebuild waits up to the task timeout).
+MEILI_WRITE_TIMEOUT_SECONDS = float(env_str("MEILI_WRITE_TIMEOUT_SECONDS", "10"))
+MEILI_TASK_WAIT_SECONDS = float(env_str("MEILI_TASK_WAIT_SECONDS", "120"))
+MEILI_BATCH_SIZE = env_int("MEILI_BATCH_SIZE", 1000)
+# Circuit breaker: open after a timeout or this many failures; probe again after cool-down.
+SEARCH_BREAKER_FAILURES = env_int("SEARCH_BREAKER_FAILURES", 3)
+SEARCH_BREAKER_COOLDOWN_SECONDS = float(env_str("SEARCH_BREAKER_COOLDOWN_SECONDS", "30"))
 
 # --- Payments -----------------------------------------------------------------------
 STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY")

@@ -1,13 +1,77 @@
-"""Catalog search facade. The full backends arrive with the search work; until then the
-health probe reports whether the database the search runs on answers."""
+"""Catalog search: one facade over three engines (PostgreSQL and SQLite full-text search,
+Meilisearch) chosen by catalog.search.router.
 
-from django.db import connection
+    from catalog.search import SearchFilters, search
+    search(query="pyth", filters=SearchFilters(level="beginner"), limit=20, offset=0).to_dict()
+
+The engines load lazily: this package is also imported by migrations (catalog.search.ddl)."""
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from catalog.search.types import Progress, SearchFilters, SearchResult, SearchUnavailable
+
+__all__ = [
+    "SearchFilters",
+    "SearchResult",
+    "SearchUnavailable",
+    "cached_search",
+    "health",
+    "index",
+    "rebuild",
+    "remove",
+    "search",
+]
+
+
+def search(*, query: str, filters: SearchFilters, limit: int, offset: int) -> SearchResult:
+    """Published courses matching `query` (empty: the most popular ones), with facets."""
+    from catalog.search import router
+
+    return router.search(query=query, filters=filters, limit=limit, offset=offset)
+
+
+def cached_search(*, query: str, filters: SearchFilters, limit: int, offset: int) -> dict[str, Any]:
+    """search(...).to_dict() through the catalog cache for CATALOG_LIST_CACHE_SECONDS.
+
+    Keys carry the catalog's list stamp, taken before searching: any catalog change
+    committed meanwhile retires the answer. A cached answer reports its own took_ms.
+    """
+    from catalog import cache as catalog_cache
+
+    started = time.perf_counter()
+    params = {"q": query, **filters.as_params(), "limit": limit, "offset": offset}
+    key = catalog_cache.list_key({"search": params})
+    body = catalog_cache.get(key)
+    if body is None:
+        body = search(query=query, filters=filters, limit=limit, offset=offset).to_dict()
+        catalog_cache.set_list(key, body)
+        return body
+    return {**body, "took_ms": round((time.perf_counter() - started) * 1000, 2)}
+
+
+def index(course_ids: Sequence[int]) -> None:
+    """Bring these courses up to date in the external index, if one is configured."""
+    from catalog.search import router
+
+    router.index(course_ids)
+
+
+def remove(course_ids: Sequence[int]) -> None:
+    from catalog.search import router
+
+    router.remove(course_ids)
+
+
+def rebuild(progress: Progress | None = None) -> int:
+    """Recompute every index; progress(done, total) is called as it advances."""
+    from catalog.search import router
+
+    return router.rebuild(progress)
 
 
 def health() -> bool:
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    except Exception:
-        return False
-    return True
+    from catalog.search import router
+
+    return router.health()

@@ -115,4 +115,3 @@ async def test_course_seats_and_error_and_search_schemas(scene):
     assert results["id"] == 7
     assert all(COURSE_KEYS | {"highlight"} <= set(hit) for hit in results["hits"])
     await socket.disconnect()
-

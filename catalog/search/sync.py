@@ -1,0 +1,19 @@
+"""Keeping the search index in step with catalog writes, after they commit."""
+
+from collections.abc import Iterable
+
+from django.conf import settings
+
+
+def index_on_commit(course_ids: Iterable[int]) -> None:
+    """Queue a search index update for these courses once the transaction commits.
+
+    The database backends need nothing: their generated column (PostgreSQL) and triggers
+    (SQLite) change with the rows, visible at commit. Meilisearch is fed by a job; a
+    rolled-back transaction queues none.
+    """
+    if not settings.MEILI_URL:
+        return
+    from catalog.tasks import search_index_courses
+
+    search_index_courses.delay_on_commit(sorted(set(course_ids)))

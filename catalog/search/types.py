@@ -1,0 +1,88 @@
+"""The search facade's vocabulary: filters, results and the one interface every backend
+implements."""
+
+import abc
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, ClassVar
+
+MAX_LIMIT = 50
+MAX_OFFSET = 1000
+FACETS = ("category", "level")
+
+# progress(done, total): called as a rebuild advances (the command drives a tqdm bar).
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    category: str | None = None
+    level: str | None = None
+    max_price: Decimal | None = None
+
+    def as_params(self) -> dict[str, str | None]:
+        return {
+            "category": self.category,
+            "level": self.level,
+            "max_price": None if self.max_price is None else str(self.max_price),
+        }
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """One page of hits. `hits` are the contract's Course plus a "highlight" object."""
+
+    query: str
+    hits: list[dict[str, Any]]
+    total: int
+    facets: dict[str, dict[str, int]]
+    took_ms: float
+    engine: str
+    # Extra detail for logs and the benchmark, not part of the answer.
+    corrected: tuple[str, ...] = field(default=(), compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The contract's GET /api/search body (and the `search.results` fields)."""
+        return {
+            "query": self.query,
+            "hits": self.hits,
+            "total": self.total,
+            "facets": self.facets,
+            "took_ms": self.took_ms,
+            "engine": self.engine,
+        }
+
+
+class SearchUnavailable(Exception):
+    """The backend could not answer (down, too slow, misconfigured)."""
+
+    def __init__(self, message: str, *, timeout: bool = False) -> None:
+        super().__init__(message)
+        self.timeout = timeout
+
+
+class SearchBackend(abc.ABC):
+    """What the router needs of an engine. Implementations answer published courses only."""
+
+    engine: ClassVar[str]
+
+    @abc.abstractmethod
+    def search(
+        self, *, query: str, filters: SearchFilters, limit: int, offset: int
+    ) -> SearchResult: ...
+
+    @abc.abstractmethod
+    def index(self, course_ids: Sequence[int]) -> None:
+        """Bring these courses up to date in the index (unpublished or deleted ones leave it)."""
+
+    @abc.abstractmethod
+    def remove(self, course_ids: Sequence[int]) -> None:
+        """Drop these courses from the index."""
+
+    @abc.abstractmethod
+    def rebuild(self, *, progress: Progress | None = None) -> int:
+        """Recompute the whole index; returns the number of courses indexed."""
+
+    @abc.abstractmethod
+    def health(self) -> bool: ...

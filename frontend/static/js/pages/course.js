@@ -1,0 +1,130 @@
+// A course page: outline, price, instructor, live seats, the enrollment form.
+
+import { api, query } from "../api.js";
+import { boot } from "../app.js";
+import { mountEnrollForm } from "../enroll.js";
+import { $, clear, errorState, h, levelLabel, minutesLabel, money, seatsText } from "../ui.js";
+
+const { user, socket } = boot();
+const root = $("#course-root");
+const slug = root.dataset.slug;
+const stripeKey = document.querySelector('meta[name="stripe-key"]')?.content || "";
+
+function header(course) {
+  const lessons = course.modules.reduce((n, m) => n + m.lessons.length, 0);
+  const seconds = course.modules.reduce((n, m) => n + m.lessons.reduce((s, l) => s + l.duration_seconds, 0), 0);
+  const facts = [
+    course.instructor ? h("span", {}, "Taught by ", h("strong", {}, course.instructor.name)) : null,
+    course.rating !== null && course.rating !== undefined ? h("span", { "aria-label": `Rated ${course.rating} out of 5` }, `★ ${Number(course.rating).toFixed(1)}`) : null,
+    h("span", {}, `${lessons} lesson${lessons === 1 ? "" : "s"}`),
+    seconds ? h("span", {}, minutesLabel(seconds)) : null,
+  ].filter(Boolean);
+  return [
+    h("div", { class: "chips" }, h("span", { class: "chip" }, course.category), h("span", { class: `chip level-${course.level}` }, levelLabel(course.level))),
+    h("h1", { class: "course-title" }, course.title),
+    h("p", { class: "lede" }, course.summary),
+    h("p", { class: "facts" }, facts.flatMap((fact, i) => (i ? [h("span", { class: "dot-sep", "aria-hidden": "true" }, "·"), fact] : [fact]))),
+  ];
+}
+
+function curriculum(course) {
+  if (!course.modules.length) return [h("p", { class: "muted" }, "The outline for this course is being prepared.")];
+  return course.modules.map((module, index) => {
+    const seconds = module.lessons.reduce((s, l) => s + l.duration_seconds, 0);
+    return h(
+      "details",
+      { class: "module", open: index === 0 },
+      h(
+        "summary",
+        {},
+        h("span", { class: "module-title" }, module.title),
+        h("span", { class: "muted small" }, `${module.lessons.length} lesson${module.lessons.length === 1 ? "" : "s"} · ${minutesLabel(seconds)}`),
+      ),
+      h(
+        "ol",
+        { class: "lessons" },
+        module.lessons.map((lesson) => h("li", {}, h("span", {}, lesson.title), h("span", { class: "muted small" }, minutesLabel(lesson.duration_seconds)))),
+      ),
+    );
+  });
+}
+
+function renderSeats(seatsTaken, capacity, form) {
+  const seats = $("#seats");
+  seats.textContent = seatsText(seatsTaken, capacity);
+  const full = capacity !== null && capacity !== undefined && seatsTaken >= capacity;
+  seats.classList.toggle("full", full);
+  seats.classList.toggle("low", !full && capacity !== null && capacity !== undefined && capacity - seatsTaken <= 5);
+  form?.seats(full);
+}
+
+async function existingEnrollment() {
+  if (!user) return null;
+  try {
+    const page = await api(`/api/enrollments${query({ role: "student", course: slug })}`);
+    return page.results.find((e) => e.status === "active" || e.status === "pending") ?? null;
+  } catch {
+    return null;
+  }
+}
+
+async function load() {
+  const main = $(".course-main");
+  let course;
+  try {
+    course = await api(`/api/courses/${encodeURIComponent(slug)}`);
+  } catch (error) {
+    main.setAttribute("aria-busy", "false");
+    const message = error.status === 404 ? "This course does not exist or is no longer published." : `The course could not be loaded: ${error.message}`;
+    clear($("#course-header"), h("h1", {}, error.status === 404 ? "Course not found" : "Something went wrong"), errorState(message, error.status === 404 ? null : load));
+    return;
+  }
+  document.title = `${course.title} · Learning Portal`;
+  $("#crumb").textContent = course.title;
+  clear($("#course-header"), header(course));
+  const description = course.description || course.summary;
+  clear($("#course-description"), description.split(/\n{2,}/).map((paragraph) => h("p", {}, paragraph)));
+  $("#about").hidden = false;
+  const lessonCount = course.modules.reduce((n, m) => n + m.lessons.length, 0);
+  $("#curriculum-summary").textContent = `${course.modules.length} module${course.modules.length === 1 ? "" : "s"} · ${lessonCount} lessons`;
+  clear($("#curriculum"), curriculum(course));
+  $("#curriculum-section").hidden = false;
+  main.setAttribute("aria-busy", "false");
+
+  $("#course-price").textContent = money(course.price, course.currency);
+  $("#enroll-card").hidden = false;
+  const form = mountEnrollForm({ form: $("#enroll-form"), course, user, socket, stripeKey, result: $("#enroll-result") });
+  renderSeats(course.seats_taken, course.capacity, form);
+
+  socket.on("course.seats", (frame) => {
+    if (frame.course === slug) renderSeats(frame.seats_taken, frame.capacity, form);
+  });
+  socket.watch(slug);
+
+  const mine = await existingEnrollment();
+  if (mine) {
+    showAlready(mine);
+    // A pending payment that settles (or fails) shows here live.
+    socket.on("enrollment.status", (frame) => {
+      if (frame.enrollment?.id !== mine.id) return;
+      if (frame.enrollment.status === "active" || frame.enrollment.status === "pending") showAlready(frame.enrollment);
+      else location.reload();
+    });
+  }
+}
+
+function showAlready(enrollment) {
+  const already = $("#already");
+  const active = enrollment.status === "active";
+  clear(
+    already,
+    h("p", {}, active ? "You’re enrolled in this course." : "Your enrollment is waiting for the payment to be confirmed."),
+    active ? h("a", { class: "button primary block", href: `/learn/${enrollment.id}` }, "Continue learning") : null,
+  );
+  already.classList.toggle("success", active);
+  already.classList.toggle("warning", !active);
+  already.hidden = false;
+  $("#enroll-form").hidden = true;
+}
+
+load();

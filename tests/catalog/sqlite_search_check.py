@@ -1,0 +1,106 @@
+"""The SQLite FTS5 backend, run on the embedded configuration (DATABASE_URL unset).
+
+Not collected by the main test run (it uses PostgreSQL): test_search_sqlite.py runs this
+module in a subprocess with the SQLite settings, so the real migrations, triggers and
+backend code run on a real SQLite database. That run skips the suite's conftest files
+(they end PostgreSQL connections at exit), so the fixtures it needs are here.
+"""
+
+import pytest
+from django.db import connection
+
+from catalog import search as search_facade
+from catalog.search import SearchFilters, ddl
+from catalog.search.sqlite import SqliteBackend, _match, repair_after_migrate
+from tests.catalog import search_checks
+from tests.catalog.search_relevance import CASES, Case, check, load_catalog
+from tests.factories import make_course
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def backend() -> SqliteBackend:
+    return SqliteBackend()
+
+
+def test_this_run_is_on_sqlite():
+    assert connection.vendor == "sqlite"
+
+
+@pytest.mark.parametrize(
+    "case", [case for case in CASES if "sqlite" in case.engines], ids=lambda case: case.id
+)
+def test_relevance(backend, case: Case):
+    load_catalog()
+    body = backend.search(
+        query=case.query, filters=SearchFilters(**case.filters), limit=case.limit, offset=0
+    ).to_dict()
+    check(case, body)
+    if case.db_total is not None:
+        assert body["total"] == case.db_total, [hit["title"] for hit in body["hits"]]
+    assert body["engine"] == "sqlite"
+
+
+def test_hostile_queries_never_crash(backend):
+    search_checks.check_hostile_queries_never_crash(backend)
+
+
+def test_hostile_titles_are_escaped(backend):
+    search_checks.check_hostile_titles_are_escaped(backend)
+
+
+def test_facets_equal_sql_counts(backend):
+    search_checks.check_facets_equal_sql_counts(backend)
+
+
+def test_pages_are_disjoint_and_complete(backend):
+    search_checks.check_pages_are_disjoint_and_complete(backend)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_changes_show_once_committed(backend):
+    # One SQLite file has one writer: a second connection cannot read beside it here.
+    search_checks.check_changes_show_once_committed(backend, concurrent_reader=False)
+
+
+def test_fts5_syntax_is_quoted():
+    assert _match([("data",), ("v",)], titles_only_last=True) == '"data" AND {title} : "v"*'
+    assert _match([("a",)], titles_only_last=False) == '"a"*'
+
+
+def test_the_facade_answers_from_sqlite():
+    make_course(title="Intro to Python")
+    result = search_facade.search(query="pyth", filters=SearchFilters(), limit=5, offset=0)
+    assert result.engine == "sqlite"
+    assert [hit["title"] for hit in result.hits] == ["Intro to Python"]
+    assert search_facade.health() is True
+
+
+def test_lost_triggers_are_restored_after_migrate(backend):
+    """A later migration that rebuilds catalog_course on SQLite drops its triggers."""
+    make_course(title="Before the rebuild")
+    with connection.cursor() as cursor:
+        for name in ddl.SQLITE_TRIGGERS:
+            cursor.execute(f"DROP TRIGGER {name}")
+    make_course(title="Written while the triggers were gone")
+    assert search_checks.search(backend, "written")["total"] == 0
+
+    repair_after_migrate(using="default")
+
+    assert search_checks.titles(search_checks.search(backend, "written")) == [
+        "Written while the triggers were gone"
+    ]
+    make_course(title="Written after the repair")
+    assert search_checks.search(backend, "written")["total"] == 2
+
+
+def test_rebuild_reindexes_everything(backend):
+    make_course(title="Rebuilt Course")
+    assert backend.rebuild() >= 1
+    assert search_checks.titles(search_checks.search(backend, "rebuilt")) == ["Rebuilt Course"]

@@ -1,0 +1,264 @@
+"""What the Meilisearch backend sends, checked against a local HTTP stand-in that records
+every request (tests/catalog/meili_stub.py): settings as code, filter syntax, batches, the
+create/swap/delete rebuild, highlights, and index updates queued only after commit."""
+
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+
+from catalog import search as search_facade
+from catalog import services
+from catalog.models import Course
+from catalog.search import SearchFilters, router, text
+from catalog.search.meili import INDEX_SETTINGS, MeilisearchBackend, filter_expression
+from catalog.tasks import search_index_courses
+from tests.catalog.meili_stub import MeiliStub
+from tests.factories import make_course, make_instructor
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def stub(settings):
+    with MeiliStub(api_key="test-master-key") as server:
+        settings.MEILI_URL = server.url
+        settings.MEILI_MASTER_KEY = "test-master-key"
+        settings.MEILI_INDEX = "courses"
+        yield server
+    router.reset_breakers()
+
+
+@pytest.fixture
+def meili(stub) -> MeilisearchBackend:
+    return MeilisearchBackend.from_settings()
+
+
+def writes(stub: MeiliStub) -> list[tuple[str, str]]:
+    """The requests that change something, in order (task polling and reads left out)."""
+    return [(r.method, r.path) for r in stub.requests if r.method != "GET"]
+
+
+# --- settings and requests ------------------------------------------------------------
+
+
+def test_clients_use_the_configured_timeouts_not_the_library_default(settings, meili):
+    assert meili.client.config.timeout == settings.MEILI_TIMEOUT_SECONDS == 0.3
+    assert meili.writer.config.timeout == settings.MEILI_WRITE_TIMEOUT_SECONDS
+
+
+def test_index_settings_are_code():
+    assert INDEX_SETTINGS["searchableAttributes"] == ["title", "summary", "description"]
+    assert set(INDEX_SETTINGS["filterableAttributes"]) >= {
+        "category",
+        "level",
+        "price",
+        "published",
+    }
+    assert {"enrollment_count", "rating", "price"} <= set(INDEX_SETTINGS["sortableAttributes"])
+    assert INDEX_SETTINGS["typoTolerance"]["minWordSizeForTypos"] == {"oneTypo": 4, "twoTypos": 8}
+    assert INDEX_SETTINGS["pagination"]["maxTotalHits"] >= 1050
+    assert INDEX_SETTINGS["searchCutoffMs"] > 0
+
+
+def test_filters_use_meilisearch_syntax_with_escaped_strings():
+    filters = SearchFilters(
+        category='Data "Science" \\ Co', level="beginner", max_price=Decimal("49.5")
+    )
+    assert filter_expression(filters) == [
+        "published = true",
+        'category = "Data \\"Science\\" \\\\ Co"',
+        'level = "beginner"',
+        "price <= 49.5",
+    ]
+    assert filter_expression(SearchFilters(max_price=Decimal("1E+2"))) == [
+        "published = true",
+        "price <= 100",
+    ]
+
+
+def test_a_search_sends_terms_filters_facets_and_highlight_sentinels(stub, meili):
+    course = make_course(title="Intro to Python", category="Programming", price="20.00")
+    meili.index([course.id])
+    stub.requests.clear()
+
+    result = meili.search(
+        query='py"th & !(on',
+        filters=SearchFilters(category="Programming", max_price=Decimal("30")),
+        limit=7,
+        offset=3,
+    )
+
+    (request,) = stub.requests
+    assert (request.method, request.path) == ("POST", "/indexes/courses/search")
+    assert request.headers["authorization"] == "Bearer test-master-key"
+    assert request.body == {
+        "q": "py th on",
+        "limit": 7,
+        "offset": 3,
+        "filter": ["published = true", 'category = "Programming"', "price <= 30"],
+        "facets": ["category", "level"],
+        "attributesToRetrieve": ["id", "title", "summary"],
+        "attributesToHighlight": ["title", "summary"],
+        "highlightPreTag": text.MARK_START,
+        "highlightPostTag": text.MARK_END,
+    }
+    assert result.engine == "meilisearch"
+
+
+def test_hits_are_read_from_the_database_with_escaped_highlights(stub, meili):
+    shown = make_course(title="<b>Python</b> & co", summary="Learn python")
+    hidden = make_course(title="Python draft", published=False)
+    meili.index([shown.id, hidden.id])
+    # The index still lists a course the database no longer publishes.
+    stub.indexes["courses"].documents[hidden.id]["published"] = True
+
+    result = meili.search(query="python", filters=SearchFilters(), limit=10, offset=0)
+
+    assert [hit["id"] for hit in result.hits] == [shown.id]
+    assert result.hits[0]["highlight"] == {
+        "title": "&lt;b&gt;<mark>Python</mark>&lt;/b&gt; &amp; co",
+        "summary": "Learn <mark>python</mark>",
+    }
+    assert result.hits[0]["seats_taken"] == 0 and result.hits[0]["price"] == "0.00"
+    assert result.facets["category"] == {"Programming": 2}
+
+
+# --- writes ---------------------------------------------------------------------------
+
+
+def test_index_pushes_documents_in_batches_and_deletes_missing_ids(settings, stub):
+    settings.MEILI_BATCH_SIZE = 3
+    meili = MeilisearchBackend.from_settings()
+    courses = [make_course(title=f"Course {n}") for n in range(8)]
+
+    meili.index([course.id for course in courses] + [999_999])
+
+    pushes = [r for r in stub.requests if r.path == "/indexes/courses/documents"]
+    assert [len(r.body) for r in pushes] == [3, 3, 2]
+    assert all(r.query == {"primaryKey": "id"} for r in pushes)
+    assert pushes[0].body[0] == {
+        "id": courses[0].id,
+        "title": "Course 0",
+        "summary": "Summary of Course 0",
+        "description": "",
+        "category": "Programming",
+        "level": "beginner",
+        "price": 0.0,
+        "published": True,
+        "published_at": int(courses[0].published_at.timestamp()),
+        "enrollment_count": 0,
+        "rating": None,
+    }
+    (delete,) = [r for r in stub.requests if r.path == "/indexes/courses/documents/delete"]
+    assert delete.body == {"filter": "id IN [999999]"}
+
+
+def test_rebuild_fills_a_fresh_index_then_swaps_and_deletes_the_old_one(settings, stub):
+    settings.MEILI_BATCH_SIZE = 2
+    for number in range(5):
+        make_course(title=f"Course {number}")
+    meili = MeilisearchBackend.from_settings()
+    meili.rebuild()  # first build: "courses" does not exist yet
+    stub.requests.clear()
+    progress: list[tuple[int, int]] = []
+
+    assert meili.rebuild(progress=lambda done, total: progress.append((done, total))) == 5
+
+    fresh = stub.requests[0].body["uid"]
+    assert fresh.startswith("courses_")
+    assert stub.requests[0].body == {"uid": fresh, "primaryKey": "id"}
+    assert writes(stub) == [
+        ("POST", "/indexes"),
+        ("PATCH", f"/indexes/{fresh}/settings"),
+        ("POST", f"/indexes/{fresh}/documents"),
+        ("POST", f"/indexes/{fresh}/documents"),
+        ("POST", f"/indexes/{fresh}/documents"),
+        ("POST", "/swap-indexes"),
+        ("DELETE", f"/indexes/{fresh}"),
+    ]
+    settings_request = next(r for r in stub.requests if r.method == "PATCH")
+    assert settings_request.body == INDEX_SETTINGS
+    swap = next(r for r in stub.requests if r.path == "/swap-indexes")
+    assert swap.body == [{"indexes": ["courses", fresh]}]
+    assert progress == [(2, 5), (4, 5), (5, 5), (5, 5)]
+    assert set(stub.indexes) == {"courses"}
+    assert len(stub.indexes["courses"].documents) == 5
+    assert stub.indexes["courses"].settings == INDEX_SETTINGS
+
+
+def test_the_first_rebuild_creates_the_live_index_before_swapping(stub, meili):
+    make_course(title="Only course")
+    meili.rebuild()
+    live_creation = [
+        r.body["uid"] for r in stub.requests if (r.method, r.path) == ("POST", "/indexes")
+    ]
+    assert live_creation[1] == "courses"
+    assert ("POST", "/swap-indexes") in writes(stub)
+    assert set(stub.indexes) == {"courses"}
+
+
+def test_the_rebuild_command_drives_both_indexes(stub):
+    make_course(title="Commanded")
+    call_command("search_rebuild", "--no-progress")
+    assert ("POST", "/swap-indexes") in writes(stub)
+    assert [d["title"] for d in stub.indexes["courses"].documents.values()] == ["Commanded"]
+
+
+# --- freshness: queued after commit ---------------------------------------------------
+
+NEW_COURSE = {"title": "Quantum Basics", "summary": "Qubits.", "category": "Science"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_changes_are_pushed_after_commit_and_never_on_rollback(stub):
+    author = make_instructor()
+
+    class RolledBack(Exception):
+        pass
+
+    try:
+        with transaction.atomic():
+            services.course_create(author=author, data=NEW_COURSE)
+            assert stub.requests == []  # nothing before the commit
+            raise RolledBack
+    except RolledBack:
+        pass
+    assert stub.requests == []  # no task queued for a rolled-back change
+
+    course = services.course_create(author=author, data=NEW_COURSE)
+    pushed = [r.body for r in stub.requests if r.path == "/indexes/courses/documents"]
+    assert [[d["id"], d["title"], d["published"]] for d in pushed[0]] == [
+        [course.id, "Quantum Basics", True]
+    ]
+
+    services.course_update(course=course, data={"title": "Quantum Computing"})
+    services.course_unpublish(course=Course.objects.get(pk=course.pk))
+    pushed = [r.body[0] for r in stub.requests if r.path == "/indexes/courses/documents"]
+    assert [(d["title"], d["published"]) for d in pushed] == [
+        ("Quantum Basics", True),
+        ("Quantum Computing", True),
+        ("Quantum Computing", False),
+    ]
+
+
+def test_the_index_job_retires_cached_answers(stub, meili):
+    meili.rebuild()  # an empty live index
+    course = make_course(title="Cached")
+    filters = SearchFilters()
+    stale = search_facade.cached_search(query="cached", filters=filters, limit=5, offset=0)
+    assert (stale["engine"], stale["total"]) == ("meilisearch", 0)  # not indexed yet
+
+    assert search_index_courses.delay([course.id]).get() == 1
+
+    fresh = search_facade.cached_search(query="cached", filters=filters, limit=5, offset=0)
+    assert [hit["id"] for hit in fresh["hits"]] == [course.id]
+
+
+def test_no_meilisearch_no_job(settings, django_capture_on_commit_callbacks):
+    settings.MEILI_URL = ""
+    with django_capture_on_commit_callbacks() as callbacks:
+        services.course_create(author=make_instructor(), data=NEW_COURSE)
+    # Only the cache invalidation: the database indexes follow the rows by themselves.
+    assert len(callbacks) == 1

@@ -1,0 +1,163 @@
+"""Browser tests: Debian's Chromium driven by Playwright against a real daphne server
+(a subprocess on the pytest-django test database and the test Redis, so the channel layer
+is shared with this process). Screenshots go to test-artifacts/screenshots/."""
+
+import os
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.live import ROOT, LiveServer
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 375, "height": 812}
+
+# CSP violations are collected in the page as well as read from the console.
+WATCH_CSP = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__cspViolations.push(event.violatedDirective + " " + event.blockedURI);
+});
+"""
+
+
+@pytest.fixture(scope="package")
+def server(django_db_setup) -> Iterator[LiveServer]:
+    live = LiveServer().start()
+    yield live
+    live.stop()
+
+
+@pytest.fixture(scope="package")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail("Chromium is missing: run scripts/browser (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps its event loop registered as running on this thread;
+    # Django would then refuse ORM calls made by the tests and pytest-django's flushes.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            yield instance
+            instance.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+class Console:
+    """Console errors, uncaught exceptions and CSP violations of the pages it watches."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+        self.allowed: list[str] = []
+
+    def watch(self, page) -> None:
+        def on_console(message) -> None:
+            if message.type == "error":
+                self.errors.append(f"{page.url}: {message.text}")
+
+        page.on("console", on_console)
+        page.on("pageerror", lambda error: self.errors.append(f"{page.url}: {error}"))
+
+    def allow(self, *fragments: str) -> None:
+        """Expected errors (a 402 the test asked for, a socket failing while the server
+        is down)."""
+        self.allowed.extend(fragments)
+
+    def unexpected(self) -> list[str]:
+        return [e for e in self.errors if not any(f in e for f in self.allowed)]
+
+
+@pytest.fixture
+def console() -> Console:
+    return Console()
+
+
+@pytest.fixture
+def new_page(browser, server, console) -> Iterator[Callable[..., Any]]:
+    """new_page(viewport=DESKTOP, context=None) → a page in a fresh (or the given) context."""
+    contexts = []
+
+    def make(viewport: dict | None = None, context=None):
+        if context is None:
+            context = browser.new_context(viewport=viewport or DESKTOP, base_url=server.url)
+            context.add_init_script(WATCH_CSP)
+            contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        console.watch(page)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+    assert console.unexpected() == [], console.unexpected()
+
+
+def csp_violations(page) -> list[str]:
+    return page.evaluate("window.__cspViolations || []")
+
+
+def screenshot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    width = page.viewport_size["width"]
+    path = SCREENSHOTS / f"{name}-{width}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def sign_in(page, email: str, password: str, *, next_path: str = "") -> None:
+    page.goto("/signin" + (f"?next={next_path}" if next_path else ""))
+    page.fill("#email", email)
+    page.fill("#password", password)
+    with page.expect_navigation():
+        page.click("#signin-form button[type=submit]")
+
+
+def wait_live(page) -> None:
+    page.wait_for_selector('#connection[data-state="live"]')
+
+
+def in_thread(function: Callable[[], Any]) -> Any:
+    """Run ORM work that publishes events in a thread of its own: Playwright's loop is
+    registered as running on the main thread, where async_to_sync (the channel layer's
+    group_send) refuses to run."""
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        from django.db import connection
+
+        try:
+            outcome["value"] = function()
+        except BaseException as exc:  # re-raised in the test's thread
+            outcome["error"] = exc
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(60)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")

@@ -1,0 +1,79 @@
+"""Register, sign in and sign out through the pages (session + CSRF)."""
+
+import pytest
+from playwright.sync_api import expect
+
+from portal.accounts.models import User
+from tests.e2e.conftest import wait_live
+from tests.factories import PASSWORD, make_user
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_register_signs_in_and_sign_out_ends_the_session(new_page):
+    page = new_page()
+    page.goto("/register?next=/dashboard")
+    page.fill("#name", "Nora New")
+    page.fill("#email", "nora@example.com")
+    page.fill("#password", "a-long-and-unusual-passphrase")
+    with page.expect_navigation(url="**/dashboard"):
+        page.click("#register-form button[type=submit]")
+    wait_live(page)
+    expect(page.locator(".account-name")).to_have_text("Nora New")
+    expect(page.locator(".empty-state")).to_contain_text("enrolled in a course yet")
+    assert page.evaluate("window.portal.socket.user.email") == "nora@example.com"
+    assert User.objects.filter(email="nora@example.com").exists()
+
+    with page.expect_navigation():
+        page.click("#sign-out")
+    wait_live(page)
+    expect(page.get_by_role("link", name="Sign in")).to_be_visible()
+    assert page.evaluate("window.portal.socket.user") is None
+
+
+def test_register_shows_the_apis_field_errors(new_page, console):
+    console.allow("status of 400")
+    make_user(email="taken@example.com")
+    page = new_page()
+    page.goto("/register")
+    page.fill("#name", "Someone")
+    page.fill("#email", "taken@example.com")
+    page.fill("#password", "a-long-and-unusual-passphrase")
+    page.click("#register-form button[type=submit]")
+    expect(page.locator("#error-email")).to_contain_text("already exists")
+    expect(page.locator("#email")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#email")).to_be_focused()
+
+    page.fill("#email", "fresh@example.com")
+    page.fill("#password", "12345678")  # too common and all digits
+    page.click("#register-form button[type=submit]")
+    expect(page.locator("#error-password")).to_be_visible()
+    expect(page.locator("#password")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#email")).not_to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#error-email")).to_be_hidden()
+    assert not User.objects.filter(email="fresh@example.com").exists()
+
+
+def test_a_wrong_password_is_refused_and_the_right_one_returns_to_next(new_page, console):
+    console.allow("status of 401")
+    make_user(email="sam@example.com", name="Sam Student")
+    page = new_page()
+    page.goto("/signin?next=/dashboard")
+    page.fill("#email", "sam@example.com")
+    page.fill("#password", "wrong-password")
+    page.click("#signin-form button[type=submit]")
+    expect(page.locator("#form-error")).to_have_text("Invalid email or password.")
+    page.fill("#password", PASSWORD)
+    with page.expect_navigation(url="**/dashboard"):
+        page.click("#signin-form button[type=submit]")
+    expect(page.locator("h1")).to_have_text("My learning")
+
+
+def test_an_unsafe_next_is_ignored(new_page):
+    make_user(email="sam@example.com")
+    page = new_page()
+    page.goto("/signin?next=//evil.example/")
+    page.fill("#email", "sam@example.com")
+    page.fill("#password", PASSWORD)
+    with page.expect_navigation(url="**/dashboard"):
+        page.click("#signin-form button[type=submit]")

@@ -1,0 +1,121 @@
+"""Every page at desktop (1280x800) and phone (375x812) widths: screenshots saved to
+test-artifacts/screenshots/, no sideways scrolling on the phone, the strict
+Content-Security-Policy sent and never violated, no console errors."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import DESKTOP, PHONE, csp_violations, screenshot, sign_in, wait_live
+from tests.e2e.data import enroll, enroll_guest, lesson_ids, record_progress
+from tests.factories import PASSWORD, make_course, make_instructor, make_user
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def portal():
+    instructor = make_instructor(email="grace@example.com", name="Grace Hopper")
+    python = make_course(
+        title="Python for Data Analysis",
+        slug="python-for-data-analysis",
+        summary="Clean, explore and chart real data sets with pandas and matplotlib.",
+        description="Hands-on from the first lesson.\n\nEach module ends with a small project.",
+        category="Data Science",
+        price="49.00",
+        capacity=30,
+        instructor=instructor,
+        modules=3,
+        lessons_per_module=3,
+        rating="4.70",
+    )
+    make_course(
+        title="Python Foundations",
+        slug="python-foundations",
+        summary="A free primer on Python basics for anyone curious about programming.",
+        category="Programming",
+        price="0.00",
+        instructor=instructor,
+        modules=2,
+        lessons_per_module=2,
+    )
+    make_course(
+        title="Kubernetes in Production: Operating Clusters Without Tears",
+        slug="kubernetes-in-production",
+        summary="Deployments, autoscaling, observability and the incidents nobody warns you about.",
+        category="DevOps",
+        level="advanced",
+        price="129.00",
+        capacity=12,
+        modules=1,
+        lessons_per_module=3,
+    )
+    student = make_user(email="sam@example.com", name="Sam Student")
+    enrollment = enroll(student, python, "pm_card_visa")
+    first, second, *_ = lesson_ids(python)
+    record_progress(enrollment, first, completed=True, position=60)
+    record_progress(enrollment, second, position=45)
+    for n, name in enumerate(["Ada Lovelace", "Alan Turing", "Katherine Johnson"]):
+        enroll_guest(python, f"guest{n}@example.com", name, "pm_card_visa")
+    return {"enrollment": enrollment, "lesson": second}
+
+
+def visit(page, path: str) -> None:
+    response = page.goto(path)
+    policy = response.headers.get("content-security-policy", "")
+    assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy, policy
+    wait_live(page)
+
+
+def check(page, name: str) -> None:
+    page.wait_for_load_state("networkidle")
+    width = page.viewport_size["width"]
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= width, f"{name}: {scroll_width}px wide at {width}px"
+    assert csp_violations(page) == [], name
+    screenshot(page, name)
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_every_page_renders_cleanly(new_page, console, portal, viewport):
+    console.allow(
+        "/courses/no-such-course: Failed to load resource: the server responded with a status of 404"
+    )
+    guest = new_page(viewport)
+    visit(guest, "/")
+    expect(guest.locator("#course-grid .course-card")).to_have_count(3)
+    check(guest, "home")
+    guest.locator("#search-input").press_sequentially("pyth", delay=30)
+    expect(guest.locator("#search-listbox [role=option]").first).to_be_visible()
+    check(guest, "home-search")
+
+    visit(guest, "/courses/python-for-data-analysis")
+    expect(guest.locator("#curriculum .module")).to_have_count(3)
+    check(guest, "course")
+    visit(guest, "/courses/no-such-course")
+    expect(guest.locator("h1")).to_have_text("Course not found")
+    visit(guest, "/signin")
+    check(guest, "signin")
+    visit(guest, "/register")
+    check(guest, "register")
+    visit(guest, "/dashboard")
+    expect(guest.get_by_role("link", name="Sign in").last).to_be_visible()
+    check(guest, "dashboard-signed-out")
+
+    student = new_page(viewport)
+    sign_in(student, "sam@example.com", PASSWORD)
+    visit(student, "/dashboard")
+    expect(student.locator(".enrollment-card")).to_have_count(1)
+    check(student, "dashboard")
+    visit(student, f"/learn/{portal['enrollment'].pk}/{portal['lesson']}")
+    expect(student.locator("#player")).to_be_visible()
+    check(student, "lesson")
+    visit(student, "/courses/python-for-data-analysis")
+    expect(student.locator("#already")).to_be_visible()
+    check(student, "course-enrolled")
+
+    instructor = new_page(viewport)
+    sign_in(instructor, "grace@example.com", PASSWORD)
+    visit(instructor, "/instructor")
+    expect(instructor.locator("#roster tbody tr")).to_have_count(4)
+    expect(instructor.locator("#chart svg")).to_be_visible()
+    check(instructor, "instructor")

@@ -1,0 +1,105 @@
+"""The page views: templates only, the CSRF cookie on every page, and the strict
+Content-Security-Policy (frontend/csp.py) on HTML answers."""
+
+import pytest
+from django.test import Client
+
+from tests.factories import PASSWORD, make_instructor, make_user
+
+pytestmark = pytest.mark.django_db
+
+PAGES = [
+    "/",
+    "/courses/intro-to-python",
+    "/signin",
+    "/register",
+    "/dashboard",
+    "/learn/1",
+    "/learn/1/2",
+    "/instructor",
+]
+
+
+def policy_of(response) -> dict[str, list[str]]:
+    directives = {}
+    for part in response["Content-Security-Policy"].split(";"):
+        name, *values = part.split()
+        directives[name] = values
+    return directives
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_renders_with_the_csrf_cookie_and_a_strict_policy(path):
+    response = Client().get(path)
+    assert response.status_code == 200
+    assert "csrftoken" in response.cookies
+    policy = policy_of(response)
+    assert policy["default-src"] == ["'self'"]
+    assert policy["script-src"] == ["'self'"]
+    assert policy["style-src"] == ["'self'"]
+    assert policy["connect-src"] == ["'self'", "ws://testserver"]
+    assert policy["img-src"] == ["'self'", "data:"]
+    assert policy["frame-src"] == ["'none'"]
+    assert policy["frame-ancestors"] == ["'none'"]
+    assert policy["object-src"] == ["'none'"]
+    assert policy["base-uri"] == ["'self'"]
+    assert policy["form-action"] == ["'self'"]
+    body = response.content.decode()
+    # No inline script, inline handler or inline style anywhere in the markup.
+    assert "<script>" not in body and '<script type="module">' not in body
+    assert " style=" not in body and " onclick=" not in body and " onload=" not in body
+    assert 'type="module" src="/static/js/pages/' in body
+
+
+def test_stripe_is_allowed_only_when_a_publishable_key_is_set(settings):
+    settings.STRIPE_PUBLISHABLE_KEY = "pk_test_123"
+    response = Client().get("/courses/intro-to-python", secure=True)
+    policy = policy_of(response)
+    assert "https://js.stripe.com" in policy["script-src"]
+    assert "https://js.stripe.com" in policy["frame-src"]
+    assert "https://api.stripe.com" in policy["connect-src"]
+    assert "wss://testserver" in policy["connect-src"]
+    assert b'<meta name="stripe-key" content="pk_test_123">' in response.content
+    assert b"test-methods" not in response.content  # Elements replaces the test cards
+
+
+def test_the_test_gateway_cards_show_without_a_key():
+    body = Client().get("/courses/intro-to-python").content.decode()
+    for method in [
+        "pm_card_visa",
+        "pm_card_mastercard",
+        "pm_card_chargeDeclined",
+        "pm_card_chargeDeclinedInsufficientFunds",
+        "pm_card_authenticationRequired",
+    ]:
+        assert f'value="{method}"' in body
+    assert "stripe-key" not in body
+
+
+def test_api_answers_and_the_admin_get_no_page_policy():
+    assert "Content-Security-Policy" not in Client().get("/api/courses")
+    assert "Content-Security-Policy" not in Client().get("/admin/login/")
+
+
+def test_signed_in_pages_know_the_user_and_instructor_pages_need_the_role():
+    student = make_user(email="s@example.com", name="Sam <b>Student</b>")
+    client = Client()
+    assert client.login(email="s@example.com", password=PASSWORD)
+    page = client.get("/dashboard").content.decode()
+    assert f'data-user-id="{student.pk}"' in page
+    assert "Sam &lt;b&gt;Student&lt;/b&gt;" in page  # escaped by the template
+    assert 'src="/static/js/pages/dashboard.js"' in page
+    assert "This page is for instructors" in client.get("/instructor").content.decode()
+
+    make_instructor(email="i@example.com")
+    teacher = Client()
+    assert teacher.login(email="i@example.com", password=PASSWORD)
+    page = teacher.get("/instructor").content.decode()
+    assert 'src="/static/js/pages/instructor.js"' in page
+    assert 'data-user-instructor="true"' in page
+
+
+def test_signed_out_pages_offer_sign_in_with_a_return_path():
+    page = Client().get("/learn/3/4").content.decode()
+    assert 'href="/signin?next=/learn/3/4"' in page
+    assert "pages/plain.js" in page
