@@ -168,10 +168,11 @@ class PortalConsumer(AsyncWebsocketConsumer):
         self.search_task = asyncio.create_task(self._search(request_id, query, filters, limit))
 
     async def _search(self, request_id, query: str, filters, limit: int) -> None:
-        from catalog.search import search
+        from catalog.search import cached_search
 
         def run() -> dict[str, Any]:
-            return search(query=query, filters=filters, limit=limit, offset=0).to_dict()
+            # The HTTP endpoint's cache: keystrokes repeat prefixes across users.
+            return cached_search(query=query, filters=filters, limit=limit, offset=0)
 
         try:
             result = await in_thread_pool(run)()
