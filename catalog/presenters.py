@@ -9,17 +9,18 @@ def money(value) -> str:
     return f"{value:.2f}"
 
 
-def primary_instructor(course: Course) -> dict[str, Any] | None:
+def primary_instructor(course: Course, links: list | None = None) -> dict[str, Any] | None:
     # Uses the prefetched course_instructors (ordered by position): no query per course.
-    links = list(course.course_instructors.all())
+    links = list(course.course_instructors.all()) if links is None else links
     if not links:
         return None
     user = links[0].user
     return {"id": user.id, "name": user.name}
 
 
-def course_summary(course: Course) -> dict[str, Any]:
-    """The contract's `Course`."""
+def course_summary(course: Course, instructor_links: list | None = None) -> dict[str, Any]:
+    """The contract's `Course`; instructor_links (CourseInstructor rows with their users,
+    by position) stand in for the prefetch when the caller already has them."""
     return {
         "id": course.id,
         "slug": course.slug,
@@ -29,7 +30,7 @@ def course_summary(course: Course) -> dict[str, Any]:
         "level": course.level,
         "price": money(course.price),
         "currency": course.currency,
-        "instructor": primary_instructor(course),
+        "instructor": primary_instructor(course, instructor_links),
         "capacity": course.capacity,
         "seats_taken": course.seats_taken,
         "rating": float(course.rating) if course.rating is not None else None,

@@ -33,17 +33,23 @@ def _payment_of(enrollment: Enrollment) -> Payment | None:
         return None
 
 
-def enrollment_body(enrollment: Enrollment) -> dict[str, Any]:
+_UNSET = object()
+
+
+def enrollment_body(
+    enrollment: Enrollment, *, payment: Any = _UNSET, instructor_links: list | None = None
+) -> dict[str, Any]:
     """The contract's `Enrollment`. Expects the annotations of
-    enrollment.selectors.enrollments_for_display (completed_lessons, total_lessons)."""
+    enrollment.selectors.enrollments_for_display (completed_lessons, total_lessons);
+    payment and instructor_links may be handed in by a caller that holds them."""
     student = enrollment.student
     return {
         "id": enrollment.id,
         "number": enrollment.number,
         "status": enrollment.status,
-        "course": course_summary(enrollment.course),
+        "course": course_summary(enrollment.course, instructor_links),
         "student": {"id": student.id, "email": student.email, "name": student.name},
-        "payment": payment_body(_payment_of(enrollment)),
+        "payment": payment_body(_payment_of(enrollment) if payment is _UNSET else payment),
         "progress": progress_body(
             completed=enrollment.completed_lessons, total=enrollment.total_lessons
         ),

@@ -77,3 +77,26 @@ def enrollment_list_for(
     else:
         queryset = queryset.filter(student__user=user)
     return queryset.order_by("-created_at", "-id")
+
+
+def lesson_counts(*, enrollment_id: int, course_id: int) -> tuple[int, int]:
+    """(completed lessons of the enrollment, lessons of the course) in one round trip."""
+    completed = LessonProgress.objects.filter(enrollment_id=enrollment_id, completed=True)
+    total = Lesson.objects.filter(module__course_id=course_id)
+    row = (
+        Enrollment.objects.filter(pk=enrollment_id)
+        .values_list(
+            _count(completed.filter(enrollment_id=OuterRef("pk")), "enrollment"),
+            _count(total.filter(module__course_id=OuterRef("course_id")), "module__course_id"),
+        )
+        .first()
+    )
+    return row if row is not None else (0, 0)
+
+
+def course_instructor_links(course_id: int) -> list[CourseInstructor]:
+    return list(
+        CourseInstructor.objects.filter(course_id=course_id)
+        .select_related("user")
+        .order_by("position", "id")
+    )

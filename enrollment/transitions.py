@@ -10,7 +10,7 @@ import structlog
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from enrollment import notify
+from enrollment import notify, selectors
 from enrollment.models import (
     LIVE_STATUSES,
     Enrollment,
@@ -66,13 +66,13 @@ def activate(*, enrollment_id: int, reference: str = "") -> Enrollment:
     enrollment.save(
         update_fields=["status", "activated_at", "ended_at", "end_reason", "updated_at"]
     )
-    body = notify.enrollment_payload(enrollment.pk)
+    links = selectors.course_instructor_links(enrollment.course_id)
+    body = notify.enrollment_payload_held(enrollment, payment, links)
     notify.publish_status(enrollment, body)
-    notify.publish_created(enrollment, body)
+    notify.publish_created(enrollment, body, [link.user_id for link in links])
     enrollment.snapshot = body  # the contract's Enrollment as committed, for the answer
     notify.count_after_commit(
         course_id=enrollment.course_id,
-        slug=body["course"]["slug"],
         enrollments=1,
         revenue=payment.amount if payment else Decimal("0"),
     )
@@ -140,7 +140,6 @@ def refund(*, enrollment_id: int) -> Enrollment:
     if payment.status == PaymentStatus.SUCCEEDED:
         notify.count_after_commit(
             course_id=enrollment.course_id,
-            slug=enrollment.course.slug,
             enrollments=0,
             revenue=-payment.amount,
         )
@@ -171,7 +170,6 @@ def _end(enrollment: Enrollment, status: str, *, reason: str) -> None:
     if enrollment.status == EnrollmentStatus.ACTIVE:
         notify.count_after_commit(
             course_id=enrollment.course_id,
-            slug=enrollment.course.slug,
             enrollments=-1,
             revenue=Decimal("0"),
         )

@@ -33,7 +33,11 @@ from loadtests.servers import ServerProcess  # noqa: E402
 COURSE_SLUG = "bench-enrollment-course"
 
 
-def prepare() -> tuple[int, str]:
+def course_slug(index: int, courses: int) -> str:
+    return COURSE_SLUG if courses == 1 else f"{COURSE_SLUG}-{index % courses}"
+
+
+def prepare(courses: int) -> tuple[int, str]:
     import django
 
     django.setup()
@@ -98,7 +102,7 @@ def run_level(concurrency: int, seconds: float, work) -> dict:
     }
 
 
-def http_enroll(servers: list[ServerProcess]):
+def http_enroll(servers: list[ServerProcess], courses: int):
     def work(index: int, state: dict) -> bool:
         if "conn" not in state:
             server = servers[index % len(servers)]
@@ -203,11 +207,17 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--servers", type=int, default=2)
     parser.add_argument("--server", default="daphne", choices=["daphne", "uvicorn"])
+    parser.add_argument(
+        "--courses",
+        type=int,
+        default=1,
+        help="spread enrollments over this many courses (1: every request races for one)",
+    )
     args = parser.parse_args()
     dsn = os.environ.get("DATABASE_URL", "")
     if not dsn.startswith("postgres") or not os.environ.get("REDIS_URL"):
         sys.exit("Set DATABASE_URL (PostgreSQL) and REDIS_URL.")
-    course_id, instructor_id = prepare()
+    course_id, instructor_id = prepare(args.courses)
     broker = os.environ["REDIS_URL"].rsplit("/", 1)[0] + "/4"
     env = {
         "DEBUG": "false",
@@ -221,9 +231,9 @@ def main() -> None:
     levels = [int(level) for level in args.levels.split(",")]
     rows = []
     try:
-        run_level(4, 2.0, http_enroll(servers))  # warm-up: connections, caches
+        run_level(4, 2.0, http_enroll(servers, args.courses))  # warm-up: connections, caches
         for level in levels:
-            endpoint = run_level(level, args.seconds, http_enroll(servers))
+            endpoint = run_level(level, args.seconds, http_enroll(servers, args.courses))
             raw = run_level(level, args.seconds, raw_sql_enroll(course_id, instructor_id, dsn))
             rows.append((level, endpoint, raw))
     finally:
