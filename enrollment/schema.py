@@ -57,3 +57,16 @@ class WebhookAnswerSchema(serializers.Serializer):
     received = serializers.BooleanField()
     event = serializers.CharField()
     outcome = serializers.CharField()
+
+
+class LessonProgressRowSchema(serializers.Serializer):
+    lesson = serializers.IntegerField()
+    completed = serializers.BooleanField()
+    position_seconds = serializers.IntegerField()
+    completed_at = serializers.DateTimeField(allow_null=True)
+
+
+class LessonProgressListSchema(serializers.Serializer):
+    enrollment = serializers.IntegerField()
+    progress = ProgressSchema()
+    lessons = LessonProgressRowSchema(many=True)

@@ -100,3 +100,17 @@ def course_instructor_links(course_id: int) -> list[CourseInstructor]:
         .select_related("user")
         .order_by("position", "id")
     )
+
+
+def lesson_progress_rows(*, enrollment_id: int) -> list[dict]:
+    return [
+        {
+            "lesson": row["lesson_id"],
+            "completed": row["completed"],
+            "position_seconds": row["position_seconds"],
+            "completed_at": row["completed_at"],
+        }
+        for row in LessonProgress.objects.filter(enrollment_id=enrollment_id)
+        .order_by("lesson_id")
+        .values("lesson_id", "completed", "position_seconds", "completed_at")
+    ]

@@ -19,6 +19,7 @@ from enrollment.payments import InvalidWebhook
 from enrollment.schema import (
     EnrollmentPageSchema,
     EnrollmentSchema,
+    LessonProgressListSchema,
     ProgressAnswerSchema,
     WebhookAnswerSchema,
 )
@@ -208,6 +209,18 @@ class EnrollmentCancelView(APIView):
 
 class EnrollmentProgressView(APIView):
     permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: LessonProgressListSchema})
+    def get(self, request: Request, enrollment_id: int) -> Response:
+        """Where the student is in each lesson: to resume on any device."""
+        enrollment = _visible_enrollment(request, enrollment_id)
+        rows = selectors.lesson_progress_rows(enrollment_id=enrollment.pk)
+        for row in rows:
+            row["completed_at"] = presenters.iso(row["completed_at"])
+        body = presenters.enrollment_body(enrollment)
+        return Response(
+            {"enrollment": enrollment.pk, "progress": body["progress"], "lessons": rows}
+        )
 
     @extend_schema(request=ProgressInput, responses={200: ProgressAnswerSchema})
     def post(self, request: Request, enrollment_id: int) -> Response:

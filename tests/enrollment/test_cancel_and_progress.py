@@ -395,3 +395,31 @@ def test_bad_bodies_are_400_and_write_nothing(learning, case, body, field):
     assert field in error["fields"], error
     assert progress_rows(learning["id"]) == before
     assert not UserEvent.objects.filter(type="progress.updated").exists()
+
+
+def test_recorded_progress_can_be_read_back_to_resume_on_another_device(settings):
+    settings.RATE_LIMITS = {}
+    student, stranger = make_user(), make_user()
+    course = make_course(modules=1, lessons_per_module=2)
+    client = client_for(student)
+    enrollment = client.post("/api/enrollments", {"course": course.slug}, format="json").json()
+    first, second = course.modules.get().lessons.order_by("position")
+    client.post(
+        f"/api/enrollments/{enrollment['id']}/progress",
+        {"lesson": first.id, "completed": True, "position_seconds": 60},
+        format="json",
+    )
+    client.post(
+        f"/api/enrollments/{enrollment['id']}/progress",
+        {"lesson": second.id, "position_seconds": 95},
+        format="json",
+    )
+    body = client.get(f"/api/enrollments/{enrollment['id']}/progress").json()
+    rows = {row["lesson"]: row for row in body["lessons"]}
+    assert body["enrollment"] == enrollment["id"]
+    assert body["progress"]["completed_lessons"] == 1 and body["progress"]["percent"] == 50.0
+    assert rows[first.id]["completed"] is True and rows[first.id]["completed_at"].endswith("Z")
+    assert (rows[second.id]["completed"], rows[second.id]["position_seconds"]) == (False, 95)
+    assert (
+        client_for(stranger).get(f"/api/enrollments/{enrollment['id']}/progress").status_code == 404
+    )

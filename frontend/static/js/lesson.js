@@ -221,6 +221,15 @@ export function mountLesson({ socket, user, root }) {
     }
     lessons = flattenLessons(course);
     progress = enrollment.progress;
+    // The server's record wins over this browser's: lessons done on another device.
+    try {
+      const recorded = await api(`/api/enrollments/${enrollmentId}/progress`);
+      for (const row of recorded.lessons ?? []) {
+        store.update(row.lesson, { completed: row.completed, position: row.position_seconds });
+      }
+    } catch {
+      /* offline or an older server: this browser's memory still resumes */
+    }
     if (!lessons.length) {
       main.setAttribute("aria-busy", "false");
       $("#lesson-title").textContent = course.title;

@@ -1,6 +1,6 @@
 // Where a student is in a course, remembered in this browser: the last lesson opened and,
 // per lesson, the position and whether it is done. Fed by the page's own writes and by
-// `progress.updated` events from any tab. (The API has no read of per-lesson progress.)
+// `progress.updated` events from any tab, and seeded from GET /api/enrollments/{id}/progress.
 
 const PREFIX = "portal.lessons.";
 
