@@ -42,6 +42,17 @@ def facet_dict(rows: Sequence[tuple[str, str, int]]) -> dict[str, dict[str, int]
     return facets
 
 
+def popular_page(rows: Sequence[tuple[str, Any, int]]) -> tuple[int, dict, list[int]]:
+    """Split the rows of a popular-courses query — ('category'|'level', value, count) facet
+    rows and ('hit', id, position) rows — into (total, facets, ids in order)."""
+    facet_rows, hits = [], []
+    for kind, value, count in rows:
+        (hits if kind == "hit" else facet_rows).append((kind, value, count))
+    ids = [int(value) for _, value, _ in sorted(hits, key=lambda hit: hit[2])]
+    total = sum(count for kind, _, count in facet_rows if kind == "category")
+    return total, facet_dict(facet_rows), ids
+
+
 def filter_sql(filters: SearchFilters, *, alias: str = "c") -> tuple[str, dict[str, Any]]:
     """WHERE conditions (named parameters) for the published courses matching `filters`."""
     conditions = [f"{alias}.published_at IS NOT NULL"]

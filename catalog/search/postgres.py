@@ -28,7 +28,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from catalog.search import text
-from catalog.search.hits import Marked, facet_dict, filter_sql, hydrate
+from catalog.search.hits import Marked, facet_dict, filter_sql, hydrate, popular_page
 from catalog.search.types import Progress, SearchBackend, SearchFilters, SearchResult
 
 SHORT_PREFIX = 3
@@ -290,12 +290,7 @@ class PostgresBackend(SearchBackend):
             """,  # noqa: S608
             {**params, "limit": limit, "offset": offset},
         )
-        facet_rows, hits = [], []
-        for kind, value, count in cursor.fetchall():
-            (hits if kind == "hit" else facet_rows).append((kind, value, count))
-        ids = [int(value) for _, value, _ in sorted(hits, key=lambda hit: hit[2])]
-        total = sum(count for facet, _, count in facet_rows if facet == "category")
-        return total, facet_dict(facet_rows), ids
+        return popular_page(cursor.fetchall())
 
     # --- maintenance -------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from catalog.search import ddl, text
-from catalog.search.hits import Marked, facet_dict, filter_sql, hydrate
+from catalog.search.hits import Marked, facet_dict, filter_sql, hydrate, popular_page
 from catalog.search.types import Progress, SearchBackend, SearchFilters, SearchResult
 
 SHORT_PREFIX = 3
@@ -190,12 +190,7 @@ class SqliteBackend(SearchBackend):
             """,  # noqa: S608
             {**params, "limit": limit, "offset": offset},
         )
-        facet_rows, hits = [], []
-        for kind, value, count in cursor.fetchall():
-            (hits if kind == "hit" else facet_rows).append((kind, value, count))
-        ids = [int(value) for _, value, _ in sorted(hits, key=lambda hit: hit[2])]
-        total = sum(count for kind, _, count in facet_rows if kind == "category")
-        return total, facet_dict(facet_rows), ids
+        return popular_page(cursor.fetchall())
 
     # --- maintenance -------------------------------------------------------------------
 

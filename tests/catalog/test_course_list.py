@@ -11,25 +11,11 @@ from django.test.utils import CaptureQueriesContext
 
 from catalog.models import CourseInstructor
 from catalog.selectors import COURSE_SORTS
+from tests.contract import COURSE_KEYS
 from tests.factories import make_course, make_instructor
 
 pytestmark = pytest.mark.django_db
 
-COURSE_KEYS = {
-    "id",
-    "slug",
-    "title",
-    "summary",
-    "category",
-    "level",
-    "price",
-    "currency",
-    "instructor",
-    "capacity",
-    "seats_taken",
-    "rating",
-    "published_at",
-}
 EPOCH = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
 
 

@@ -7,6 +7,7 @@ from django.test.utils import CaptureQueriesContext
 
 from catalog.models import Course
 from tests.catalog.search_relevance import load_catalog
+from tests.contract import COURSE_KEYS
 from tests.factories import make_course
 
 pytestmark = pytest.mark.django_db
@@ -15,23 +16,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _database_engine(settings):
     settings.MEILI_URL = ""  # about the database backend, even where MEILI_URL is set
-
-
-COURSE_KEYS = {
-    "id",
-    "slug",
-    "title",
-    "summary",
-    "category",
-    "level",
-    "price",
-    "currency",
-    "instructor",
-    "capacity",
-    "seats_taken",
-    "rating",
-    "published_at",
-}
 
 
 def get(api, **params) -> dict:

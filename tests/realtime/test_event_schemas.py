@@ -4,27 +4,13 @@ import pytest
 from channels.db import database_sync_to_async
 
 from enrollment import services
+from tests.contract import COURSE_KEYS
 from tests.factories import make_course, make_instructor, make_user
 from tests.realtime.helpers import bearer, connected
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
 USER_KEYS = {"id", "email", "name", "roles"}
-COURSE_KEYS = {
-    "id",
-    "slug",
-    "title",
-    "summary",
-    "category",
-    "level",
-    "price",
-    "currency",
-    "instructor",
-    "capacity",
-    "seats_taken",
-    "rating",
-    "published_at",
-}
 ENROLLMENT_KEYS = {
     "id",
     "number",

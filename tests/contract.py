@@ -1,0 +1,19 @@
+"""Field names the portal's public contract fixes, shared by the tests that check shapes."""
+
+COURSE_KEYS = frozenset(
+    {
+        "id",
+        "slug",
+        "title",
+        "summary",
+        "category",
+        "level",
+        "price",
+        "currency",
+        "instructor",
+        "capacity",
+        "seats_taken",
+        "rating",
+        "published_at",
+    }
+)
