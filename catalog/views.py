@@ -3,7 +3,6 @@ GET /api/search."""
 
 from typing import Any
 
-from django.http import QueryDict
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
@@ -20,14 +19,7 @@ from catalog.serializers import (
     SearchQuery,
 )
 from portal.errors import ApiError
-
-
-def _page_link(request: Request, page: int | None) -> str | None:
-    if page is None:
-        return None
-    params: QueryDict = request.query_params.copy()
-    params["page"] = str(page)
-    return request.build_absolute_uri(request.path + "?" + params.urlencode())
+from portal.pagination import page_link
 
 
 def _course_page(query: dict[str, Any]) -> dict[str, Any]:
@@ -78,8 +70,8 @@ class CourseListView(APIView):
         return Response(
             {
                 "count": page["count"],
-                "next": _page_link(request, number + 1 if page["has_next"] else None),
-                "previous": _page_link(
+                "next": page_link(request, number + 1 if page["has_next"] else None),
+                "previous": page_link(
                     request, min(number - 1, page["last_page"]) if number > 1 else None
                 ),
                 "results": page["results"],

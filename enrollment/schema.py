@@ -40,8 +40,8 @@ class EnrollmentSchema(serializers.Serializer):
 
 class EnrollmentPageSchema(serializers.Serializer):
     count = serializers.IntegerField()
-    next = serializers.IntegerField(allow_null=True, help_text="The next page number.")
-    previous = serializers.IntegerField(allow_null=True)
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
     results = EnrollmentSchema(many=True)
 
 

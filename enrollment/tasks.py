@@ -68,14 +68,21 @@ def process_course_access(enrollment_id: int) -> str:
     """Open the course to the student: a progress row per lesson, ready to be resumed."""
     if not _claim(enrollment_id, "access_granted_at"):
         return "skipped"
-    enrollment = Enrollment.objects.get(pk=enrollment_id)
-    lesson_ids = Lesson.objects.filter(module__course_id=enrollment.course_id).values_list(
-        "id", flat=True
-    )
-    LessonProgress.objects.bulk_create(
-        [LessonProgress(enrollment_id=enrollment_id, lesson_id=lesson) for lesson in lesson_ids],
-        ignore_conflicts=True,
-    )
+    try:
+        enrollment = Enrollment.objects.get(pk=enrollment_id)
+        lesson_ids = Lesson.objects.filter(module__course_id=enrollment.course_id).values_list(
+            "id", flat=True
+        )
+        LessonProgress.objects.bulk_create(
+            [
+                LessonProgress(enrollment_id=enrollment_id, lesson_id=lesson)
+                for lesson in lesson_ids
+            ],
+            ignore_conflicts=True,
+        )
+    except Exception:
+        _unclaim(enrollment_id, "access_granted_at")  # let the retry grant it
+        raise
     return "granted"
 
 

@@ -26,6 +26,7 @@ from enrollment.schema import (
 from enrollment.serializers import EnrollmentCreateInput, EnrollmentListQuery, ProgressInput
 from enrollment.webhook_service import webhook_event_process
 from portal.errors import ApiError, error_body
+from portal.pagination import page_link
 from portal.ratelimit import rate_limit
 
 log = structlog.get_logger(__name__)
@@ -97,8 +98,8 @@ class EnrollmentListCreateView(APIView):
         return Response(
             {
                 "count": count,
-                "next": page + 1 if page * size < count else None,
-                "previous": page - 1 if page > 1 else None,
+                "next": page_link(request, page + 1 if page * size < count else None),
+                "previous": page_link(request, page - 1 if page > 1 else None),
                 "results": [presenters.enrollment_body(item) for item in items],
             }
         )

@@ -8,7 +8,8 @@ import os
 
 from django.core.exceptions import ImproperlyConfigured
 
-os.environ.setdefault("DEBUG", "false")
+if not os.environ.get("DEBUG", "").strip():  # unset or empty: production means off
+    os.environ["DEBUG"] = "false"
 
 from portal.env import env_bool, env_int, env_list, env_str
 from portal.settings import *  # noqa: F403

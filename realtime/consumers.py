@@ -56,6 +56,8 @@ class FrameBudget:
         now = time.monotonic()
         self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
         self.updated = now
+        if self.tokens >= self.burst:
+            self.refused = 0  # a full bucket: the client calmed down, forget past bursts
         if self.tokens >= 1:
             self.tokens -= 1
             return True
