@@ -37,6 +37,7 @@ class BearerTokenAuthMiddleware(BaseMiddleware):
             if user is None:
                 return await WebsocketDenier()(scope, receive, send)
             scope["user"] = user
+            scope["bearer_token"] = token
             groups.append(credential_group("token", token))
         elif scope.get("session") is not None and scope["session"].session_key:
             groups.append(credential_group("session", scope["session"].session_key))

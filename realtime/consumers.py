@@ -116,9 +116,20 @@ class PortalConsumer(AsyncWebsocketConsumer):
         await self.send_frame({"type": "error", "code": code, "message": message, **extra})
 
     async def _heartbeat(self) -> None:
+        beats = 0
         while True:
             await asyncio.sleep(settings.WS_HEARTBEAT_SECONDS)
             await self.send_frame({"type": "heartbeat"})
+            beats += 1
+            # Logout closes sockets at once; this catches the rest (a token revoked in
+            # the admin or expired, a deactivated user) within a few heartbeats.
+            if self.authenticated and beats % settings.WS_RECHECK_EVERY_BEATS == 0:
+                valid = await in_thread_pool(selectors.credentials_still_valid)(
+                    user_id=self.user.pk, bearer_token=self.scope.get("bearer_token")
+                )
+                if not valid:
+                    await self.close(code=CLOSE_CREDENTIALS_ENDED)
+                    return
 
     # --- client frames ------------------------------------------------------------------
 

@@ -44,3 +44,15 @@ def course_seats(*, slug: str) -> dict[str, Any] | None:
         "seats_taken": row["seats_taken"],
         "capacity": row["capacity"],
     }
+
+
+def credentials_still_valid(*, user_id: int, bearer_token: str | None) -> bool:
+    """The socket's user is still active and, for a token, the token still valid (not
+    revoked in the admin, not expired)."""
+    from portal.accounts.authentication import user_for_token
+    from portal.accounts.models import User
+
+    if bearer_token is not None:
+        user = user_for_token(bearer_token)
+        return user is not None and user.pk == user_id
+    return User.objects.filter(pk=user_id, is_active=True).exists()

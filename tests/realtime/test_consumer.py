@@ -253,3 +253,32 @@ async def test_logout_closes_the_tokens_sockets():
     # And the revoked token cannot open a new socket.
     ok, _ = await communicator(token=token).connect(timeout=10)
     assert not ok
+
+
+@pytest.mark.parametrize("how", ["revoked in the admin", "expired", "user deactivated"])
+async def test_sockets_close_when_credentials_end_some_other_way(settings, how):
+    from django.utils import timezone
+
+    from portal.accounts.models import AuthToken, User
+
+    settings.WS_HEARTBEAT_SECONDS = 0.2
+    settings.WS_RECHECK_EVERY_BEATS = 1
+    user = await sync_to_async(make_user)()
+    token = await sync_to_async(bearer)(user)
+    socket, _ = await connected(token=token)
+    assert (await socket.receive_json_from(timeout=5))["type"] == "heartbeat"  # still fine
+
+    def end_credentials():
+        if how == "revoked in the admin":
+            AuthToken.objects.filter(user=user).update(revoked_at=timezone.now())
+        elif how == "expired":
+            AuthToken.objects.filter(user=user).update(expires_at=timezone.now())
+        else:
+            User.objects.filter(pk=user.pk).update(is_active=False)
+
+    await sync_to_async(end_credentials)()
+    while True:
+        output = await socket.receive_output(timeout=5)
+        if output["type"] == "websocket.close":
+            break
+    assert output["code"] == 4401
