@@ -24,8 +24,12 @@ OPEN_PAYMENT = (PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION)
 
 
 def lock(enrollment_id: int) -> tuple[Enrollment, Payment | None]:
+    # Only the enrollment row is locked ("of self"): its student and course come along for
+    # reading, and locking the course row here would serialise every activation.
     enrollment = (
-        Enrollment.objects.select_for_update().select_related("student").get(pk=enrollment_id)
+        Enrollment.objects.select_for_update(of=("self",))
+        .select_related("student", "course")
+        .get(pk=enrollment_id)
     )
     payment = Payment.objects.select_for_update().filter(enrollment_id=enrollment_id).first()
     return enrollment, payment
