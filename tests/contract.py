@@ -17,3 +17,6 @@ COURSE_KEYS = frozenset(
         "published_at",
     }
 )
+ENROLLMENT_KEYS = frozenset(
+    {"id", "number", "status", "course", "student", "payment", "progress", "created_at"}
+)

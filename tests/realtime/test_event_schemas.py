@@ -4,23 +4,13 @@ import pytest
 from channels.db import database_sync_to_async
 
 from enrollment import services
-from tests.contract import COURSE_KEYS
+from tests.contract import COURSE_KEYS, ENROLLMENT_KEYS
 from tests.factories import make_course, make_instructor, make_user
 from tests.realtime.helpers import bearer, connected
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
 USER_KEYS = {"id", "email", "name", "roles"}
-ENROLLMENT_KEYS = {
-    "id",
-    "number",
-    "status",
-    "course",
-    "student",
-    "payment",
-    "progress",
-    "created_at",
-}
 
 
 def assert_enrollment(body: dict) -> None:
