@@ -23,17 +23,6 @@ def credentials_check(*, request: HttpRequest | None, email: str, password: str)
     return user
 
 
-def token_obtain(
-    *, request: HttpRequest | None, email: str, password: str
-) -> tuple[User, str] | None:
-    """A fresh token for valid credentials, or None."""
-    user = credentials_check(request=request, email=email, password=password)
-    if user is None:
-        return None
-    _, raw = AuthToken.objects.issue(user)
-    return user, raw
-
-
 def token_revoke(*, raw: str) -> bool:
     """Revoke a token and close the websockets it opened."""
     from realtime.auth import credential_group

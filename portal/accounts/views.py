@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal.accounts import services
+from portal.accounts.models import AuthToken, User
 from portal.accounts.serializers import (
     AuthAnswerSerializer,
     RegisterSerializer,
@@ -45,20 +46,26 @@ class RegisterView(APIView):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
+def _signed_in_user(request: Request) -> User:
+    """Validate email + password (rate-limited per address and per email); 401 if wrong."""
+    serializer = TokenRequestSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    rate_limit(request._request, "login_ip")
+    rate_limit(request._request, "login", ident=serializer.validated_data["email"])
+    user = services.credentials_check(request=request._request, **serializer.validated_data)
+    if user is None:
+        raise ApiError(401, "not_authenticated", "Invalid email or password.")
+    return user
+
+
 class TokenView(APIView):
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
 
     @extend_schema(request=TokenRequestSerializer, responses={200: AuthAnswerSerializer})
     def post(self, request: Request) -> Response:
-        serializer = TokenRequestSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        rate_limit(request._request, "login_ip")
-        rate_limit(request._request, "login", ident=serializer.validated_data["email"])
-        result = services.token_obtain(request=request._request, **serializer.validated_data)
-        if result is None:
-            raise ApiError(401, "not_authenticated", "Invalid email or password.")
-        user, token = result
+        user = _signed_in_user(request)
+        _, token = AuthToken.objects.issue(user)
         return Response({"user": UserSerializer(user).data, "token": token})
 
 
@@ -71,13 +78,7 @@ class SessionLoginView(APIView):
 
     @extend_schema(request=TokenRequestSerializer, responses={200: UserSerializer})
     def post(self, request: Request) -> Response:
-        serializer = TokenRequestSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        rate_limit(request._request, "login_ip")
-        rate_limit(request._request, "login", ident=serializer.validated_data["email"])
-        user = services.credentials_check(request=request._request, **serializer.validated_data)
-        if user is None:
-            raise ApiError(401, "not_authenticated", "Invalid email or password.")
+        user = _signed_in_user(request)
         login(request._request, user)
         return Response({"user": UserSerializer(user).data})
 
