@@ -18,7 +18,7 @@ from catalog.serializers import (
     CourseUpdateInput,
     SearchQuery,
 )
-from portal.errors import ApiError
+from portal.errors import Forbidden, NotAuthenticated, NotFound
 from portal.pagination import page_link
 
 
@@ -48,9 +48,9 @@ def _course_page(query: dict[str, Any]) -> dict[str, Any]:
 def _require_author(request: Request) -> None:
     user = request.user
     if not user.is_authenticated:
-        raise ApiError(401, "not_authenticated", "Authentication credentials were not provided.")
+        raise NotAuthenticated("Authentication credentials were not provided.")
     if not (user.is_instructor or user.is_staff):
-        raise ApiError(403, "forbidden", "Only instructors and staff can create courses.")
+        raise Forbidden("Only instructors and staff can create courses.")
 
 
 class CourseListView(APIView):
@@ -92,19 +92,15 @@ class CourseDetailView(APIView):
     def _visible_course(self, request: Request, slug: str):
         course = selectors.course_get(slug=slug, viewer=request.user)
         if course is None:
-            raise ApiError(404, "not_found", "No such course.")
+            raise NotFound("No such course.")
         return course
 
     def _editable_course(self, request: Request, slug: str):
         if not request.user.is_authenticated:
-            raise ApiError(
-                401, "not_authenticated", "Authentication credentials were not provided."
-            )
+            raise NotAuthenticated("Authentication credentials were not provided.")
         course = self._visible_course(request, slug)
         if not selectors.course_can_edit(course=course, user=request.user):
-            raise ApiError(
-                403, "forbidden", "Only this course's instructors and staff may change it."
-            )
+            raise Forbidden("Only this course's instructors and staff may change it.")
         return course
 
     @extend_schema(
@@ -126,10 +122,7 @@ class CourseDetailView(APIView):
         course = self._editable_course(request, slug)
         serializer = CourseUpdateInput(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        try:
-            services.course_update(course=course, data=serializer.validated_data)
-        except services.CourseCapacityError as exc:
-            raise ApiError(400, "invalid", str(exc), {"capacity": [str(exc)]}) from exc
+        services.course_update(course=course, data=serializer.validated_data)
         updated = selectors.course_get(slug=slug, viewer=request.user)
         return Response(presenters.course_detail(updated))
 
