@@ -13,7 +13,7 @@ from django.utils import timezone
 from catalog.models import CourseInstructor, Lesson
 from enrollment import transitions
 from enrollment.models import Enrollment, EnrollmentStatus, LessonProgress
-from portal.jobs import PortalTask
+from portal.jobs.base import PortalTask
 
 log = structlog.get_logger(__name__)
 

@@ -189,7 +189,7 @@ def _end(enrollment: Enrollment, status: str, *, reason: str) -> None:
 def refund_orphan(*, payment_id: int) -> str:
     """Refund a succeeded payment whose enrollment stayed ended (no revenue was counted)."""
     from enrollment.payments import GatewayError, get_gateway
-    from portal.jobs import RetryableJobError
+    from portal.jobs.base import RetryableJobError
 
     payment = Payment.objects.get(pk=payment_id)
     if payment.status != PaymentStatus.SUCCEEDED:
