@@ -7,6 +7,8 @@ class CatalogConfig(AppConfig):
     verbose_name = "Catalog"
 
     def ready(self) -> None:
+        # Imported here, not at the top: it imports models, which Django loads only
+        # after every apps module.
         from catalog.search.sqlite import repair_after_migrate
 
         # A later migration that rebuilds the course table on SQLite drops its FTS triggers.

@@ -5,7 +5,7 @@ from celery import shared_task
 from catalog import cache as catalog_cache
 from catalog import search
 from catalog.search import SearchUnavailable
-from portal.jobs import TRANSIENT_ERRORS, PortalTask
+from portal.jobs.base import TRANSIENT_ERRORS, PortalTask
 
 
 @shared_task(base=PortalTask, autoretry_for=(*TRANSIENT_ERRORS, SearchUnavailable))

@@ -2,7 +2,6 @@ from django.contrib import admin
 
 from enrollment.models import (
     Enrollment,
-    FailedJob,
     LessonProgress,
     Payment,
     Student,
@@ -59,25 +58,6 @@ class LessonProgressAdmin(admin.ModelAdmin):
     list_display = ["enrollment", "lesson", "completed", "position_seconds", "updated_at"]
     list_select_related = ["enrollment", "lesson"]
     raw_id_fields = ["enrollment", "lesson"]
-
-
-@admin.register(FailedJob)
-class FailedJobAdmin(admin.ModelAdmin):
-    list_display = ["task_name", "queue", "failed_at", "retried_at", "short_exception"]
-    list_filter = ["task_name", "queue"]
-    readonly_fields = [field.name for field in FailedJob._meta.fields]
-    actions = ["retry_jobs"]
-
-    @admin.display(description="Exception")
-    def short_exception(self, job: FailedJob) -> str:
-        return job.exception[:80]
-
-    @admin.action(description="Retry the selected jobs")
-    def retry_jobs(self, request, queryset) -> None:
-        from enrollment.jobs_admin import failed_jobs_retry
-
-        count = failed_jobs_retry(jobs=list(queryset))
-        self.message_user(request, f"Queued {count} job(s) again.")
 
 
 @admin.register(WebhookEvent)

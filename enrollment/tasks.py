@@ -8,7 +8,7 @@ from django.conf import settings
 
 from enrollment import followups, transitions
 from enrollment.reconcile import payments_reconcile
-from portal.jobs import PortalTask
+from portal.jobs.base import PortalTask
 
 
 @shared_task(base=PortalTask)

@@ -22,7 +22,7 @@ from enrollment.models import (
 )
 from enrollment.payments import GatewayError, get_gateway
 from portal.enqueue import job_enqueue_on_commit
-from portal.jobs import RetryableJobError
+from portal.jobs.base import RetryableJobError
 
 log = structlog.get_logger(__name__)
 OPEN_PAYMENT = (PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION)

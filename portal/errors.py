@@ -13,6 +13,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, JsonResponse
+from django.views.csrf import csrf_failure as default_csrf_failure
+from django.views.defaults import page_not_found, server_error
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -188,22 +190,16 @@ def is_api_path(request: HttpRequest) -> bool:
 def json_handler404(request: HttpRequest, exception: Exception | None = None):
     if is_api_path(request):
         return error_response(404, "Not found.")
-    from django.views.defaults import page_not_found
-
     return page_not_found(request, exception)
 
 
 def json_handler500(request: HttpRequest):
     if is_api_path(request):
         return error_response(500, "An unexpected error occurred; it has been logged.")
-    from django.views.defaults import server_error
-
     return server_error(request)
 
 
 def csrf_failure(request: HttpRequest, reason: str = ""):
     if is_api_path(request):
         return error_response(403, "CSRF check failed: reload the page and try again.", "forbidden")
-    from django.views.csrf import csrf_failure as default_csrf_failure
-
     return default_csrf_failure(request, reason)

@@ -7,6 +7,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
+from kombu import Connection
+
+from catalog.search import health
 
 log = structlog.get_logger(__name__)
 
@@ -25,15 +28,11 @@ def check_cache() -> None:
 def check_broker() -> None:
     if settings.CELERY_TASK_ALWAYS_EAGER:
         return  # tasks run in-process: there is no broker to lose
-    from kombu import Connection
-
     with Connection(settings.CELERY_BROKER_URL, connect_timeout=2) as conn:
         conn.ensure_connection(max_retries=1, timeout=2)
 
 
 def check_search() -> None:
-    from catalog.search import health
-
     if not health():
         raise RuntimeError("search backend unhealthy")
 

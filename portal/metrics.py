@@ -9,6 +9,7 @@ database.
 import time
 from collections.abc import Callable
 
+import redis
 from django.conf import settings
 from django.db.models import Count, Sum
 from django.http import HttpRequest, HttpResponse
@@ -21,6 +22,8 @@ from prometheus_client import (
     generate_latest,
 )
 from prometheus_client.core import GaugeMetricFamily
+
+from enrollment.models import Enrollment, Payment
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 REQUESTS = Counter(
@@ -73,8 +76,6 @@ class BusinessCollector:
         return []  # nothing to read at registration (import time): no database yet
 
     def collect(self):
-        from enrollment.models import Enrollment, Payment
-
         enrollments = GaugeMetricFamily(
             "portal_enrollments", "Enrollments by status.", labels=["status"]
         )
@@ -102,8 +103,6 @@ class BusinessCollector:
 def _queue_depths() -> dict[str, int]:
     if settings.CELERY_TASK_ALWAYS_EAGER or not settings.CELERY_BROKER_URL.startswith("redis"):
         return {}
-    import redis
-
     try:
         client = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=1)
         return {queue: client.llen(queue) for queue in ("emails", "default", "notifications")}

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "channels",
     "portal.accounts",
     "portal.idempotency",
+    "portal.jobs",
     "catalog",
     "enrollment",
     "realtime",

@@ -9,11 +9,19 @@ from channels.middleware import BaseMiddleware
 from channels.security.websocket import WebsocketDenier
 
 from portal.accounts.authentication import user_for_token
+from portal.accounts.hooks import CredentialKind
+from realtime.events import close_sockets
 
 
 def credential_group(kind: str, secret: str) -> str:
     """A channel-layer group per token or session, to close its sockets when it ends."""
     return f"auth.{kind}.{hashlib.sha256(secret.encode()).hexdigest()[:40]}"
+
+
+def credential_sockets_close(*, kind: CredentialKind, secret: str) -> None:
+    """Close the sockets opened with a revoked token or an ended session (registered as
+    an accounts revocation hook by RealtimeConfig.ready)."""
+    close_sockets(credential_group(kind, secret))
 
 
 def _bearer(scope) -> str | None:

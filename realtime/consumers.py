@@ -18,6 +18,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
+from catalog.search import SearchFilters, cached_search
 from portal.metrics import WEBSOCKETS
 from realtime import selectors
 from realtime.events import course_group, user_group
@@ -181,8 +182,6 @@ class PortalConsumer(AsyncWebsocketConsumer):
         self.search_task = asyncio.create_task(self._search(request_id, query, filters, limit))
 
     async def _search(self, request_id, query: str, filters, limit: int) -> None:
-        from catalog.search import cached_search
-
         def run() -> dict[str, Any]:
             # The HTTP endpoint's cache: keystrokes repeat prefixes across users.
             return cached_search(query=query, filters=filters, limit=limit, offset=0)
@@ -269,8 +268,6 @@ def _course_slug(frame: dict[str, Any]) -> str:
 
 
 def _search_filters(raw: Any):
-    from catalog.search import SearchFilters
-
     if raw is None:
         return SearchFilters()
     if not isinstance(raw, dict):

@@ -5,13 +5,14 @@ from typing import Any
 from django.db.models import Min
 
 from catalog.models import Course
+from portal.accounts.authentication import user_for_token
+from portal.accounts.models import User
+from portal.accounts.serializers import UserSerializer
 from realtime.events import event_message, latest_seq
 from realtime.models import UserEvent
 
 
 def user_hello(user) -> dict[str, Any]:
-    from portal.accounts.serializers import UserSerializer
-
     if not user.is_authenticated:
         return {"type": "hello", "user": None, "seq": 0}
     return {"type": "hello", "user": UserSerializer(user).data, "seq": latest_seq(user.pk)}
@@ -49,9 +50,6 @@ def course_seats(*, slug: str) -> dict[str, Any] | None:
 def credentials_still_valid(*, user_id: int, bearer_token: str | None) -> bool:
     """The socket's user is still active and, for a token, the token still valid (not
     revoked in the admin, not expired)."""
-    from portal.accounts.authentication import user_for_token
-    from portal.accounts.models import User
-
     if bearer_token is not None:
         user = user_for_token(bearer_token)
         return user is not None and user.pk == user_id

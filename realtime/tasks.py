@@ -6,7 +6,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from portal.jobs import PortalTask
+from portal.jobs.base import PortalTask
 from realtime.models import UserEvent
 
 

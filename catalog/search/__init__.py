@@ -3,13 +3,14 @@ Meilisearch) chosen by catalog.search.router.
 
     from catalog.search import SearchFilters, search
     search(query="pyth", filters=SearchFilters(level="beginner"), limit=20, offset=0).to_dict()
-
-The engines load lazily: this package is also imported by migrations (catalog.search.ddl)."""
+"""
 
 import time
 from collections.abc import Sequence
 from typing import Any
 
+from catalog import cache as catalog_cache
+from catalog.search import router
 from catalog.search.types import Progress, SearchFilters, SearchResult, SearchUnavailable
 
 __all__ = [
@@ -27,8 +28,6 @@ __all__ = [
 
 def search(*, query: str, filters: SearchFilters, limit: int, offset: int) -> SearchResult:
     """Published courses matching `query` (empty: the most popular ones), with facets."""
-    from catalog.search import router
-
     return router.search(query=query, filters=filters, limit=limit, offset=offset)
 
 
@@ -38,8 +37,6 @@ def cached_search(*, query: str, filters: SearchFilters, limit: int, offset: int
     Keys carry the catalog's list stamp, taken before searching: any catalog change
     committed meanwhile retires the answer. A cached answer reports its own took_ms.
     """
-    from catalog import cache as catalog_cache
-
     started = time.perf_counter()
     params = {"q": query, **filters.as_params(), "limit": limit, "offset": offset}
     key = catalog_cache.list_key({"search": params})
@@ -53,25 +50,17 @@ def cached_search(*, query: str, filters: SearchFilters, limit: int, offset: int
 
 def index(course_ids: Sequence[int]) -> None:
     """Bring these courses up to date in the external index, if one is configured."""
-    from catalog.search import router
-
     router.index(course_ids)
 
 
 def remove(course_ids: Sequence[int]) -> None:
-    from catalog.search import router
-
     router.remove(course_ids)
 
 
 def rebuild(progress: Progress | None = None) -> int:
     """Recompute every index; progress(done, total) is called as it advances."""
-    from catalog.search import router
-
     return router.rebuild(progress)
 
 
 def health() -> bool:
-    from catalog.search import router
-
     return router.health()

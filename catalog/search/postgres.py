@@ -28,6 +28,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from catalog.search import text
+from catalog.search.ddl import PG_TERMS_FILL
 from catalog.search.hits import Marked, facet_dict, filter_sql, hydrate, popular_page
 from catalog.search.types import Progress, SearchBackend, SearchFilters, SearchResult
 
@@ -303,8 +304,6 @@ class PostgresBackend(SearchBackend):
     def rebuild(self, *, progress: Progress | None = None) -> int:
         """Recompute the term list (words of retitled courses linger until then) and
         refresh the planner's statistics. The vectors themselves are always current."""
-        from catalog.search.ddl import PG_TERMS_FILL
-
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM catalog_course")
             total = cursor.fetchone()[0]

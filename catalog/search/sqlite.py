@@ -18,7 +18,8 @@ The same rules as the PostgreSQL backend where SQLite allows:
 from collections.abc import Sequence
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
+from django.db.migrations.recorder import MigrationRecorder
 
 from catalog.search import ddl, text
 from catalog.search.hits import Marked, facet_dict, filter_sql, hydrate, popular_page
@@ -236,9 +237,6 @@ def ensure_schema(cursor, *, rebuild: bool = False) -> bool:
 
 def repair_after_migrate(*, using: str = "default", **kwargs: Any) -> None:
     """post_migrate: keep the FTS objects in place on SQLite once migration 0002 ran."""
-    from django.db import connections
-    from django.db.migrations.recorder import MigrationRecorder
-
     db = connections[using]
     if db.vendor != "sqlite":
         return

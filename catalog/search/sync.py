@@ -4,6 +4,8 @@ from collections.abc import Iterable
 
 from django.conf import settings
 
+from catalog.tasks import search_index_courses
+
 
 def index_on_commit(course_ids: Iterable[int]) -> None:
     """Queue a search index update for these courses once the transaction commits.
@@ -14,6 +16,4 @@ def index_on_commit(course_ids: Iterable[int]) -> None:
     """
     if not settings.MEILI_URL:
         return
-    from catalog.tasks import search_index_courses
-
     search_index_courses.delay_on_commit(sorted(set(course_ids)))

@@ -7,4 +7,5 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
+        # A start-up registration, so in ready() as Django advises for such side effects.
         from portal.accounts import schema  # noqa: F401 - registers the OpenAPI auth scheme

@@ -1,10 +1,11 @@
-"""Account writes: registration, token issue and revocation."""
+"""Account writes: registration, token issue and revocation, signing out."""
 
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, logout
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from portal.accounts import hooks
 from portal.accounts.models import AuthToken, User, hash_token
 from portal.errors import ApplicationError
 
@@ -30,15 +31,20 @@ def credentials_check(*, request: HttpRequest | None, email: str, password: str)
 
 
 def token_revoke(*, raw: str) -> bool:
-    """Revoke a token and close the websockets it opened."""
-    from realtime.auth import credential_group
-    from realtime.events import close_sockets
-
+    """Revoke a token; the websockets it opened close (through the revocation hooks)."""
     revoked = bool(
         AuthToken.objects.filter(key_hash=hash_token(raw), revoked_at__isnull=True).update(
             revoked_at=timezone.now()
         )
     )
     if revoked:
-        close_sockets(credential_group("token", raw))
+        hooks.credentials_revoked(kind="token", secret=raw)
     return revoked
+
+
+def session_end(*, request: HttpRequest) -> None:
+    """Sign a browser out; the websockets its session opened close (revocation hooks)."""
+    session_key = request.session.session_key
+    logout(request)
+    if session_key:
+        hooks.credentials_revoked(kind="session", secret=session_key)

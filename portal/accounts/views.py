@@ -1,6 +1,6 @@
 """POST /api/auth/register, POST /api/auth/token, POST /api/auth/logout, GET /api/me."""
 
-from django.contrib.auth import login, logout
+from django.contrib.auth import login
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_protect
 from drf_spectacular.utils import extend_schema
@@ -19,8 +19,6 @@ from portal.accounts.serializers import (
 )
 from portal.errors import NotAuthenticated
 from portal.ratelimit import rate_limit
-from realtime.auth import credential_group
-from realtime.events import close_sockets
 
 
 class RegisterView(APIView):
@@ -84,10 +82,7 @@ class LogoutView(APIView):
         if isinstance(request.auth, str):
             services.token_revoke(raw=request.auth)
         else:
-            session_key = request._request.session.session_key
-            logout(request._request)
-            if session_key:
-                close_sockets(credential_group("session", session_key))
+            services.session_end(request=request._request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

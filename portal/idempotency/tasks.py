@@ -1,7 +1,7 @@
 from celery import shared_task
 
 from portal.idempotency.services import idempotency_prune
-from portal.jobs import PortalTask
+from portal.jobs.base import PortalTask
 
 
 @shared_task(base=PortalTask)

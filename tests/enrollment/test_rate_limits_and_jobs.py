@@ -9,9 +9,10 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.test import Client
 
 from enrollment import tasks
-from enrollment.jobs_admin import failed_jobs_retry
-from enrollment.models import Enrollment, FailedJob, LessonProgress
+from enrollment.models import Enrollment, LessonProgress
 from portal.accounts.models import User
+from portal.jobs.models import FailedJob
+from portal.jobs.services import failed_jobs_retry
 from tests.enrollment.helpers import enroll, guest_body
 from tests.factories import PASSWORD, make_course, make_instructor, make_user
 
@@ -275,7 +276,7 @@ def test_the_failed_jobs_admin_lists_and_retries(settings):
     admin = Client()
     admin.force_login(make_user(is_staff=True, is_superuser=True))
 
-    page = admin.get("/admin/enrollment/failedjob/")
+    page = admin.get("/admin/jobs/failedjob/")
 
     assert page.status_code == 200
     content = page.content.decode()
@@ -284,7 +285,7 @@ def test_the_failed_jobs_admin_lists_and_retries(settings):
     assert "retry_jobs" in content
 
     answer = admin.post(
-        "/admin/enrollment/failedjob/",
+        "/admin/jobs/failedjob/",
         {"action": "retry_jobs", "_selected_action": [job.pk]},
     )
 
@@ -302,7 +303,7 @@ def test_the_failed_jobs_admin_is_closed_to_non_staff():
     client = Client()
     client.force_login(make_user())
 
-    response = client.get("/admin/enrollment/failedjob/")
+    response = client.get("/admin/jobs/failedjob/")
 
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]

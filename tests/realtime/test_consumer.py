@@ -255,6 +255,23 @@ async def test_logout_closes_the_tokens_sockets():
     assert not ok
 
 
+async def test_logout_closes_the_sessions_sockets():
+    from django.test import Client
+
+    user = await sync_to_async(make_user)()
+    browser = Client()
+    await sync_to_async(browser.force_login)(user)
+    cookie = f"sessionid={browser.cookies['sessionid'].value}".encode()
+    socket, hello = await connected(headers=[(b"cookie", cookie)])
+    assert hello["user"]["id"] == user.pk
+
+    response = await sync_to_async(browser.post)("/api/auth/logout")
+
+    assert response.status_code == 204
+    output = await socket.receive_output(timeout=5)
+    assert output == {"type": "websocket.close", "code": 4401}
+
+
 @pytest.mark.parametrize("how", ["revoked in the admin", "expired", "user deactivated"])
 async def test_sockets_close_when_credentials_end_some_other_way(settings, how):
     from django.utils import timezone

@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('enrollment', '0002_pipeline'),
+        ('enrollment', '0003_failedjob_to_jobs'),
         # Dropped only once the idempotency app copied the keys over.
         ('idempotency', '0001_initial'),
     ]

@@ -8,6 +8,8 @@ import structlog
 from celery.contrib.django.task import DjangoTask
 from django.db import DatabaseError
 
+from portal.jobs.models import FailedJob
+
 log = structlog.get_logger(__name__)
 
 
@@ -44,8 +46,6 @@ class PortalTask(DjangoTask):
 
     def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
         """Called once retries are exhausted (or for a non-transient error)."""
-        from enrollment.models import FailedJob
-
         log.error("job.failed", task=self.name, task_id=task_id, error=repr(exc))
         try:
             FailedJob.objects.create(

@@ -2,8 +2,8 @@
 
 from django.utils import timezone
 
-from enrollment.models import FailedJob
 from portal.celery import app
+from portal.jobs.models import FailedJob
 
 
 def failed_jobs_retry(*, jobs: list[FailedJob]) -> int:
