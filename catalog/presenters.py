@@ -1,7 +1,7 @@
-"""Courses as the contract's JSON shapes. Plain functions: lists and search hits are hot."""
+"""Courses as the contract's JSON shapes (catalog.shapes). Plain functions: lists and search
+hits are hot."""
 
-from typing import Any
-
+from catalog import shapes
 from catalog.models import Course, Module
 
 
@@ -9,7 +9,7 @@ def money(value) -> str:
     return f"{value:.2f}"
 
 
-def primary_instructor(course: Course, links: list | None = None) -> dict[str, Any] | None:
+def primary_instructor(course: Course, links: list | None = None) -> shapes.InstructorRef | None:
     # Uses the prefetched course_instructors (ordered by position): no query per course.
     links = list(course.course_instructors.all()) if links is None else links
     if not links:
@@ -18,7 +18,7 @@ def primary_instructor(course: Course, links: list | None = None) -> dict[str, A
     return {"id": user.id, "name": user.name}
 
 
-def course_summary(course: Course, instructor_links: list | None = None) -> dict[str, Any]:
+def course_summary(course: Course, instructor_links: list | None = None) -> shapes.Course:
     """The contract's `Course`; instructor_links (CourseInstructor rows with their users,
     by position) stand in for the prefetch when the caller already has them."""
     return {
@@ -40,7 +40,7 @@ def course_summary(course: Course, instructor_links: list | None = None) -> dict
     }
 
 
-def module_outline(module: Module) -> dict[str, Any]:
+def module_outline(module: Module) -> shapes.Module:
     return {
         "id": module.id,
         "title": module.title,
@@ -57,12 +57,13 @@ def module_outline(module: Module) -> dict[str, Any]:
     }
 
 
-def course_detail(course: Course) -> dict[str, Any]:
+def course_detail(course: Course) -> shapes.CourseDetail:
     """`Course` plus its description, every instructor and the module/lesson outline."""
-    body = course_summary(course)
-    body["description"] = course.description
-    body["instructors"] = [
-        {"id": link.user.id, "name": link.user.name} for link in course.course_instructors.all()
-    ]
-    body["modules"] = [module_outline(module) for module in course.modules.all()]
-    return body
+    return {
+        **course_summary(course),
+        "description": course.description,
+        "instructors": [
+            {"id": link.user.id, "name": link.user.name} for link in course.course_instructors.all()
+        ],
+        "modules": [module_outline(module) for module in course.modules.all()],
+    }

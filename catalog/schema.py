@@ -1,49 +1,18 @@
-"""Response shapes for the OpenAPI document (answers are built by catalog.presenters)."""
+"""Response shapes for the OpenAPI document. The course shapes are generated from
+catalog.shapes (the presenters build the answers to the same definitions)."""
 
 from rest_framework import serializers
 
-from catalog.models import Level
+from catalog import shapes
+from portal.openapi import serializer_for
 
-
-class InstructorRefSchema(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-
-
-class CourseSchema(serializers.Serializer):
-    id = serializers.IntegerField()
-    slug = serializers.SlugField()
-    title = serializers.CharField()
-    summary = serializers.CharField()
-    category = serializers.CharField()
-    level = serializers.ChoiceField(choices=Level.choices)
-    price = serializers.CharField(help_text='Two decimals, e.g. "49.00".')
-    currency = serializers.CharField()
-    instructor = InstructorRefSchema(allow_null=True)
-    capacity = serializers.IntegerField(allow_null=True, help_text="null: unlimited")
-    seats_taken = serializers.IntegerField()
-    rating = serializers.FloatField(allow_null=True)
-    published_at = serializers.DateTimeField(allow_null=True)
-
-
-class LessonSchema(serializers.Serializer):
-    id = serializers.IntegerField()
-    title = serializers.CharField()
-    position = serializers.IntegerField()
-    duration_seconds = serializers.IntegerField()
-
-
-class ModuleSchema(serializers.Serializer):
-    id = serializers.IntegerField()
-    title = serializers.CharField()
-    position = serializers.IntegerField()
-    lessons = LessonSchema(many=True)
-
-
-class CourseDetailSchema(CourseSchema):
-    description = serializers.CharField()
-    instructors = InstructorRefSchema(many=True)
-    modules = ModuleSchema(many=True)
+InstructorRefSchema = serializer_for(shapes.InstructorRef)
+CourseSchema = serializer_for(shapes.Course)
+LessonSchema = serializer_for(shapes.Lesson)
+ModuleSchema = serializer_for(shapes.Module)
+CourseDetailSchema = serializer_for(shapes.CourseDetail)
+HighlightSchema = serializer_for(shapes.Highlight)
+SearchHitSchema = serializer_for(shapes.SearchHit)
 
 
 class CoursePageSchema(serializers.Serializer):
@@ -51,15 +20,6 @@ class CoursePageSchema(serializers.Serializer):
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
     results = CourseSchema(many=True)
-
-
-class HighlightSchema(serializers.Serializer):
-    title = serializers.CharField(help_text="HTML: escaped text, matches in <mark>…</mark>.")
-    summary = serializers.CharField(help_text="HTML: escaped text, matches in <mark>…</mark>.")
-
-
-class SearchHitSchema(CourseSchema):
-    highlight = HighlightSchema()
 
 
 class SearchFacetsSchema(serializers.Serializer):

@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.db.models import F, OrderBy, Prefetch, Q, QuerySet
 
 from catalog.models import Course, CourseInstructor, Lesson, Module
+from catalog.shapes import COURSE_COLUMNS
 from portal.accounts.models import User
 
 # Public sort names → ORDER BY; "id" last keeps pages stable. Unrated courses come last
@@ -24,20 +25,7 @@ COURSE_SORTS: dict[str, tuple[str | OrderBy, ...]] = {
 }
 DEFAULT_SORT = "newest"
 # The Course fields presenters.course_summary reads.
-SUMMARY_FIELDS = (
-    "id",
-    "slug",
-    "title",
-    "summary",
-    "category",
-    "level",
-    "price",
-    "currency",
-    "capacity",
-    "seats_taken",
-    "rating",
-    "published_at",
-)
+SUMMARY_FIELDS = COURSE_COLUMNS
 
 
 @dataclass(frozen=True)

@@ -4,10 +4,10 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from catalog.models import Level
 from catalog.search.types import MAX_LIMIT as MAX_SEARCH_LIMIT
 from catalog.search.types import MAX_OFFSET as MAX_SEARCH_OFFSET
 from catalog.selectors import COURSE_SORTS, DEFAULT_SORT
+from catalog.shapes import COURSE_WRITABLE_FIELDS, Level
 
 MAX_PAGE_SIZE = 100
 CURRENCIES = ("usd", "eur", "gbp")
@@ -44,6 +44,20 @@ class CourseFieldsInput(serializers.Serializer):
         if isinstance(data, dict) and isinstance(data.get("currency"), str):
             data = {**data, "currency": data["currency"].lower()}
         return super().to_internal_value(data)
+
+
+def _check_course_fields(serializer: type[serializers.Serializer]) -> None:
+    """The course columns an author may write are catalog.shapes.CourseWrite: an input
+    serializer that misses one, or accepts another, fails at import."""
+    declared = set(serializer._declared_fields) - {"published"}
+    if declared != set(COURSE_WRITABLE_FIELDS):
+        raise TypeError(
+            f"{serializer.__name__} fields {sorted(declared)} differ from "
+            f"catalog.shapes.CourseWrite {sorted(COURSE_WRITABLE_FIELDS)}"
+        )
+
+
+_check_course_fields(CourseFieldsInput)
 
 
 class CourseCreateInput(CourseFieldsInput):

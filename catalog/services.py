@@ -10,20 +10,13 @@ from django.utils.text import slugify
 from catalog import cache as catalog_cache
 from catalog.models import Course, CourseInstructor, Lesson, Module
 from catalog.search.sync import index_on_commit
+from catalog.shapes import COURSE_WRITABLE_FIELDS
 from portal.accounts.models import User
 from portal.errors import ApplicationError
 
 SLUG_MAX = 100
-COURSE_FIELDS = (
-    "title",
-    "summary",
-    "description",
-    "category",
-    "level",
-    "price",
-    "currency",
-    "capacity",
-)
+# The course columns authors write: catalog.shapes.CourseWrite.
+COURSE_FIELDS = COURSE_WRITABLE_FIELDS
 
 
 class CourseCapacityError(ApplicationError):

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 
 from catalog.models import Course, Lesson
+from enrollment.shapes import EnrollmentStatus, PaymentStatus  # importers use these names too
 
 
 class Student(models.Model):
@@ -32,13 +33,6 @@ class Student(models.Model):
 
     def __str__(self) -> str:
         return self.email
-
-
-class EnrollmentStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    ACTIVE = "active", "Active"
-    CANCELLED = "cancelled", "Cancelled"
-    REFUNDED = "refunded", "Refunded"
 
 
 LIVE_STATUSES = (EnrollmentStatus.PENDING, EnrollmentStatus.ACTIVE)
@@ -77,7 +71,7 @@ class Enrollment(models.Model):
             # or refunded one does not stop the student from enrolling again.
             models.UniqueConstraint(
                 fields=["student", "course"],
-                condition=Q(status__in=["pending", "active"]),
+                condition=Q(status__in=[status.value for status in LIVE_STATUSES]),
                 name="enrollment_one_live_per_student_course",
             ),
             models.CheckConstraint(
@@ -93,14 +87,6 @@ class Enrollment(models.Model):
 
     def __str__(self) -> str:
         return self.number
-
-
-class PaymentStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    REQUIRES_ACTION = "requires_action", "Requires action"
-    SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed"
-    REFUNDED = "refunded", "Refunded"
 
 
 class Payment(models.Model):

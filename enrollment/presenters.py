@@ -1,9 +1,9 @@
-"""Enrollments as the contract's JSON shapes."""
+"""Enrollments as the contract's JSON shapes (enrollment.shapes)."""
 
 from typing import Any
 
 from catalog.presenters import course_summary, money
-from enrollment import selectors
+from enrollment import selectors, shapes
 from enrollment.models import Enrollment, Payment
 
 
@@ -11,12 +11,12 @@ def iso(value) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
-def progress_body(*, completed: int, total: int) -> dict[str, Any]:
+def progress_body(*, completed: int, total: int) -> shapes.Progress:
     percent = round(100 * completed / total, 1) if total else 0.0
     return {"completed_lessons": completed, "total_lessons": total, "percent": percent}
 
 
-def payment_body(payment: Payment | None) -> dict[str, Any] | None:
+def payment_body(payment: Payment | None) -> shapes.Payment | None:
     if payment is None:
         return None
     return {
@@ -39,7 +39,7 @@ _UNSET = object()
 
 def enrollment_body(
     enrollment: Enrollment, *, payment: Any = _UNSET, instructor_links: list | None = None
-) -> dict[str, Any]:
+) -> shapes.Enrollment:
     """The contract's `Enrollment`. Expects the annotations of
     enrollment.selectors.enrollments_for_display (completed_lessons, total_lessons);
     payment and instructor_links may be handed in by a caller that holds them."""

@@ -1,41 +1,15 @@
-"""Response shapes for the OpenAPI document (answers are built by enrollment.presenters)."""
+"""Response shapes for the OpenAPI document. The enrollment shapes are generated from
+enrollment.shapes (the presenters build the answers to the same definitions)."""
 
 from rest_framework import serializers
 
-from catalog.schema import CourseSchema
+from enrollment import shapes
+from portal.openapi import serializer_for
 
-
-class StudentSchema(serializers.Serializer):
-    id = serializers.IntegerField()
-    email = serializers.EmailField()
-    name = serializers.CharField()
-
-
-class PaymentSchema(serializers.Serializer):
-    status = serializers.ChoiceField(
-        choices=["pending", "requires_action", "succeeded", "failed", "refunded"]
-    )
-    amount = serializers.CharField(help_text='Two decimals, e.g. "49.00".')
-    currency = serializers.CharField()
-    failure_reason = serializers.CharField(allow_null=True)
-
-
-class ProgressSchema(serializers.Serializer):
-    completed_lessons = serializers.IntegerField()
-    total_lessons = serializers.IntegerField()
-    percent = serializers.FloatField()
-
-
-class EnrollmentSchema(serializers.Serializer):
-    id = serializers.IntegerField()
-    number = serializers.CharField(help_text="e.g. ENR-2026-000123")
-    status = serializers.ChoiceField(choices=["pending", "active", "cancelled", "refunded"])
-    course = CourseSchema()
-    student = StudentSchema()
-    payment = PaymentSchema(allow_null=True)
-    progress = ProgressSchema()
-    created_at = serializers.DateTimeField()
-    activated_at = serializers.DateTimeField(allow_null=True)
+StudentSchema = serializer_for(shapes.Student)
+PaymentSchema = serializer_for(shapes.Payment)
+ProgressSchema = serializer_for(shapes.Progress)
+EnrollmentSchema = serializer_for(shapes.Enrollment)
 
 
 class EnrollmentPageSchema(serializers.Serializer):

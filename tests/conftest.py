@@ -1,8 +1,12 @@
+import threading
+
 import pytest
 from django.core.cache import cache
+from django.test import Client
 from rest_framework.test import APIClient
 
 from tests.factories import make_instructor, make_user, token_for
+from tests.schema_check import SchemaViolation, check_response
 
 
 @pytest.fixture(autouse=True)
@@ -11,6 +15,30 @@ def _clean_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _api_answers_match_the_schema(monkeypatch):
+    """Every answer a test client gets under /api/ must match /api/schema/ (see
+    tests/schema_check.py). A mismatch fails the test that produced it: at once in the
+    test's own thread, at teardown when a client ran in another thread."""
+    elsewhere: list[str] = []
+    request = Client.request  # APIClient.request ends here too
+
+    def checked_request(self, **kwargs):
+        response = request(self, **kwargs)
+        try:
+            check_response(response)
+        except SchemaViolation as violation:
+            if threading.current_thread() is threading.main_thread():
+                raise
+            elsewhere.append(str(violation))
+        return response
+
+    monkeypatch.setattr(Client, "request", checked_request)
+    yield
+    if elsewhere:
+        pytest.fail("\n".join(elsewhere), pytrace=False)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ unpublished a moment ago never appears even if an external index still lists it.
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from catalog import presenters, selectors
+from catalog import presenters, selectors, shapes
 from catalog.search.text import render_highlight
 from catalog.search.types import FACETS, SearchFilters
 
@@ -16,21 +16,20 @@ from catalog.search.types import FACETS, SearchFilters
 Marked = tuple[str | None, str | None]
 
 
-def hydrate(ids: Sequence[int], marked: Mapping[int, Marked]) -> list[dict[str, Any]]:
+def hydrate(ids: Sequence[int], marked: Mapping[int, Marked]) -> list[shapes.SearchHit]:
     """Published courses for `ids`, in that order, each with its "highlight"."""
     courses = selectors.published_courses_by_ids(ids)
-    hits = []
+    hits: list[shapes.SearchHit] = []
     for course_id in ids:
         course = courses.get(course_id)
         if course is None:
             continue
         title, summary = marked.get(course_id, (None, None))
-        hit = presenters.course_summary(course)
-        hit["highlight"] = {
+        highlight: shapes.Highlight = {
             "title": render_highlight(title, course.title),
             "summary": render_highlight(summary, course.summary),
         }
-        hits.append(hit)
+        hits.append({**presenters.course_summary(course), "highlight": highlight})
     return hits
 
 

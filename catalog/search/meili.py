@@ -35,6 +35,7 @@ from catalog.search.types import (
     SearchResult,
     SearchUnavailable,
 )
+from catalog.shapes import COURSE_DOCUMENT_COLUMNS, HIGHLIGHT_KEYS, CourseDocument
 
 log = structlog.get_logger(__name__)
 
@@ -42,7 +43,7 @@ log = structlog.get_logger(__name__)
 INDEX_SETTINGS: dict[str, Any] = {
     # Order is ranking order for the "attribute" rule: title, then summary, then description.
     "searchableAttributes": ["title", "summary", "description"],
-    "displayedAttributes": ["id", "title", "summary"],
+    "displayedAttributes": ["id", *HIGHLIGHT_KEYS],
     # id: documents are deleted by filter (deleting by a list of ids is deprecated).
     "filterableAttributes": ["id", "category", "level", "price", "published"],
     "sortableAttributes": ["enrollment_count", "rating", "price", "published_at"],
@@ -90,7 +91,8 @@ def filter_expression(filters: SearchFilters) -> list[str]:
     return conditions
 
 
-def document(course: dict[str, Any]) -> dict[str, Any]:
+def document(course: dict[str, Any]) -> CourseDocument:
+    """A course's index document, from its DOCUMENT_FIELDS (a `.values()` row)."""
     published_at = course["published_at"]
     return {
         "id": course["id"],
@@ -107,18 +109,8 @@ def document(course: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-DOCUMENT_FIELDS = (
-    "id",
-    "title",
-    "summary",
-    "description",
-    "category",
-    "level",
-    "price",
-    "published_at",
-    "enrollment_count",
-    "rating",
-)
+# The course columns document() reads: catalog.shapes.CourseDocument's.
+DOCUMENT_FIELDS = COURSE_DOCUMENT_COLUMNS
 
 
 class MeilisearchBackend(SearchBackend):
@@ -163,8 +155,8 @@ class MeilisearchBackend(SearchBackend):
             "offset": offset,
             "filter": filter_expression(filters),
             "facets": list(FACETS),
-            "attributesToRetrieve": ["id", "title", "summary"],
-            "attributesToHighlight": ["title", "summary"],
+            "attributesToRetrieve": ["id", *HIGHLIGHT_KEYS],
+            "attributesToHighlight": list(HIGHLIGHT_KEYS),
             "highlightPreTag": text.MARK_START,
             "highlightPostTag": text.MARK_END,
         }

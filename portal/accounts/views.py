@@ -3,7 +3,7 @@
 from django.contrib.auth import login
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_protect
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import permissions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -65,7 +65,10 @@ class SessionLoginView(APIView):
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
 
-    @extend_schema(request=TokenRequestSerializer, responses={200: UserSerializer})
+    @extend_schema(
+        request=TokenRequestSerializer,
+        responses={200: inline_serializer("SessionLoginAnswer", {"user": UserSerializer()})},
+    )
     def post(self, request: Request) -> Response:
         user = _signed_in_user(request)
         login(request._request, user)

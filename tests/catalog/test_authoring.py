@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from catalog import services
 from catalog.models import Course, CourseInstructor, Lesson, Module
-from tests.catalog.test_course_list import COURSE_KEYS
 from tests.conftest import client_for
+from tests.contract import COURSE_KEYS
 from tests.factories import make_course, make_instructor
 
 pytestmark = pytest.mark.django_db

@@ -12,8 +12,16 @@ from catalog import search as search_facade
 from catalog import services
 from catalog.models import Course
 from catalog.search import SearchFilters, router, text
-from catalog.search.meili import INDEX_SETTINGS, MeilisearchBackend, filter_expression
+from catalog.search.meili import (
+    DOCUMENT_FIELDS,
+    INDEX_SETTINGS,
+    MeilisearchBackend,
+    document,
+    filter_expression,
+)
+from catalog.shapes import CourseDocument
 from catalog.tasks import search_index_courses
+from portal.shapes import keys_of
 from tests.catalog.meili_stub import MeiliStub
 from tests.factories import make_course, make_instructor
 
@@ -58,6 +66,27 @@ def test_index_settings_are_code():
     }
     assert {"enrollment_count", "rating", "price"} <= set(INDEX_SETTINGS["sortableAttributes"])
     assert INDEX_SETTINGS["typoTolerance"]["minWordSizeForTypos"] == {"oneTypo": 4, "twoTypos": 8}
+
+
+def test_documents_have_the_shapes_keys_and_settings_name_only_those():
+    course = make_course(price="12.50", rating=Decimal("4.5"))
+    row = Course.objects.values(*DOCUMENT_FIELDS).get(pk=course.pk)
+
+    built = document(row)
+
+    assert list(built) == list(keys_of(CourseDocument))
+    assert built["published"] is True and built["price"] == 12.5 and built["rating"] == 4.5
+    named = {
+        attribute
+        for setting in (
+            "searchableAttributes",
+            "displayedAttributes",
+            "filterableAttributes",
+            "sortableAttributes",
+        )
+        for attribute in INDEX_SETTINGS[setting]
+    }
+    assert named <= set(built)
     assert INDEX_SETTINGS["pagination"]["maxTotalHits"] >= 1050
     assert INDEX_SETTINGS["searchCutoffMs"] > 0
 

@@ -1,9 +1,14 @@
 """The page views: templates only, the CSRF cookie on every page, and the strict
 Content-Security-Policy (frontend/csp.py) on HTML answers."""
 
+import json
+import re
+
 import pytest
 from django.test import Client
 
+from catalog.shapes import Level
+from enrollment.shapes import EnrollmentStatus
 from tests.factories import PASSWORD, make_instructor, make_user
 
 pytestmark = pytest.mark.django_db
@@ -103,3 +108,18 @@ def test_signed_out_pages_offer_sign_in_with_a_return_path():
     page = Client().get("/learn/3/4").content.decode()
     assert 'href="/signin?next=/learn/3/4"' in page
     assert "pages/plain.js" in page
+
+
+def test_level_options_and_labels_come_from_the_enums():
+    body = Client().get("/").content.decode()
+    start = body.index('<select id="filter-level">')
+    select = body[start : body.index("</select>", start)]
+    options = re.findall(r'<option value="([^"]*)">([^<]*)</option>', select)
+    assert options == [("", "All levels"), *Level.choices]
+    data = re.search(
+        r'<script id="portal-labels" type="application/json">(.*?)</script>', body
+    ).group(1)
+    assert json.loads(data) == {
+        "level": dict(Level.choices),
+        "enrollment_status": dict(EnrollmentStatus.choices),
+    }

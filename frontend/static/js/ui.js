@@ -80,15 +80,22 @@ export function timeAgo(iso, now = Date.now()) {
   return dateTime(iso);
 }
 
-export const LEVEL_LABELS = { beginner: "Beginner", intermediate: "Intermediate", advanced: "Advanced" };
+// The enums' labels come with the page (base.html's #portal-labels, rendered from
+// catalog/shapes.py and enrollment/shapes.py); without it a value shows as itself.
+function pageLabels() {
+  const node = globalThis.document?.getElementById?.("portal-labels");
+  try {
+    return node ? JSON.parse(node.textContent) : {};
+  } catch {
+    return {};
+  }
+}
+const LABELS = pageLabels();
+
+export const LEVEL_LABELS = LABELS.level ?? {};
 export const levelLabel = (level) => LEVEL_LABELS[level] ?? level ?? "";
 
-export const STATUS_LABELS = {
-  pending: "Pending",
-  active: "Active",
-  cancelled: "Cancelled",
-  refunded: "Refunded",
-};
+export const STATUS_LABELS = LABELS.enrollment_status ?? {};
 
 export function statusBadge(status) {
   return h("span", { class: `badge status status-${status}`, dataset: { status } }, STATUS_LABELS[status] ?? status);

@@ -1,0 +1,64 @@
+"""The enrollment's shapes and enums, each defined once (see portal.shapes).
+
+Derived from here: the models' status choices (enrollment.models), the presenters' return
+types (enrollment.presenters), the OpenAPI components (enrollment.schema) and the tests'
+contract keys (tests/contract.py).
+"""
+
+from typing import Annotated, TypedDict
+
+from django.db import models
+
+from catalog.shapes import MONEY_HELP, Course
+from portal.shapes import Field, keys_of
+
+
+class EnrollmentStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ACTIVE = "active", "Active"
+    CANCELLED = "cancelled", "Cancelled"
+    REFUNDED = "refunded", "Refunded"
+
+
+class PaymentStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    REQUIRES_ACTION = "requires_action", "Requires action"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    REFUNDED = "refunded", "Refunded"
+
+
+class Student(TypedDict):
+    id: int
+    email: Annotated[str, Field(format="email")]
+    name: str
+
+
+class Payment(TypedDict):
+    status: Annotated[str, Field(choices=PaymentStatus.values)]
+    amount: Annotated[str, Field(help_text=MONEY_HELP)]
+    currency: str
+    failure_reason: str | None
+
+
+class Progress(TypedDict):
+    completed_lessons: int
+    total_lessons: int
+    percent: float
+
+
+class Enrollment(TypedDict):
+    """The contract's `Enrollment` (with `activated_at` beside it)."""
+
+    id: int
+    number: Annotated[str, Field(help_text="e.g. ENR-2026-000123")]
+    status: Annotated[str, Field(choices=EnrollmentStatus.values)]
+    course: Course
+    student: Student
+    payment: Payment | None
+    progress: Progress
+    created_at: Annotated[str, Field(format="date-time")]
+    activated_at: Annotated[str | None, Field(format="date-time")]
+
+
+ENROLLMENT_KEYS = keys_of(Enrollment)

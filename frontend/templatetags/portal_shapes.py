@@ -1,0 +1,29 @@
+"""The enums' values and labels for the pages, from their one definition
+(catalog.shapes, enrollment.shapes): option lists and the scripts' labels are never
+written out by hand."""
+
+from django import template
+from django.utils.html import json_script
+from django.utils.safestring import SafeString
+
+from catalog.shapes import Level
+from enrollment.shapes import EnrollmentStatus
+
+register = template.Library()
+
+
+@register.simple_tag
+def level_choices() -> list[tuple[str, str]]:
+    """[(value, label)] of the course levels, in order: `{% level_choices as levels %}`."""
+    return list(Level.choices)
+
+
+@register.simple_tag
+def enum_labels() -> SafeString:
+    """The labels the scripts show (frontend/static/js/ui.js reads them), as a JSON data
+    block: not executed, so the strict script-src policy allows it."""
+    labels = {
+        "level": dict(Level.choices),
+        "enrollment_status": dict(EnrollmentStatus.choices),
+    }
+    return json_script(labels, "portal-labels")
