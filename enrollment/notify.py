@@ -12,7 +12,8 @@ from catalog import cache as catalog_cache
 from catalog.models import Course, CourseInstructor
 from enrollment import presenters, selectors
 from enrollment.models import Enrollment
-from realtime.events import publish_course_state, publish_to_user
+from portal.events.publish import publish_course_state, publish_to_user
+from portal.events.types import CourseSeats, EnrollmentCreated, EnrollmentStatus
 
 
 def enrollment_payload(enrollment_id: int) -> dict[str, Any]:
@@ -37,7 +38,7 @@ def publish_status(enrollment: Enrollment, body: dict[str, Any] | None = None) -
     if user_id is None:
         return  # a guest has no socket; the HTTP answer carries the state
     body = body if body is not None else enrollment_payload(enrollment.pk)
-    publish_to_user(user_id=user_id, type="enrollment.status", payload={"enrollment": body})
+    publish_to_user(user_id=user_id, event=EnrollmentStatus(enrollment=body))
 
 
 def publish_created(
@@ -53,18 +54,12 @@ def publish_created(
             )
         )
     for user_id in instructor_ids:
-        publish_to_user(
-            user_id=user_id,
-            type="enrollment.created",
-            payload={"enrollment": body, "course": summary},
-        )
+        publish_to_user(user_id=user_id, event=EnrollmentCreated(enrollment=body, course=summary))
 
 
 def seats_changed(*, slug: str, seats_taken: int, capacity: int | None) -> None:
     """Tell the course's watchers (after commit) and retire its cached answers."""
-    publish_course_state(
-        slug=slug, payload={"course": slug, "seats_taken": seats_taken, "capacity": capacity}
-    )
+    publish_course_state(state=CourseSeats(course=slug, seats_taken=seats_taken, capacity=capacity))
     catalog_cache.invalidate_on_commit([slug])
 
 

@@ -46,7 +46,8 @@ from enrollment.payments import (
 )
 from enrollment.presenters import progress_body
 from portal.accounts.models import User
-from realtime.events import publish_to_user
+from portal.events.publish import publish_to_user
+from portal.events.types import ProgressUpdated
 
 log = structlog.get_logger(__name__)
 
@@ -245,15 +246,14 @@ def progress_record(
     if user_id is not None:
         publish_to_user(
             user_id=user_id,
-            type="progress.updated",
-            payload={
-                "enrollment": current.pk,
-                "lesson": lesson_id,
-                "completed": progress.completed,
-                "position_seconds": progress.position_seconds,
-                "percent": percent,
-                "progress": progress_body(completed=done, total=total),
-            },
+            event=ProgressUpdated(
+                enrollment=current.pk,
+                lesson=lesson_id,
+                completed=progress.completed,
+                position_seconds=progress.position_seconds,
+                percent=percent,
+                progress=progress_body(completed=done, total=total),
+            ),
         )
     return ProgressAnswer(
         current.pk, lesson_id, progress.completed, progress.position_seconds, percent
