@@ -11,6 +11,7 @@ from catalog import cache as catalog_cache
 from catalog.models import Course, CourseInstructor, Lesson, Module
 from catalog.search.sync import index_on_commit
 from portal.accounts.models import User
+from portal.errors import ApplicationError
 
 SLUG_MAX = 100
 COURSE_FIELDS = (
@@ -25,8 +26,12 @@ COURSE_FIELDS = (
 )
 
 
-class CourseCapacityError(ValueError):
+class CourseCapacityError(ApplicationError):
     """The capacity asked for is below the seats already taken."""
+
+    def __init__(self, seats_taken: int) -> None:
+        message = f"Capacity cannot be below the {seats_taken} seats already taken."
+        super().__init__(message, {"capacity": [message]})
 
 
 def _slug_candidates(title: str):
@@ -96,9 +101,7 @@ def course_update(*, course: Course, data: dict[str, Any]) -> Course:
         and data["capacity"] is not None
         and data["capacity"] < locked.seats_taken
     ):
-        raise CourseCapacityError(
-            f"Capacity cannot be below the {locked.seats_taken} seats already taken."
-        )
+        raise CourseCapacityError(locked.seats_taken)
     if "published" in data:
         if data["published"] and locked.published_at is None:
             locked.published_at = timezone.now()

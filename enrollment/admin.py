@@ -3,7 +3,6 @@ from django.contrib import admin
 from enrollment.models import (
     Enrollment,
     FailedJob,
-    IdempotencyKey,
     LessonProgress,
     Payment,
     Student,
@@ -87,11 +86,3 @@ class WebhookEventAdmin(admin.ModelAdmin):
     list_filter = ["type", "outcome"]
     search_fields = ["event_id", "payment_reference"]
     readonly_fields = [field.name for field in WebhookEvent._meta.fields]
-
-
-@admin.register(IdempotencyKey)
-class IdempotencyKeyAdmin(admin.ModelAdmin):
-    list_display = ["key", "scope", "state", "response_status", "created_at", "expires_at"]
-    list_filter = ["state"]
-    search_fields = ["key"]
-    readonly_fields = [field.name for field in IdempotencyKey._meta.fields]

@@ -1,47 +1,37 @@
-"""Domain failures of the enrollment pipeline, each carrying its contract status and code."""
+"""Refusals of the enrollment pipeline: `ApplicationError`s naming their contract status
+and code, turned into answers by the one exception handler (portal.errors)."""
+
+from portal.errors import ApplicationError, Conflict, Unavailable
 
 
-class EnrollmentError(Exception):
-    status_code = 400
-    code = "invalid"
-
-    def __init__(self, message: str, fields: dict[str, list[str]] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.fields = fields
-
-
-class InvalidEnrollment(EnrollmentError):
+class InvalidEnrollment(ApplicationError):
     """Bad input found beyond the serializer (an unknown course, a bad payment method)."""
 
 
-class CourseFull(EnrollmentError):
-    status_code = 409
+class CourseFull(Conflict):
     code = "course_full"
 
 
-class AlreadyEnrolled(EnrollmentError):
-    status_code = 409
+class AlreadyEnrolled(Conflict):
     code = "already_enrolled"
 
 
-class EnrollmentNotActive(EnrollmentError):
-    status_code = 409
+class EnrollmentNotActive(Conflict):
     code = "not_active"
 
 
-class PaymentDeclined(EnrollmentError):
+class PaymentDeclined(ApplicationError):
     status_code = 402
     code = "payment_declined"
 
     def __init__(self, message: str, enrollment_id: int, decline_code: str = "") -> None:
-        super().__init__(message)
+        extra: dict[str, object] = {"enrollment": enrollment_id}
+        if decline_code:
+            extra["decline_code"] = decline_code
+        super().__init__(message, extra=extra)
         self.enrollment_id = enrollment_id
         self.decline_code = decline_code
 
 
-class PaymentUnavailable(EnrollmentError):
+class PaymentUnavailable(Unavailable):
     """The gateway could not be reached for a step that cannot be left pending (refunds)."""
-
-    status_code = 503
-    code = "unavailable"

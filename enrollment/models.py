@@ -158,35 +158,6 @@ class LessonProgress(models.Model):
         return f"{self.enrollment} / {self.lesson}"
 
 
-class IdempotencyKey(models.Model):
-    """A client's Idempotency-Key and the answer it got, replayed for a repeat request."""
-
-    class State(models.TextChoices):
-        IN_PROGRESS = "in_progress", "In progress"
-        COMPLETED = "completed", "Completed"
-
-    key = models.CharField(max_length=255)
-    scope = models.CharField(max_length=64, help_text="user:<id> or guest")
-    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the request body.")
-    state = models.CharField(max_length=16, choices=State.choices, default=State.IN_PROGRESS)
-    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_body = models.JSONField(null=True, blank=True)
-    enrollment = models.ForeignKey(
-        Enrollment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    locked_until = models.DateTimeField(help_text="A crashed request's claim expires then.")
-    expires_at = models.DateTimeField(db_index=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["scope", "key"], name="idempotency_key_unique"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.scope}/{self.key}"
-
-
 class WebhookEvent(models.Model):
     """A provider event already processed; written in the transaction of its effect."""
 

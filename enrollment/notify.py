@@ -1,19 +1,18 @@
-"""What an enrollment change tells others: events written in the caller's transaction,
-course stats and seats, and cached answers to retire. Hot paths take the course row lock
-for one statement at a time (see enrollment.services)."""
+"""The enrollment's events: who hears of a change, with which body. Each is written in
+the caller's transaction and delivered after it commits (portal's event log).
 
-from decimal import Decimal
+- `enrollment.status` → the enrollment's student (every open tab), on every status change;
+- `enrollment.created` → every instructor of the course, on activation;
+- `progress.updated` → the enrollment's student, on every progress write.
+"""
+
 from typing import Any
 
-from django.db import connection, transaction
-from django.db.models import F
-
-from catalog import cache as catalog_cache
-from catalog.models import Course, CourseInstructor
+from catalog.models import CourseInstructor
 from enrollment import presenters, selectors
-from enrollment.models import Enrollment
-from portal.events.publish import publish_course_state, publish_to_user
-from portal.events.types import CourseSeats, EnrollmentCreated, EnrollmentStatus
+from enrollment.models import Enrollment, LessonProgress
+from portal.events.publish import publish_to_user
+from portal.events.types import EnrollmentCreated, EnrollmentStatus, ProgressUpdated
 
 
 def enrollment_payload(enrollment_id: int) -> dict[str, Any]:
@@ -57,51 +56,22 @@ def publish_created(
         publish_to_user(user_id=user_id, event=EnrollmentCreated(enrollment=body, course=summary))
 
 
-def seats_changed(*, slug: str, seats_taken: int, capacity: int | None) -> None:
-    """Tell the course's watchers (after commit) and retire its cached answers."""
-    publish_course_state(state=CourseSeats(course=slug, seats_taken=seats_taken, capacity=capacity))
-    catalog_cache.invalidate_on_commit([slug])
-
-
-def _move_seat(
-    course_id: int, sql_condition: str, delta: str
-) -> tuple[str, int, int | None] | None:
-    """One conditional UPDATE … RETURNING: the row lock lasts from here to the commit."""
-    table = connection.ops.quote_name(Course._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET seats_taken = seats_taken {delta} "  # noqa: S608 - no user input
-            f"WHERE id = %s AND {sql_condition} RETURNING slug, seats_taken, capacity",
-            [course_id],
-        )
-        return cursor.fetchone()
-
-
-def take_seat(course_id: int) -> tuple[str, int, int | None] | None:
-    """Reserve a seat if one is free (and the course is published); None when full."""
-    return _move_seat(
-        course_id,
-        "published_at IS NOT NULL AND (capacity IS NULL OR seats_taken < capacity)",
-        "+ 1",
+def publish_progress(
+    *, enrollment: Enrollment, progress: LessonProgress, completed: int, total: int
+) -> None:
+    """`progress.updated` to the enrollment's student (every open tab of their user)."""
+    user_id = enrollment.student.user_id
+    if user_id is None:
+        return
+    summary = presenters.progress_body(completed=completed, total=total)
+    publish_to_user(
+        user_id=user_id,
+        event=ProgressUpdated(
+            enrollment=enrollment.pk,
+            lesson=progress.lesson_id,
+            completed=progress.completed,
+            position_seconds=progress.position_seconds,
+            percent=summary["percent"],
+            progress=summary,
+        ),
     )
-
-
-def release_seat(course_id: int) -> None:
-    row = _move_seat(course_id, "seats_taken > 0", "- 1")
-    if row is not None:
-        slug, seats_taken, capacity = row
-        seats_changed(slug=slug, seats_taken=seats_taken, capacity=capacity)
-
-
-def count_after_commit(*, course_id: int, enrollments: int, revenue: Decimal) -> None:
-    """Course stats move after commit, in a statement of their own, so the transaction
-    that changed the enrollment never waits on the course row for them."""
-
-    def apply() -> None:
-        # No cache invalidation: cached answers show seats (retired when they move), not
-        # these stats; only the "popular" order may lag by the list cache's lifetime.
-        Course.objects.filter(pk=course_id).update(
-            enrollment_count=F("enrollment_count") + enrollments, revenue=F("revenue") + revenue
-        )
-
-    transaction.on_commit(apply)

@@ -3,6 +3,7 @@
 from typing import Any
 
 from catalog.presenters import course_summary, money
+from enrollment import selectors
 from enrollment.models import Enrollment, Payment
 
 
@@ -56,3 +57,25 @@ def enrollment_body(
         "created_at": iso(enrollment.created_at),
         "activated_at": iso(enrollment.activated_at),
     }
+
+
+def enrollment_answer(enrollment: Enrollment) -> dict[str, Any]:
+    """The body an enrollment change answers with: the one its events carried when the
+    change built it (as committed), else a fresh read."""
+    snapshot = getattr(enrollment, "snapshot", None)
+    if snapshot is not None:
+        return snapshot
+    return enrollment_answer_fresh(enrollment.pk)
+
+
+def enrollment_answer_fresh(enrollment_id: int) -> dict[str, Any]:
+    return enrollment_body(selectors.enrollment_for_display(enrollment_id=enrollment_id))
+
+
+def lesson_progress_body(enrollment: Enrollment) -> dict[str, Any]:
+    """Where the student is in each lesson (GET /api/enrollments/{id}/progress)."""
+    rows = selectors.lesson_progress_rows(enrollment_id=enrollment.pk)
+    for row in rows:
+        row["completed_at"] = iso(row["completed_at"])
+    progress = enrollment_body(enrollment)["progress"]
+    return {"enrollment": enrollment.pk, "progress": progress, "lessons": rows}

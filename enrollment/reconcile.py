@@ -10,6 +10,7 @@ from enrollment import transitions
 from enrollment.errors import PaymentDeclined
 from enrollment.models import EnrollmentStatus, Payment, PaymentStatus
 from enrollment.payments import ChargeResult, ChargeStatus, get_gateway
+from enrollment.services import apply_charge_result, charge
 
 log = structlog.get_logger(__name__)
 
@@ -26,8 +27,6 @@ def stale_payments(*, older_than: timedelta) -> list[Payment]:
 
 
 def payment_reconcile(*, payment: Payment, abandon_after: timedelta) -> str:
-    from enrollment.services import apply_charge_result, charge
-
     gateway = get_gateway(payment.provider)
     if payment.provider_reference:
         try:

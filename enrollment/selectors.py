@@ -1,11 +1,15 @@
 """Enrollment reads, shaped for the presenters without N+1 queries."""
 
+from typing import Literal
+
 from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from catalog.models import CourseInstructor, Lesson
+from catalog.models import Course, CourseInstructor, Lesson
+from enrollment.errors import InvalidEnrollment
 from enrollment.models import Enrollment, LessonProgress, Student
 from portal.accounts.models import User
+from portal.errors import Forbidden, NotFound
 
 
 def _count(queryset: QuerySet, group_by: str) -> Coalesce:
@@ -114,3 +118,34 @@ def lesson_progress_rows(*, enrollment_id: int) -> list[dict]:
         .order_by("lesson_id")
         .values("lesson_id", "completed", "position_seconds", "completed_at")
     ]
+
+
+def course_for_enrollment(*, ref: int | str) -> Course:
+    """The published course a request names by id or slug; 400 on the `course` field if none."""
+    lookup = {"pk": ref} if isinstance(ref, int) else {"slug": ref}
+    course = Course.objects.filter(published_at__isnull=False, **lookup).first()
+    if course is None:
+        raise InvalidEnrollment("No such course.", {"course": ["No such course."]})
+    return course
+
+
+def enrollment_visible_get(*, enrollment_id: int, user: User) -> Enrollment:
+    """The enrollment if this user may read it; 404 otherwise (never revealing it exists)."""
+    enrollment = enrollment_get_for(enrollment_id=enrollment_id, user=user)
+    if enrollment is None:
+        raise NotFound("No such enrollment.")
+    return enrollment
+
+
+def enrollment_get_to_change(
+    *, enrollment_id: int, user: User, action: Literal["cancel", "progress"]
+) -> Enrollment:
+    """The enrollment if this user may make this change: its student cancels or records
+    progress; staff may cancel too. 404 if they may not even see it, else 403."""
+    enrollment = enrollment_visible_get(enrollment_id=enrollment_id, user=user)
+    own = enrollment.student.user_id == user.pk
+    if action == "cancel" and not (own or user.is_staff):
+        raise Forbidden("Only the enrollment's student or staff may cancel it.")
+    if action == "progress" and not own:
+        raise Forbidden("Only the enrollment's student may record progress.")
+    return enrollment

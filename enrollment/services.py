@@ -11,6 +11,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import structlog
 from django.db import IntegrityError, transaction
@@ -18,6 +19,7 @@ from django.utils import timezone
 from django.utils.crypto import get_random_string
 
 from catalog.models import Course, Lesson
+from catalog.seats import course_seat_take
 from enrollment import notify, transitions
 from enrollment.errors import (
     AlreadyEnrolled,
@@ -46,8 +48,6 @@ from enrollment.payments import (
 )
 from enrollment.presenters import progress_body
 from portal.accounts.models import User
-from portal.events.publish import publish_to_user
-from portal.events.types import ProgressUpdated
 
 log = structlog.get_logger(__name__)
 
@@ -60,6 +60,28 @@ class StudentInput:
 
 def enrollment_number(enrollment_id: int, year: int) -> str:
     return f"ENR-{year}-{enrollment_id:06d}"
+
+
+def enrollment_student_resolve(
+    *, user: User | None, student: dict[str, Any] | None
+) -> StudentInput | None:
+    """Who enrolls. Signed in: the caller (None here), unless staff name someone else
+    (a guest checkout on their behalf). Anonymous: the named student, as a guest."""
+    if user is None or not user.is_authenticated:
+        if student is None:
+            raise InvalidEnrollment(
+                "Sign in or give the student's email and name.",
+                {"student": ["This field is required when not signed in."]},
+            )
+        return StudentInput(**student)
+    if student is not None and student["email"].lower() != user.email.lower():
+        if user.is_staff:
+            return StudentInput(**student)
+        raise InvalidEnrollment(
+            "Signed-in users enroll themselves.",
+            {"student.email": ["Leave out the student or use your own email."]},
+        )
+    return None
 
 
 def student_for(*, student: StudentInput | None, user: User | None) -> Student:
@@ -111,14 +133,12 @@ def _reserve(
     # Built before the seat is taken, so the course row stays locked only from the seat
     # UPDATE to the commit. A guest has no socket to tell.
     body = notify.enrollment_payload(enrollment.pk) if student.user_id else None
-    seat = notify.take_seat(course.pk)
-    if seat is None:
+    seats = course_seat_take(course_id=course.pk)
+    if seats is None:
         raise CourseFull("This course is full.")  # rolls the enrollment row back too
-    slug, seats_taken, capacity = seat
     if body is not None:
-        body["course"]["seats_taken"] = seats_taken
+        body["course"]["seats_taken"] = seats.seats_taken
         notify.publish_status(enrollment, body)
-    notify.seats_changed(slug=slug, seats_taken=seats_taken, capacity=capacity)
     return enrollment, payment
 
 
@@ -162,7 +182,7 @@ def enrollment_create(
     payment_method: str | None,
     on_reserved: Callable[[Enrollment], None] | None = None,
 ) -> Enrollment:
-    """Enroll a student. Raises an EnrollmentError subclass for every refusal."""
+    """Enroll a student. Raises an ApplicationError subclass for every refusal."""
     gateway = get_gateway()
     if not course.is_free:
         if not payment_method:
@@ -215,6 +235,15 @@ class ProgressAnswer:
     position_seconds: int
     percent: float
 
+    def body(self) -> dict[str, Any]:
+        return {
+            "enrollment": self.enrollment,
+            "lesson": self.lesson,
+            "completed": self.completed,
+            "position_seconds": self.position_seconds,
+            "percent": self.percent,
+        }
+
 
 @transaction.atomic
 def progress_record(
@@ -242,19 +271,7 @@ def progress_record(
     done = LessonProgress.objects.filter(enrollment=current, completed=True).count()
     total = Lesson.objects.filter(module__course_id=current.course_id).count()
     percent = progress_body(completed=done, total=total)["percent"]
-    user_id = enrollment.student.user_id
-    if user_id is not None:
-        publish_to_user(
-            user_id=user_id,
-            event=ProgressUpdated(
-                enrollment=current.pk,
-                lesson=lesson_id,
-                completed=progress.completed,
-                position_seconds=progress.position_seconds,
-                percent=percent,
-                progress=progress_body(completed=done, total=total),
-            ),
-        )
+    notify.publish_progress(enrollment=enrollment, progress=progress, completed=done, total=total)
     return ProgressAnswer(
         current.pk, lesson_id, progress.completed, progress.position_seconds, percent
     )

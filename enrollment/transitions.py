@@ -10,6 +10,8 @@ import structlog
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from catalog.seats import course_seat_release, course_seat_take
+from catalog.stats import course_stats_add
 from enrollment import notify, selectors
 from enrollment.models import (
     LIVE_STATUSES,
@@ -18,6 +20,9 @@ from enrollment.models import (
     Payment,
     PaymentStatus,
 )
+from enrollment.payments import GatewayError, get_gateway
+from portal.enqueue import job_enqueue_on_commit
+from portal.jobs import RetryableJobError
 
 log = structlog.get_logger(__name__)
 OPEN_PAYMENT = (PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION)
@@ -35,12 +40,12 @@ def lock(enrollment_id: int) -> tuple[Enrollment, Payment | None]:
     return enrollment, payment
 
 
-def _queue_after_activation(enrollment_id: int) -> None:
-    from enrollment import tasks
-
-    tasks.send_welcome_email.delay_on_commit(enrollment_id)
-    tasks.process_course_access.delay_on_commit(enrollment_id)
-    tasks.notify_instructors.delay_on_commit(enrollment_id)
+# What every activation owes once it commits (see enrollment.tasks / enrollment.followups).
+AFTER_ACTIVATION_JOBS = (
+    "enrollment.tasks.send_welcome_email",
+    "enrollment.tasks.process_course_access",
+    "enrollment.tasks.notify_instructors",
+)
 
 
 @transaction.atomic
@@ -75,12 +80,13 @@ def activate(*, enrollment_id: int, reference: str = "") -> Enrollment:
     notify.publish_status(enrollment, body)
     notify.publish_created(enrollment, body, [link.user_id for link in links])
     enrollment.snapshot = body  # the contract's Enrollment as committed, for the answer
-    notify.count_after_commit(
+    course_stats_add(
         course_id=enrollment.course_id,
         enrollments=1,
         revenue=payment.amount if payment else Decimal("0"),
     )
-    _queue_after_activation(enrollment.pk)
+    for job in AFTER_ACTIVATION_JOBS:
+        job_enqueue_on_commit(job, enrollment.pk)
     log.info("enrollment.activated", enrollment=enrollment.number, course=enrollment.course_id)
     return enrollment
 
@@ -91,22 +97,17 @@ def _retake_seat(enrollment: Enrollment) -> bool:
             Enrollment.objects.filter(pk=enrollment.pk).update(status=EnrollmentStatus.PENDING)
     except IntegrityError:  # the student enrolled again meanwhile
         return False
-    seat = notify.take_seat(enrollment.course_id)
-    if seat is None:
+    if course_seat_take(course_id=enrollment.course_id) is None:
         Enrollment.objects.filter(pk=enrollment.pk).update(status=enrollment.status)
         return False
-    slug, seats_taken, capacity = seat
-    notify.seats_changed(slug=slug, seats_taken=seats_taken, capacity=capacity)
     return True
 
 
 def _refund_later(payment: Payment | None) -> None:
     if payment is None:
         return
-    from enrollment import tasks
-
     log.warning("payment.orphan_success_refunding", payment=payment.pk)
-    tasks.refund_orphan_payment.delay_on_commit(payment.pk)
+    job_enqueue_on_commit("enrollment.tasks.refund_orphan_payment", payment.pk)
 
 
 @transaction.atomic
@@ -142,11 +143,7 @@ def refund(*, enrollment_id: int) -> Enrollment:
     if payment is None or payment.status == PaymentStatus.REFUNDED:
         return enrollment
     if payment.status == PaymentStatus.SUCCEEDED:
-        notify.count_after_commit(
-            course_id=enrollment.course_id,
-            enrollments=0,
-            revenue=-payment.amount,
-        )
+        course_stats_add(course_id=enrollment.course_id, enrollments=0, revenue=-payment.amount)
     payment.status = PaymentStatus.REFUNDED
     payment.save(update_fields=["status", "updated_at"])
     if enrollment.status in LIVE_STATUSES:
@@ -172,25 +169,18 @@ def cancel_unpaid(*, enrollment_id: int) -> Enrollment:
 
 def _end(enrollment: Enrollment, status: str, *, reason: str) -> None:
     if enrollment.status == EnrollmentStatus.ACTIVE:
-        notify.count_after_commit(
-            course_id=enrollment.course_id,
-            enrollments=-1,
-            revenue=Decimal("0"),
-        )
+        course_stats_add(course_id=enrollment.course_id, enrollments=-1, revenue=Decimal("0"))
     enrollment.status = status
     enrollment.ended_at = timezone.now()
     enrollment.end_reason = reason
     enrollment.save(update_fields=["status", "ended_at", "end_reason", "updated_at"])
-    notify.release_seat(enrollment.course_id)
+    course_seat_release(course_id=enrollment.course_id)
     notify.publish_status(enrollment)
     log.info("enrollment.ended", enrollment=enrollment.number, status=status)
 
 
 def refund_orphan(*, payment_id: int) -> str:
     """Refund a succeeded payment whose enrollment stayed ended (no revenue was counted)."""
-    from enrollment.payments import GatewayError, get_gateway
-    from portal.jobs import RetryableJobError
-
     payment = Payment.objects.get(pk=payment_id)
     if payment.status != PaymentStatus.SUCCEEDED:
         return "nothing_to_refund"

@@ -2,7 +2,8 @@
 
     {"error": {"code": "...", "message": "...", "fields": {...}}}
 
-DRF exceptions go through `api_exception_handler`; Django-level 404/500 on /api/ paths
+`ApplicationError` (the services' and views' one error type) and DRF exceptions go through
+`api_exception_handler`; Django-level 404/500 on /api/ paths
 through `json_handler404` / `json_handler500`; anything unexpected through
 `portal.middleware.ApiExceptionMiddleware`. No stack trace or SQL ever reaches a client.
 """
@@ -48,16 +49,65 @@ def error_response(
     return JsonResponse(body, status=status_code)
 
 
-class ApiError(exceptions.APIException):
-    """An API failure with an explicit contract code, e.g. ApiError(409, "course_full", "…")."""
+class ApplicationError(Exception):
+    """The portal's one error type: services and views raise it (or a subclass naming its
+    contract status and code), and `api_exception_handler` alone turns it into an answer.
+
+    `extra` adds keys beside code/message in the error body (e.g. the enrollment a declined
+    payment left behind)."""
+
+    status_code: int = 400
+    code: str = "invalid"
 
     def __init__(
-        self, status_code: int, code: str, message: str, fields: dict | None = None
+        self,
+        message: str,
+        fields: dict[str, list[str]] | None = None,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
-        super().__init__(detail=message, code=code)
-        self.status_code = status_code
-        self.error_code = code
+        super().__init__(message)
+        self.message = message
         self.fields = fields
+        if status is not None:
+            self.status_code = status
+        if code is not None:
+            self.code = code
+        self.extra = extra or {}
+
+    def body(self) -> dict[str, Any]:
+        body = error_body(self.code, self.message, self.fields)
+        body["error"].update(self.extra)
+        return body
+
+
+class NotAuthenticated(ApplicationError):
+    status_code = 401
+    code = "not_authenticated"
+
+
+class Forbidden(ApplicationError):
+    status_code = 403
+    code = "forbidden"
+
+
+class NotFound(ApplicationError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(ApplicationError):
+    status_code = 409
+    code = "conflict"
+
+
+class Unavailable(ApplicationError):
+    """A dependency is down and the request cannot be served safely."""
+
+    status_code = 503
+    code = "unavailable"
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -104,6 +154,9 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
+    if isinstance(exc, ApplicationError):
+        set_rollback()
+        return Response(exc.body(), status=exc.status_code)
     if not isinstance(exc, exceptions.APIException):
         return None  # unexpected: ApiExceptionMiddleware logs it and answers 500
 
@@ -113,9 +166,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     if getattr(exc, "wait", None) is not None:
         headers["Retry-After"] = str(int(exc.wait) + (0 if exc.wait == int(exc.wait) else 1))
 
-    if isinstance(exc, ApiError):
-        body = error_body(exc.error_code, str(exc.detail), exc.fields)
-    elif isinstance(exc, exceptions.ValidationError):
+    if isinstance(exc, exceptions.ValidationError):
         fields = _flatten_fields(exc.detail)
         body = error_body("invalid", _validation_message(fields), fields)
     elif isinstance(exc, exceptions.ParseError):

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "channels",
     "portal.accounts",
     "portal.events",
+    "portal.idempotency",
     "catalog",
     "enrollment",
     "realtime",
@@ -184,7 +185,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULE = {
     "reconcile-payments": {"task": "enrollment.tasks.reconcile_payments", "schedule": 60.0},
     "prune-idempotency-keys": {
-        "task": "enrollment.tasks.prune_idempotency_keys",
+        "task": "portal.idempotency.tasks.prune_idempotency_keys",
         "schedule": 3600.0,
     },
     "prune-events": {"task": "realtime.tasks.prune_events", "schedule": 3600.0},

@@ -1,17 +1,23 @@
 """Account writes: registration, token issue and revocation."""
 
 from django.contrib.auth import authenticate
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
 from portal.accounts.models import AuthToken, User, hash_token
+from portal.errors import ApplicationError
 
 
-@transaction.atomic
 def user_register(*, email: str, password: str, name: str) -> tuple[User, str]:
-    user = User.objects.create_user(email=email, password=password, name=name)
-    _, raw = AuthToken.objects.issue(user)
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(email=email, password=password, name=name)
+            _, raw = AuthToken.objects.issue(user)
+    except IntegrityError as exc:  # a concurrent registration won the race
+        raise ApplicationError(
+            "Invalid input: email.", {"email": ["A user with this email already exists."]}
+        ) from exc
     return user, raw
 
 

@@ -1,7 +1,6 @@
 """POST /api/auth/register, POST /api/auth/token, POST /api/auth/logout, GET /api/me."""
 
 from django.contrib.auth import login, logout
-from django.db import IntegrityError
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_protect
 from drf_spectacular.utils import extend_schema
@@ -18,7 +17,7 @@ from portal.accounts.serializers import (
     TokenRequestSerializer,
     UserSerializer,
 )
-from portal.errors import ApiError
+from portal.errors import NotAuthenticated
 from portal.ratelimit import rate_limit
 from realtime.auth import credential_group
 from realtime.events import close_sockets
@@ -33,15 +32,7 @@ class RegisterView(APIView):
         rate_limit(request._request, "register")
         serializer = RegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            user, token = services.user_register(**serializer.validated_data)
-        except IntegrityError as exc:  # a concurrent registration won the race
-            raise ApiError(
-                400,
-                "invalid",
-                "Invalid input: email.",
-                {"email": ["A user with this email already exists."]},
-            ) from exc
+        user, token = services.user_register(**serializer.validated_data)
         body = {"user": UserSerializer(user).data, "token": token}
         return Response(body, status=status.HTTP_201_CREATED)
 
@@ -54,7 +45,7 @@ def _signed_in_user(request: Request) -> User:
     rate_limit(request._request, "login", ident=serializer.validated_data["email"])
     user = services.credentials_check(request=request._request, **serializer.validated_data)
     if user is None:
-        raise ApiError(401, "not_authenticated", "Invalid email or password.")
+        raise NotAuthenticated("Invalid email or password.")
     return user
 
 

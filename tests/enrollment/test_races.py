@@ -8,7 +8,8 @@ from django.db import connections
 from django.test import Client
 
 from catalog.models import Course
-from enrollment.models import Enrollment, IdempotencyKey, Payment, PaymentStatus
+from enrollment.models import Enrollment, Payment, PaymentStatus
+from portal.idempotency.models import IdempotencyKey
 from tests.enrollment.helpers import enroll, guest_body, run_concurrently
 from tests.factories import make_course
 

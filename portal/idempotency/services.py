@@ -1,4 +1,4 @@
-"""Idempotency-Key handling for POST /api/enrollments.
+"""Claiming, replaying and completing Idempotency-Keys.
 
 The first request with a key claims it (a unique row); a repeat with the same body gets
 the stored answer, waiting while the first is still running; a repeat with another body
@@ -16,19 +16,17 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from enrollment.errors import EnrollmentError
-from enrollment.models import IdempotencyKey
+from portal.errors import Conflict
+from portal.idempotency.models import IdempotencyKey
 
 CLAIM_LOCK = timedelta(seconds=60)
 
 
-class IdempotencyConflict(EnrollmentError):
-    status_code = 409
+class IdempotencyConflict(Conflict):
     code = "idempotency_conflict"
 
 
-class IdempotencyInProgress(EnrollmentError):
-    status_code = 409
+class IdempotencyInProgress(Conflict):
     code = "idempotency_in_progress"
 
 
@@ -95,9 +93,10 @@ def idempotency_begin(
         pause = min(pause * 2, 0.25)
 
 
-def idempotency_attach(claim: IdempotencyKey, enrollment_id: int) -> None:
-    IdempotencyKey.objects.filter(pk=claim.pk).update(enrollment_id=enrollment_id)
-    claim.enrollment_id = enrollment_id
+def idempotency_attach(claim: IdempotencyKey, resource_id: int) -> None:
+    """Remember what the request created, for a request that takes its claim over."""
+    IdempotencyKey.objects.filter(pk=claim.pk).update(resource_id=resource_id)
+    claim.resource_id = resource_id
 
 
 def idempotency_complete(claim: IdempotencyKey, status: int, body: dict[str, Any]) -> None:
@@ -108,7 +107,7 @@ def idempotency_complete(claim: IdempotencyKey, status: int, body: dict[str, Any
 
 def idempotency_release(claim: IdempotencyKey) -> None:
     """Forget a claim whose request failed before doing anything, so a retry can run."""
-    IdempotencyKey.objects.filter(pk=claim.pk, enrollment__isnull=True).delete()
+    IdempotencyKey.objects.filter(pk=claim.pk, resource_id__isnull=True).delete()
 
 
 def idempotency_prune() -> int:

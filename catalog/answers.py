@@ -1,0 +1,62 @@
+"""The catalog API's answers as cacheable data: a page of courses and a course's detail,
+read through the catalog cache (see catalog.cache for how stamps retire them)."""
+
+from typing import Any
+
+from catalog import cache as catalog_cache
+from catalog import presenters, selectors
+from catalog.models import Course
+from portal.accounts.models import User
+from portal.errors import NotFound
+
+
+def _course_page(query: dict[str, Any]) -> dict[str, Any]:
+    filters = selectors.CourseFilters(
+        category=query.get("category") or None,
+        level=query.get("level") or None,
+        min_price=query.get("min_price"),
+        max_price=query.get("max_price"),
+        instructor=query.get("instructor"),
+    )
+    queryset = selectors.course_list(filters=filters, sort=query["sort"])
+    page, size = query["page"], query["page_size"]
+    count = queryset.count()
+    offset = (page - 1) * size
+    # Past the end: no query (an offset beyond bigint would fail in the database).
+    courses = list(queryset[offset : offset + size]) if offset < count else []
+    return {
+        "count": count,
+        "results": [presenters.course_summary(course) for course in courses],
+        "has_next": page * size < count,
+        "last_page": max(1, -(-count // size)),
+    }
+
+
+def course_page_get(*, query: dict[str, Any]) -> dict[str, Any]:
+    """One page of the catalog (links are added per request)."""
+    cache_key = catalog_cache.list_key({key: str(value) for key, value in query.items()})
+    page = catalog_cache.get(cache_key)
+    if page is None:
+        page = _course_page(query)
+        catalog_cache.set_list(cache_key, page)
+    return page
+
+
+def course_visible_get(*, slug: str, viewer: User | None) -> Course:
+    """The course if this viewer may see it (drafts: their instructors and staff); 404."""
+    course = selectors.course_get(slug=slug, viewer=viewer)
+    if course is None:
+        raise NotFound("No such course.")
+    return course
+
+
+def course_detail_get(*, slug: str, viewer: User | None) -> dict[str, Any]:
+    """A course with its outline; only the public answer is shared through the cache."""
+    cache_key = catalog_cache.detail_key(slug)
+    body = catalog_cache.get(cache_key)
+    if body is None:
+        course = course_visible_get(slug=slug, viewer=viewer)
+        body = presenters.course_detail(course)
+        if course.is_published:
+            catalog_cache.set_detail(cache_key, body)
+    return body

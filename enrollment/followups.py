@@ -1,0 +1,99 @@
+"""What an activation owes once it has committed: the welcome email, access to the
+course's lessons, the instructors' email. Each claims its work with a conditional UPDATE
+on the enrollment (so a second run does nothing) and gives the claim back when the work
+fails (so the retry does it). Run by the jobs in enrollment.tasks."""
+
+from collections.abc import Callable
+
+import structlog
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from catalog.models import CourseInstructor, Lesson
+from enrollment.models import Enrollment, EnrollmentStatus, LessonProgress
+
+log = structlog.get_logger(__name__)
+
+
+def _claimed(enrollment_id: int, field: str, work: Callable[[], str]) -> str:
+    """Run `work` once per enrollment: "skipped" if another run claimed it first."""
+    claimed = Enrollment.objects.filter(
+        pk=enrollment_id, status=EnrollmentStatus.ACTIVE, **{f"{field}__isnull": True}
+    ).update(**{field: timezone.now()})
+    if not claimed:
+        return "skipped"
+    try:
+        return work()
+    except Exception:
+        Enrollment.objects.filter(pk=enrollment_id).update(**{field: None})
+        raise
+
+
+def _send(*, to: list[str], subject: str, template: str, context: dict) -> None:
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string(f"enrollment/email/{template}.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=to,
+    )
+    message.attach_alternative(
+        render_to_string(f"enrollment/email/{template}.html", context), "text/html"
+    )
+    message.send()
+
+
+def welcome_email_send(*, enrollment_id: int) -> str:
+    def work() -> str:
+        enrollment = Enrollment.objects.select_related("student", "course").get(pk=enrollment_id)
+        _send(
+            to=[enrollment.student.email],
+            subject=f"Welcome to {enrollment.course.title}",
+            template="welcome",
+            context={"enrollment": enrollment, "site_url": settings.SITE_URL},
+        )
+        log.info("email.welcome_sent", enrollment=enrollment.number)
+        return "sent"
+
+    return _claimed(enrollment_id, "welcome_email_sent_at", work)
+
+
+def course_access_grant(*, enrollment_id: int) -> str:
+    """Open the course to the student: a progress row per lesson, ready to be resumed."""
+
+    def work() -> str:
+        course_id = Enrollment.objects.values_list("course_id", flat=True).get(pk=enrollment_id)
+        lesson_ids = Lesson.objects.filter(module__course_id=course_id).values_list("id", flat=True)
+        LessonProgress.objects.bulk_create(
+            [
+                LessonProgress(enrollment_id=enrollment_id, lesson_id=lesson)
+                for lesson in lesson_ids
+            ],
+            ignore_conflicts=True,
+        )
+        return "granted"
+
+    return _claimed(enrollment_id, "access_granted_at", work)
+
+
+def instructors_notify(*, enrollment_id: int) -> str:
+    """Email each instructor of the course (their live feed got `enrollment.created`)."""
+
+    def work() -> str:
+        enrollment = Enrollment.objects.select_related("student", "course").get(pk=enrollment_id)
+        recipients = list(
+            CourseInstructor.objects.filter(course_id=enrollment.course_id).values_list(
+                "user__email", flat=True
+            )
+        )
+        if recipients:
+            _send(
+                to=recipients,
+                subject=f"New enrollment in {enrollment.course.title}",
+                template="instructor_notice",
+                context={"enrollment": enrollment, "site_url": settings.SITE_URL},
+            )
+        return "notified"
+
+    return _claimed(enrollment_id, "instructors_notified_at", work)

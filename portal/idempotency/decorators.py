@@ -1,0 +1,67 @@
+"""`@idempotent`: Idempotency-Key handling around a DRF view method.
+
+Without the header the view runs as usual. With it, the first request claims the key and
+its answer (success or an `ApplicationError`) is stored; a repeat with the same body gets
+that answer again (`Idempotent-Replayed: true`), waiting while the first is still running;
+a repeat with another body is 409 `idempotency_conflict`. Input the serializers reject and
+unexpected failures release the claim, so a corrected or later retry runs afresh. A request
+that takes over the claim of one that died after creating its resource answers with
+`resume(resource_id)` instead of running the view again.
+
+The view reaches its claim through `request.idempotency` (None without a key) and calls
+`idempotency_attach(claim, id)` as soon as its resource exists.
+"""
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from portal.errors import ApplicationError
+from portal.idempotency.services import (
+    Replay,
+    fingerprint,
+    idempotency_begin,
+    idempotency_complete,
+    idempotency_release,
+)
+
+KEY_MAX = 255
+
+ViewMethod = Callable[..., Response]
+
+
+def idempotent(*, resume: Callable[[int], Response]) -> Callable[[ViewMethod], ViewMethod]:
+    def decorate(view_method: ViewMethod) -> ViewMethod:
+        @functools.wraps(view_method)
+        def wrapper(view: Any, request: Request, *args: Any, **kwargs: Any) -> Response:
+            key = request.headers.get("Idempotency-Key", "").strip()
+            request.idempotency = None
+            if not key:
+                return view_method(view, request, *args, **kwargs)
+            if len(key) > KEY_MAX:
+                raise ApplicationError(f"Idempotency-Key is too long ({KEY_MAX} at most).")
+            scope = f"user:{request.user.pk}" if request.user.is_authenticated else "guest"
+            claim = idempotency_begin(key=key, scope=scope, digest=fingerprint(request.data))
+            if isinstance(claim, Replay):
+                headers = {"Idempotent-Replayed": "true"}
+                return Response(claim.body, status=claim.status, headers=headers)
+            request.idempotency = claim
+            try:
+                if claim.resource_id:  # taking over from a request that died mid-way
+                    response = resume(claim.resource_id)
+                else:
+                    response = view_method(view, request, *args, **kwargs)
+            except ApplicationError as exc:  # a decided refusal: the same body next time
+                response = Response(exc.body(), status=exc.status_code)
+            except BaseException:
+                idempotency_release(claim)
+                raise
+            idempotency_complete(claim, response.status_code, response.data)
+            return response
+
+        return wrapper
+
+    return decorate
