@@ -13,7 +13,8 @@ from django.db import connection
 
 from catalog import cache as catalog_cache
 from catalog.models import Course
-from realtime.events import publish_course_state
+from portal.events.publish import publish_course_state
+from portal.events.types import CourseSeats
 
 _TAKE = "published_at IS NOT NULL AND (capacity IS NULL OR seats_taken < capacity)"
 _RELEASE = "seats_taken > 0"
@@ -55,11 +56,6 @@ def course_seat_release(*, course_id: int) -> Seats | None:
 def course_seats_announce(*, seats: Seats) -> None:
     """Tell the course's watchers after commit and retire its cached answers."""
     publish_course_state(
-        slug=seats.slug,
-        payload={
-            "course": seats.slug,
-            "seats_taken": seats.seats_taken,
-            "capacity": seats.capacity,
-        },
+        state=CourseSeats(course=seats.slug, seats_taken=seats.seats_taken, capacity=seats.capacity)
     )
     catalog_cache.invalidate_on_commit([seats.slug])

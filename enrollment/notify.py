@@ -11,7 +11,8 @@ from typing import Any
 from catalog.models import CourseInstructor
 from enrollment import presenters, selectors
 from enrollment.models import Enrollment, LessonProgress
-from realtime.events import publish_to_user
+from portal.events.publish import publish_to_user
+from portal.events.types import EnrollmentCreated, EnrollmentStatus, ProgressUpdated
 
 
 def enrollment_payload(enrollment_id: int) -> dict[str, Any]:
@@ -36,7 +37,7 @@ def publish_status(enrollment: Enrollment, body: dict[str, Any] | None = None) -
     if user_id is None:
         return  # a guest has no socket; the HTTP answer carries the state
     body = body if body is not None else enrollment_payload(enrollment.pk)
-    publish_to_user(user_id=user_id, type="enrollment.status", payload={"enrollment": body})
+    publish_to_user(user_id=user_id, event=EnrollmentStatus(enrollment=body))
 
 
 def publish_created(
@@ -52,11 +53,7 @@ def publish_created(
             )
         )
     for user_id in instructor_ids:
-        publish_to_user(
-            user_id=user_id,
-            type="enrollment.created",
-            payload={"enrollment": body, "course": summary},
-        )
+        publish_to_user(user_id=user_id, event=EnrollmentCreated(enrollment=body, course=summary))
 
 
 def publish_progress(
@@ -69,13 +66,12 @@ def publish_progress(
     summary = presenters.progress_body(completed=completed, total=total)
     publish_to_user(
         user_id=user_id,
-        type="progress.updated",
-        payload={
-            "enrollment": enrollment.pk,
-            "lesson": progress.lesson_id,
-            "completed": progress.completed,
-            "position_seconds": progress.position_seconds,
-            "percent": summary["percent"],
-            "progress": summary,
-        },
+        event=ProgressUpdated(
+            enrollment=enrollment.pk,
+            lesson=progress.lesson_id,
+            completed=progress.completed,
+            position_seconds=progress.position_seconds,
+            percent=summary["percent"],
+            progress=summary,
+        ),
     )

@@ -185,14 +185,14 @@ def raw_sql_enroll(course_id: int, instructor_id: int, dsn: str):
             )
             for _ in range(2):  # the instructor's enrollment.created, one more event row
                 cursor.execute(
-                    "INSERT INTO realtime_eventcursor (user_id, last_seq) VALUES (%s, 1) "
-                    "ON CONFLICT (user_id) DO UPDATE SET last_seq = realtime_eventcursor.last_seq + 1 "
+                    "INSERT INTO events_eventcursor (user_id, last_seq) VALUES (%s, 1) "
+                    "ON CONFLICT (user_id) DO UPDATE SET last_seq = events_eventcursor.last_seq + 1 "
                     "RETURNING last_seq",
                     [instructor_id],
                 )
                 seq = cursor.fetchone()[0]
                 cursor.execute(
-                    "INSERT INTO realtime_userevent (user_id, seq, type, payload, "
+                    "INSERT INTO events_userevent (user_id, seq, type, payload, "
                     "created_at) VALUES (%s, %s, 'bench', '{}', now())",
                     [instructor_id, seq],
                 )

@@ -7,7 +7,7 @@ Opens SOCKETS websockets spread over SERVERS portal processes on this machine (h
 them signed in as distinct users, half anonymous watchers of one course), then measures:
 
 - personal events: commit → arrival latency (p50/p95/p99) of events written with
-  realtime.events.publish_to_user at a steady RATE per second for DURATION seconds;
+  portal.events.publish.publish_to_user at a steady RATE per second for DURATION seconds;
 - fan-out: the time for one `course.seats` change to reach every watcher;
 - the floor: the same fan-out through a bare `websockets` broadcast server (no framework,
   no channel layer), and the ratio of ours to it;
@@ -35,8 +35,23 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
 
 from loadtests.servers import ServerProcess, free_port  # noqa: E402
+from portal.events.types import CourseSeats, Event  # noqa: E402 - plain classes, no Django
 
 WATCH_SLUG = "bench-watched-course"
+
+
+@dataclass(frozen=True)
+class BenchEvent(Event):
+    """A personal event of the benchmark's own type, so clients can tell it apart."""
+
+    type = "bench.event"
+
+
+@dataclass(frozen=True)
+class BenchSeats(CourseSeats):
+    """`course.seats` marked with the fan-out round it measures."""
+
+    round: str = ""
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -137,7 +152,7 @@ def publish_personal(
 ) -> None:
     from django.db import close_old_connections, transaction
 
-    from realtime.events import publish_to_user
+    from portal.events.publish import publish_to_user
 
     interval, started = 1 / rate, time.perf_counter()
     sent = 0
@@ -147,7 +162,7 @@ def publish_personal(
         with transaction.atomic():
             # Registered first, so it runs right at commit, before delivery starts.
             transaction.on_commit(lambda h=holder: h.setdefault("t", time.perf_counter()))
-            event = publish_to_user(user_id=user_id, type="bench.event", payload={})
+            event = publish_to_user(user_id=user_id, event=BenchEvent())
         commits[(user_id, event.seq)] = holder["t"]
         sent += 1
         pause = started + sent * interval - time.perf_counter()
@@ -159,14 +174,13 @@ def publish_personal(
 def publish_fanout(round_id: str) -> float:
     from django.db import transaction
 
-    from realtime.events import publish_course_state
+    from portal.events.publish import publish_course_state
 
     holder: dict = {}
     with transaction.atomic():
         transaction.on_commit(lambda: holder.setdefault("t", time.perf_counter()))
         publish_course_state(
-            slug=WATCH_SLUG,
-            payload={"course": WATCH_SLUG, "seats_taken": 0, "capacity": None, "round": round_id},
+            state=BenchSeats(course=WATCH_SLUG, seats_taken=0, capacity=None, round=round_id)
         )
     return holder["t"]
 

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "channels",
     "portal.accounts",
+    "portal.events",
     "portal.idempotency",
     "portal.jobs",
     "catalog",

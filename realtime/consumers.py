@@ -2,7 +2,7 @@
 
 Client frames: search, resume, watch, unwatch, ping. Server frames: hello, search.results,
 enrollment.status, enrollment.created, progress.updated, course.seats, resume.done,
-resume.gap, pong, heartbeat, error. The ORM is reached only through
+resume.gap, pong, heartbeat, error: each a class of portal.events.types. The ORM is reached only through
 database_sync_to_async into selectors, in a thread pool (not the single shared
 "thread-sensitive" thread, which would serialise every socket's reads).
 """
@@ -10,7 +10,6 @@ database_sync_to_async into selectors, in a thread pool (not the single shared
 import asyncio
 import json
 import time
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import structlog
@@ -18,30 +17,25 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
+from catalog.models import Level
 from catalog.search import SearchFilters, cached_search
+from portal.events import types
+from portal.events.publish import course_group, user_group
+from portal.events.types import FrameError
 from portal.metrics import WEBSOCKETS
 from realtime import selectors
-from realtime.events import course_group, user_group
 
 log = structlog.get_logger(__name__)
 
 MAX_FRAME_BYTES = 8 * 1024
 MAX_WATCHED_COURSES = 50
 RESUME_BATCH = 500
-LEVELS = {"beginner", "intermediate", "advanced"}
 CLOSE_CREDENTIALS_ENDED = 4401
 CLOSE_FLOODING = 4429
 
 
 def in_thread_pool(func):
     return database_sync_to_async(func, thread_sensitive=False)
-
-
-class FrameError(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 class FrameBudget:
@@ -84,7 +78,7 @@ class PortalConsumer(AsyncWebsocketConsumer):
         for group in self.scope.get("credential_groups", []):
             await self._join(group)
         hello = await in_thread_pool(selectors.user_hello)(self.user)
-        self.delivered_seq = hello["seq"]
+        self.delivered_seq = hello.seq
         await self.send_frame(hello)
         self.heartbeat_task = asyncio.create_task(self._heartbeat())
 
@@ -110,17 +104,21 @@ class PortalConsumer(AsyncWebsocketConsumer):
         await self.channel_layer.group_discard(group, self.channel_name)
         self.joined.discard(group)
 
-    async def send_frame(self, frame: dict[str, Any]) -> None:
-        await self.send(text_data=json.dumps(frame, separators=(",", ":")))
+    async def send_frame(self, frame: types.Frame) -> None:
+        await self.send_message(frame.to_frame())
 
-    async def send_error(self, code: str, message: str, **extra: Any) -> None:
-        await self.send_frame({"type": "error", "code": code, "message": message, **extra})
+    async def send_message(self, message: dict[str, Any]) -> None:
+        """A frame already built (an event from the log or the channel layer)."""
+        await self.send(text_data=json.dumps(message, separators=(",", ":")))
+
+    async def send_error(self, code: str, message: str, id: int | str | None = None) -> None:
+        await self.send_frame(types.Error(code=code, message=message, id=id))
 
     async def _heartbeat(self) -> None:
         beats = 0
         while True:
             await asyncio.sleep(settings.WS_HEARTBEAT_SECONDS)
-            await self.send_frame({"type": "heartbeat"})
+            await self.send_frame(types.Heartbeat())
             beats += 1
             # Logout closes sockets at once; this catches the rest (a token revoked in
             # the admin or expired, a deactivated user) within a few heartbeats.
@@ -145,41 +143,29 @@ class PortalConsumer(AsyncWebsocketConsumer):
         raw = text_data if text_data is not None else bytes_data or b""
         frame_id = None
         try:
-            if len(raw) > MAX_FRAME_BYTES:
-                raise FrameError("too_large", f"Frames are limited to {MAX_FRAME_BYTES} bytes.")
-            try:
-                frame = json.loads(raw)
-            except (ValueError, UnicodeDecodeError) as exc:
-                raise FrameError("invalid_json", "The frame is not valid JSON.") from exc
-            if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
-                raise FrameError("invalid_frame", 'A frame is a JSON object with a "type".')
-            frame_id = frame.get("id")
-            handler = self.HANDLERS.get(frame["type"])
-            if handler is None:
-                raise FrameError("unknown_type", f"Unknown frame type {frame['type'][:40]!r}.")
-            await handler(self, frame)
+            decoded = types.client_frame_decode(raw, max_bytes=MAX_FRAME_BYTES)
+            frame_id = decoded.get("id")
+            frame_class = types.client_frame_class(decoded)
+            if frame_class.requires_user and not self.authenticated:
+                raise FrameError("not_authenticated", "Sign in to receive your events.")
+            frame = frame_class.parse(decoded)
+            await self.HANDLERS[frame_class](self, frame)
         except FrameError as exc:
-            extra = {"id": frame_id} if isinstance(frame_id, int | str) else {}
-            await self.send_error(exc.code, exc.message, **extra)
+            await self.send_error(
+                exc.code, exc.message, id=frame_id if isinstance(frame_id, int | str) else None
+            )
 
-    async def on_ping(self, frame: dict[str, Any]) -> None:
-        await self.send_frame({"type": "pong"})
+    async def on_ping(self, frame: types.Ping) -> None:
+        await self.send_frame(types.Pong())
 
-    async def on_search(self, frame: dict[str, Any]) -> None:
-        request_id = frame.get("id")
-        if not isinstance(request_id, int | str) or isinstance(request_id, bool):
-            raise FrameError("invalid_frame", "search needs an id (a number).")
-        query = frame.get("q", "")
-        if not isinstance(query, str) or len(query) > 200:
-            raise FrameError("invalid_frame", "q must be a string of at most 200 characters.")
-        limit = frame.get("limit", 10)
-        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 50:
-            raise FrameError("invalid_frame", "limit must be a number from 1 to 50.")
-        filters = _search_filters(frame.get("filters"))
+    async def on_search(self, frame: types.Search) -> None:
+        filters = SearchFilters(**frame.filter_values(levels=Level.values))
         # A newer keystroke supersedes the search in flight.
         if self.search_task is not None and not self.search_task.done():
             self.search_task.cancel()
-        self.search_task = asyncio.create_task(self._search(request_id, query, filters, limit))
+        self.search_task = asyncio.create_task(
+            self._search(frame.id, frame.q, filters, frame.limit)
+        )
 
     async def _search(self, request_id, query: str, filters, limit: int) -> None:
         def run() -> dict[str, Any]:
@@ -194,17 +180,13 @@ class PortalConsumer(AsyncWebsocketConsumer):
             log.exception("ws.search_failed", query=query[:50])
             await self.send_error("search_failed", "Search is unavailable; retry.", id=request_id)
             return
-        await self.send_frame({"type": "search.results", "id": request_id, **result})
+        await self.send_frame(types.SearchResults(id=request_id, **result))
 
-    async def on_resume(self, frame: dict[str, Any]) -> None:
-        if not self.authenticated:
-            raise FrameError("not_authenticated", "Sign in to receive your events.")
-        after = frame.get("after")
-        if not isinstance(after, int) or isinstance(after, bool) or after < 0:
-            raise FrameError("invalid_frame", "resume needs after (the last seq seen, >= 0).")
+    async def on_resume(self, frame: types.Resume) -> None:
+        after = frame.after
         user_id = self.user.pk
         if await in_thread_pool(selectors.resume_gap)(user_id=user_id, after=after):
-            await self.send_frame({"type": "resume.gap", "after": after, "seq": self.delivered_seq})
+            await self.send_frame(types.ResumeGap(after=after, seq=self.delivered_seq))
             return
         # Live events queue behind this handler; duplicates are dropped by seq.
         cursor = after
@@ -213,15 +195,15 @@ class PortalConsumer(AsyncWebsocketConsumer):
                 user_id=user_id, after=cursor, limit=RESUME_BATCH
             )
             for message in batch:
-                await self.send_frame(message)
+                await self.send_message(message)
                 cursor = message["seq"]
             if len(batch) < RESUME_BATCH:
                 break
         self.delivered_seq = max(self.delivered_seq, cursor)
-        await self.send_frame({"type": "resume.done", "seq": cursor})
+        await self.send_frame(types.ResumeDone(seq=cursor))
 
-    async def on_watch(self, frame: dict[str, Any]) -> None:
-        slug = _course_slug(frame)
+    async def on_watch(self, frame: types.Watch) -> None:
+        slug = frame.course
         if slug not in self.watching and len(self.watching) >= MAX_WATCHED_COURSES:
             raise FrameError("too_many_watches", f"Watch at most {MAX_WATCHED_COURSES} courses.")
         state = await in_thread_pool(selectors.course_seats)(slug=slug)
@@ -231,18 +213,18 @@ class PortalConsumer(AsyncWebsocketConsumer):
         self.watching.add(slug)
         await self.send_frame(state)
 
-    async def on_unwatch(self, frame: dict[str, Any]) -> None:
-        slug = _course_slug(frame)
+    async def on_unwatch(self, frame: types.Unwatch) -> None:
+        slug = frame.course
         if slug in self.watching:
             self.watching.discard(slug)
             await self._leave(course_group(slug))
 
     HANDLERS = {
-        "ping": on_ping,
-        "search": on_search,
-        "resume": on_resume,
-        "watch": on_watch,
-        "unwatch": on_unwatch,
+        types.Ping: on_ping,
+        types.Search: on_search,
+        types.Resume: on_resume,
+        types.Watch: on_watch,
+        types.Unwatch: on_unwatch,
     }
 
     # --- channel-layer messages -----------------------------------------------------------
@@ -254,37 +236,7 @@ class PortalConsumer(AsyncWebsocketConsumer):
             if seq <= self.delivered_seq:
                 return  # already sent by a resume
             self.delivered_seq = seq
-        await self.send_frame(message)
+        await self.send_message(message)
 
     async def portal_close(self, event: dict[str, Any]) -> None:
         await self.close(code=CLOSE_CREDENTIALS_ENDED)
-
-
-def _course_slug(frame: dict[str, Any]) -> str:
-    slug = frame.get("course")
-    if not isinstance(slug, str) or not 0 < len(slug) <= 120:
-        raise FrameError("invalid_frame", "course must be a course slug.")
-    return slug
-
-
-def _search_filters(raw: Any):
-    if raw is None:
-        return SearchFilters()
-    if not isinstance(raw, dict):
-        raise FrameError("invalid_frame", "filters must be an object.")
-    category, level, max_price = raw.get("category"), raw.get("level"), raw.get("max_price")
-    if category is not None and (not isinstance(category, str) or len(category) > 80):
-        raise FrameError("invalid_frame", "filters.category must be a string.")
-    if level not in (None, "") and level not in LEVELS:
-        raise FrameError(
-            "invalid_frame", "filters.level must be beginner, intermediate or advanced."
-        )
-    price = None
-    if max_price not in (None, ""):
-        try:
-            price = Decimal(str(max_price))
-        except InvalidOperation as exc:
-            raise FrameError("invalid_frame", "filters.max_price must be a number.") from exc
-        if not price.is_finite() or price < 0:
-            raise FrameError("invalid_frame", "filters.max_price must be >= 0.")
-    return SearchFilters(category=category or None, level=level or None, max_price=price)

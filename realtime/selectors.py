@@ -8,14 +8,15 @@ from catalog.models import Course
 from portal.accounts.authentication import user_for_token
 from portal.accounts.models import User
 from portal.accounts.serializers import UserSerializer
-from realtime.events import event_message, latest_seq
-from realtime.models import UserEvent
+from portal.events.models import UserEvent
+from portal.events.publish import event_message, latest_seq
+from portal.events.types import CourseSeats, Hello
 
 
-def user_hello(user) -> dict[str, Any]:
+def user_hello(user) -> Hello:
     if not user.is_authenticated:
-        return {"type": "hello", "user": None, "seq": 0}
-    return {"type": "hello", "user": UserSerializer(user).data, "seq": latest_seq(user.pk)}
+        return Hello(user=None, seq=0)
+    return Hello(user=UserSerializer(user).data, seq=latest_seq(user.pk))
 
 
 def events_after(*, user_id: int, after: int, limit: int) -> list[dict[str, Any]]:
@@ -31,7 +32,7 @@ def resume_gap(*, user_id: int, after: int) -> bool:
     return oldest is None or oldest > after + 1
 
 
-def course_seats(*, slug: str) -> dict[str, Any] | None:
+def course_seats(*, slug: str) -> CourseSeats | None:
     row = (
         Course.objects.filter(slug=slug, published_at__isnull=False)
         .values("slug", "seats_taken", "capacity")
@@ -39,12 +40,7 @@ def course_seats(*, slug: str) -> dict[str, Any] | None:
     )
     if row is None:
         return None
-    return {
-        "type": "course.seats",
-        "course": row["slug"],
-        "seats_taken": row["seats_taken"],
-        "capacity": row["capacity"],
-    }
+    return CourseSeats(course=row["slug"], seats_taken=row["seats_taken"], capacity=row["capacity"])
 
 
 def credentials_still_valid(*, user_id: int, bearer_token: str | None) -> bool:

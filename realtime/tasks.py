@@ -6,8 +6,8 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
+from portal.events.models import UserEvent
 from portal.jobs.base import PortalTask
-from realtime.models import UserEvent
 
 
 @shared_task(base=PortalTask)

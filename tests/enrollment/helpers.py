@@ -10,7 +10,7 @@ from django.test import Client
 
 from catalog.models import Course
 from enrollment.models import Enrollment, LessonProgress, Payment, Student
-from realtime.models import UserEvent
+from portal.events.models import UserEvent
 
 
 def enroll(client: Client, body: Any, **headers: str):

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 from catalog.models import Course, Lesson
 from enrollment.models import Enrollment, LessonProgress, Payment
 from portal.accounts.models import User
-from realtime.models import UserEvent
+from portal.events.models import UserEvent
 from tests.conftest import client_for
 from tests.enrollment.helpers import run_concurrently
 from tests.factories import make_course, make_instructor, make_user

@@ -5,7 +5,7 @@ from django.test import Client
 
 from catalog.models import Course
 from enrollment.models import Enrollment, Payment, PaymentStatus, Student
-from realtime.models import UserEvent
+from portal.events.models import UserEvent
 from tests.conftest import client_for
 from tests.contract import ENROLLMENT_KEYS
 from tests.enrollment.helpers import enroll, guest_body, nothing_written

@@ -21,7 +21,7 @@ from django.test import Client
 from enrollment import services
 from enrollment.models import Enrollment
 from portal.celery import app
-from realtime.models import UserEvent
+from portal.events.models import UserEvent
 from tests.enrollment.helpers import enroll, guest_body
 from tests.factories import make_course
 

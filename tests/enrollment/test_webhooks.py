@@ -13,7 +13,7 @@ from catalog.models import Course
 from enrollment.models import Enrollment, Payment, WebhookEvent
 from enrollment.payments.webhooks import sign_payload
 from portal.accounts.models import User
-from realtime.models import UserEvent
+from portal.events.models import UserEvent
 from tests.conftest import client_for
 from tests.enrollment.helpers import enroll, guest_body, run_concurrently
 from tests.factories import make_course, make_instructor, make_user

@@ -6,6 +6,7 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from portal.asgi import application
+from portal.events.types import ProgressUpdated
 from tests.factories import token_for
 
 ORIGIN = b"http://testserver"
@@ -42,3 +43,15 @@ async def connected(**kwargs) -> tuple[WebsocketCommunicator, dict]:
 
 def bearer(user) -> str:
     return token_for(user)
+
+
+def numbered_event(n: int) -> ProgressUpdated:
+    """A `progress.updated` whose lesson is `n`: events a test can tell apart by number."""
+    return ProgressUpdated(
+        enrollment=1,
+        lesson=n,
+        completed=False,
+        position_seconds=0,
+        percent=0.0,
+        progress={"completed_lessons": 0, "total_lessons": 1, "percent": 0.0},
+    )

@@ -7,18 +7,18 @@ import pytest
 from channels.db import database_sync_to_async as sync_to_async
 from django.db import transaction
 
-from realtime.events import publish_to_user
-from realtime.models import UserEvent
+from portal.events.models import UserEvent
+from portal.events.publish import publish_to_user
 from tests.factories import make_course, make_user
-from tests.realtime.helpers import bearer, communicator, connected
+from tests.realtime.helpers import bearer, communicator, connected, numbered_event
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
 
-def publish(user, count: int = 1, type: str = "progress.updated") -> None:
+def publish(user, count: int = 1) -> None:
     with transaction.atomic():
         for index in range(count):
-            publish_to_user(user_id=user.pk, type=type, payload={"n": index})
+            publish_to_user(user_id=user.pk, event=numbered_event(index))
 
 
 async def test_anonymous_hello_has_no_user_and_seq_zero():
@@ -118,7 +118,7 @@ async def test_resume_replays_missed_events_in_order_then_done():
     await socket.send_json_to({"type": "resume", "after": 2})
     frames = [await socket.receive_json_from(timeout=5) for _ in range(3)]
     assert [frame["seq"] for frame in frames] == [3, 4, 5]
-    assert [frame["n"] for frame in frames] == [2, 3, 4]
+    assert [frame["lesson"] for frame in frames] == [2, 3, 4]
     assert all(frame["type"] == "progress.updated" for frame in frames)
     assert await socket.receive_json_from(timeout=5) == {"type": "resume.done", "seq": 5}
     await socket.disconnect()
@@ -145,7 +145,8 @@ async def test_live_events_reach_only_their_user():
     anonymous_socket, _ = await connected()
     await sync_to_async(publish)(alice, 1)
     frame = await alice_socket.receive_json_from(timeout=5)
-    assert frame == {"type": "progress.updated", "seq": 1, "n": 0}
+    assert frame == numbered_event(0).to_frame(seq=1)
+    assert frame["type"] == "progress.updated" and frame["seq"] == 1 and frame["lesson"] == 0
     assert await bob_socket.receive_nothing(timeout=0.5)
     assert await anonymous_socket.receive_nothing(timeout=0.1)
     for socket in (alice_socket, bob_socket, anonymous_socket):
@@ -158,7 +159,7 @@ async def test_a_rolled_back_transaction_delivers_nothing():
 
     def publish_then_roll_back():
         with pytest.raises(RuntimeError), transaction.atomic():
-            publish_to_user(user_id=user.pk, type="progress.updated", payload={})
+            publish_to_user(user_id=user.pk, event=numbered_event(0))
             raise RuntimeError("roll back")
 
     await sync_to_async(publish_then_roll_back)()

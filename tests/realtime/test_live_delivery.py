@@ -12,9 +12,10 @@ from channels.db import database_sync_to_async
 from django.db import transaction
 from websockets.asyncio.client import connect
 
-from realtime.events import publish_to_user
+from portal.events.publish import publish_to_user
 from tests.factories import make_course, make_instructor, make_user, token_for
 from tests.live import LiveServer
+from tests.realtime.helpers import numbered_event
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio, pytest.mark.live]
 
@@ -145,7 +146,7 @@ async def test_a_watcher_sees_seats_change(server):
 def publish_many(user, count: int) -> None:
     with transaction.atomic():
         for index in range(count):
-            publish_to_user(user_id=user.pk, type="progress.updated", payload={"n": index})
+            publish_to_user(user_id=user.pk, event=numbered_event(index))
 
 
 async def test_a_client_that_misses_a_thousand_events_gets_them_all_on_resume(server):
@@ -167,7 +168,7 @@ async def test_a_client_that_misses_a_thousand_events_gets_them_all_on_resume(se
             break
         received.append(frame)
     assert [frame["seq"] for frame in received] == list(range(last_seen + 1, last_seen + 1001))
-    assert [frame["n"] for frame in received] == list(range(1000))
+    assert [frame["lesson"] for frame in received] == list(range(1000))
     assert frame["seq"] == last_seen + 1000
     await socket.close()
 
@@ -179,7 +180,7 @@ async def test_a_rolled_back_transaction_delivers_nothing(server):
     def roll_back():
         try:
             with transaction.atomic():
-                publish_to_user(user_id=user.pk, type="progress.updated", payload={})
+                publish_to_user(user_id=user.pk, event=numbered_event(0))
                 raise RuntimeError
         except RuntimeError:
             pass
