@@ -7,6 +7,7 @@ from portal.accounts.models import User
 from tests.e2e.conftest import wait_live
 from tests.factories import PASSWORD, make_user
 
+# The daphne subprocess serving Chromium reads what the test commits.
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 

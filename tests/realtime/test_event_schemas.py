@@ -8,6 +8,8 @@ from tests.contract import COURSE_KEYS, ENROLLMENT_KEYS
 from tests.factories import make_course, make_instructor, make_user
 from tests.realtime.helpers import bearer, connected
 
+# The consumer reads through database_sync_to_async in pool threads, each with a
+# connection of its own: they see committed rows only.
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
 USER_KEYS = {"id", "email", "name", "roles"}

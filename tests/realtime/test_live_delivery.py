@@ -16,6 +16,7 @@ from realtime.events import publish_to_user
 from tests.factories import make_course, make_instructor, make_user, token_for
 from tests.live import LiveServer
 
+# Daphne subprocesses read what the test commits.
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio, pytest.mark.live]
 
 
