@@ -9,11 +9,18 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.layers import get_channel_layer  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from realtime.auth import BearerTokenAuthMiddleware  # noqa: E402
 from realtime.routing import websocket_urlpatterns  # noqa: E402
+
+# Build the channel layer now, not in the first websocket's connect: importing its backend
+# (channels_redis, redis.asyncio, msgpack) takes about a second, on the event loop, which
+# stalls every connection meanwhile; on a busy machine the first handshake then outlives
+# daphne's 5-second handshake timeout and is reset.
+get_channel_layer()
 
 application = ProtocolTypeRouter(
     {

@@ -1,3 +1,4 @@
+import os
 import threading
 
 import pytest
@@ -7,6 +8,19 @@ from rest_framework.test import APIClient
 
 from tests.factories import make_instructor, make_user, token_for
 from tests.schema_check import SchemaViolation, check_response
+
+TEST_SETTINGS = "portal.settings_test"
+
+
+def pytest_configure(config):
+    # pyproject.toml selects the test settings, but an exported DJANGO_SETTINGS_MODULE wins
+    # over it; the base settings would hash slowly and rate-limit the suite.
+    chosen = os.environ.get("DJANGO_SETTINGS_MODULE")
+    if chosen != TEST_SETTINGS:
+        raise pytest.UsageError(
+            f"the suite runs on {TEST_SETTINGS}, not {chosen}: "
+            f"unset DJANGO_SETTINGS_MODULE or export DJANGO_SETTINGS_MODULE={TEST_SETTINGS}"
+        )
 
 
 @pytest.fixture(autouse=True)
@@ -39,6 +53,14 @@ def _api_answers_match_the_schema(monkeypatch):
     yield
     if elsewhere:
         pytest.fail("\n".join(elsewhere), pytrace=False)
+
+
+@pytest.fixture
+def rate_limits(settings) -> dict[str, tuple[int, int]]:
+    """Opt in to rate limiting (off in the test settings): the limits the portal enforces.
+    A test may tighten them further through `settings.RATE_LIMITS`."""
+    settings.RATE_LIMITS = dict(settings.RATE_LIMITS_ENFORCED)
+    return settings.RATE_LIMITS
 
 
 @pytest.fixture

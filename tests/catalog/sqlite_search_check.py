@@ -1,9 +1,11 @@
 """The SQLite FTS5 backend, run on the embedded configuration (DATABASE_URL unset).
 
-Not collected by the main test run (it uses PostgreSQL): test_search_sqlite.py runs this
-module in a subprocess with the SQLite settings, so the real migrations, triggers and
-backend code run on a real SQLite database. That run skips the suite's conftest files
-(they end PostgreSQL connections at exit), so the fixtures it needs are here.
+Not collected by the main test run (it uses PostgreSQL): scripts/test runs this module in
+a second pytest run with the server variables unset, so the real migrations, triggers and
+backend code run on a real SQLite database:
+
+    env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL PORTAL_VAR_DIR="$(mktemp -d)" \
+        .venv/bin/python -m pytest tests/catalog/sqlite_search_check.py
 """
 
 import pytest
@@ -17,11 +19,6 @@ from tests.catalog.search_relevance import CASES, Case, check, load_catalog
 from tests.factories import make_course
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -63,9 +60,10 @@ def test_pages_are_disjoint_and_complete(backend):
     search_checks.check_pages_are_disjoint_and_complete(backend)
 
 
+# Real commits and rollbacks are what the check is about. One SQLite file has one writer:
+# a second connection cannot read beside it here.
 @pytest.mark.django_db(transaction=True)
 def test_changes_show_once_committed(backend):
-    # One SQLite file has one writer: a second connection cannot read beside it here.
     search_checks.check_changes_show_once_committed(backend, concurrent_reader=False)
 
 

@@ -275,6 +275,7 @@ def test_a_form_encoded_body_is_415(instructor_api):
     assert nothing_written()
 
 
+# Threads with connections of their own race on committed rows.
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_creations_of_one_title_get_distinct_slugs(instructor):
     writers = 4

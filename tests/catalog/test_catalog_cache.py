@@ -184,6 +184,7 @@ def test_a_refused_patch_leaves_the_cache_alone(
     assert cache.get(catalog_cache.detail_key("full")) is not None
 
 
+# Real commits: the tests above capture the callbacks; this one shows a COMMIT runs them.
 @pytest.mark.django_db(transaction=True)
 def test_invalidation_with_real_commits(api, instructor, instructor_api):
     make_course(title="Old title", slug="real", instructor=instructor)
@@ -204,6 +205,7 @@ def test_invalidation_with_real_commits(api, instructor, instructor_api):
     assert list_titles(api) == ["Intro to Python"]
 
 
+# A real ROLLBACK of the outermost transaction, not of a savepoint inside the test's.
 @pytest.mark.django_db(transaction=True)
 def test_a_rolled_back_change_invalidates_nothing(api, instructor):
     course = make_course(title="Old title", slug="rolled", instructor=instructor)

@@ -240,30 +240,36 @@ def test_the_rebuild_command_drives_both_indexes(stub):
 NEW_COURSE = {"title": "Quantum Basics", "summary": "Qubits.", "category": "Science"}
 
 
-@pytest.mark.django_db(transaction=True)
-def test_changes_are_pushed_after_commit_and_never_on_rollback(stub):
+def test_changes_are_pushed_after_commit_and_never_on_rollback(
+    stub, django_capture_on_commit_callbacks
+):
     author = make_instructor()
 
     class RolledBack(Exception):
         pass
 
-    try:
-        with transaction.atomic():
-            services.course_create(author=author, data=NEW_COURSE)
-            assert stub.requests == []  # nothing before the commit
-            raise RolledBack
-    except RolledBack:
-        pass
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        try:
+            with transaction.atomic():
+                services.course_create(author=author, data=NEW_COURSE)
+                assert stub.requests == []  # nothing before the commit
+                raise RolledBack
+        except RolledBack:
+            pass
+    assert callbacks == []
     assert stub.requests == []  # no task queued for a rolled-back change
 
-    course = services.course_create(author=author, data=NEW_COURSE)
+    with django_capture_on_commit_callbacks(execute=True):
+        course = services.course_create(author=author, data=NEW_COURSE)
     pushed = [r.body for r in stub.requests if r.path == "/indexes/courses/documents"]
     assert [[d["id"], d["title"], d["published"]] for d in pushed[0]] == [
         [course.id, "Quantum Basics", True]
     ]
 
-    services.course_update(course=course, data={"title": "Quantum Computing"})
-    services.course_unpublish(course=Course.objects.get(pk=course.pk))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.course_update(course=course, data={"title": "Quantum Computing"})
+    with django_capture_on_commit_callbacks(execute=True):
+        services.course_unpublish(course=Course.objects.get(pk=course.pk))
     pushed = [r.body[0] for r in stub.requests if r.path == "/indexes/courses/documents"]
     assert [(d["title"], d["published"]) for d in pushed] == [
         ("Quantum Basics", True),

@@ -38,6 +38,7 @@ def test_pages_are_disjoint_and_complete(backend):
     search_checks.check_pages_are_disjoint_and_complete(backend)
 
 
+# A second connection reads beside the writer: it sees only committed rows.
 @pytest.mark.django_db(transaction=True)
 def test_changes_show_once_committed_and_never_before(backend):
     search_checks.check_changes_show_once_committed(backend, concurrent_reader=True)

@@ -1,6 +1,6 @@
 """The relevance table (tests/catalog/search_relevance.py, docs/search-relevance.md) against
 PostgreSQL and, when MEILI_URL names a running server, Meilisearch. The SQLite backend is
-held to the same table by test_search_sqlite.py."""
+held to the same table by sqlite_search_check.py (a second pytest run in scripts/test)."""
 
 import os
 import uuid

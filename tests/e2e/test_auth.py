@@ -1,12 +1,15 @@
 """Register, sign in and sign out through the pages (session + CSRF)."""
 
+import time
+
 import pytest
 from playwright.sync_api import expect
 
 from portal.accounts.models import User
-from tests.e2e.conftest import wait_live
+from tests.e2e.conftest import sign_in, wait_live
 from tests.factories import PASSWORD, make_user
 
+# The daphne subprocess serving Chromium reads what the test commits.
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
@@ -28,6 +31,32 @@ def test_register_signs_in_and_sign_out_ends_the_session(new_page):
         page.click("#sign-out")
     wait_live(page)
     expect(page.get_by_role("link", name="Sign in")).to_be_visible()
+    assert page.evaluate("window.portal.socket.user") is None
+
+
+def test_signing_out_leaves_for_home_without_reconnecting_first(new_page, server):
+    """Logout closes the session's sockets, the signing-out tab's own included. Were that
+    tab to reconnect while its way home is slow (as under load), the anonymous hello would
+    reload the page it is leaving over that navigation, or the navigation would cut the
+    new handshake."""
+    make_user(email="leaving@example.com")
+    page = new_page()
+    sign_in(page, "leaving@example.com", PASSWORD, next_path="/dashboard")
+    wait_live(page)
+    opened_on: list[str] = []
+    page.on("websocket", lambda socket: opened_on.append(page.url))
+
+    def slow_home(route) -> None:
+        time.sleep(1.5)  # longer than the first reconnect delay (at most 500 ms)
+        route.continue_()
+
+    page.route(f"{server.url}/", slow_home)
+    with page.expect_navigation():
+        page.click("#sign-out")
+    wait_live(page)
+
+    assert page.url == f"{server.url}/"
+    assert opened_on == [f"{server.url}/"]  # only the home page's own socket
     assert page.evaluate("window.portal.socket.user") is None
 
 

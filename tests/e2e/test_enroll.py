@@ -11,6 +11,7 @@ from enrollment.models import Enrollment
 from tests.e2e.conftest import in_thread, sign_in, wait_live
 from tests.factories import PASSWORD, make_course, make_user
 
+# The daphne subprocess serving Chromium reads what the test commits.
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 

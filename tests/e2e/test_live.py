@@ -10,6 +10,7 @@ from tests.e2e.conftest import sign_in, wait_live
 from tests.e2e.data import enroll, lesson_ids, record_progress
 from tests.factories import PASSWORD, make_course, make_instructor, make_user
 
+# The daphne subprocess serving Chromium reads what the test commits.
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 

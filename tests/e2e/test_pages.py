@@ -9,6 +9,7 @@ from tests.e2e.conftest import DESKTOP, PHONE, csp_violations, screenshot, sign_
 from tests.e2e.data import enroll, enroll_guest, lesson_ids, record_progress
 from tests.factories import PASSWORD, make_course, make_instructor, make_user
 
+# The daphne subprocess serving Chromium reads what the test commits.
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 

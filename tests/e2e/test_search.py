@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 from tests.e2e.conftest import wait_live
 from tests.factories import make_course
 
+# The daphne subprocess serving Chromium reads what the test commits.
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 

@@ -6,17 +6,26 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import connections
-from django.test import Client
+from django.test import Client, TestCase
 
 from catalog.models import Course
 from enrollment.models import Enrollment, LessonProgress, Payment, Student
 from portal.events.models import UserEvent
 
 
+def after_commit():
+    """A block whose transaction.on_commit callbacks run when it ends, as the real commits
+    inside it would have run them: the test's own transaction never commits. This is
+    pytest-django's django_capture_on_commit_callbacks(execute=True), for helpers without
+    fixtures; in a transactional test the commits are real and it has nothing to run."""
+    return TestCase.captureOnCommitCallbacks(execute=True)
+
+
 def enroll(client: Client, body: Any, **headers: str):
     raw = body if isinstance(body, str | bytes) else json.dumps(body)
     extra = {f"HTTP_{name.upper().replace('-', '_')}": value for name, value in headers.items()}
-    return client.post("/api/enrollments", raw, content_type="application/json", **extra)
+    with after_commit():
+        return client.post("/api/enrollments", raw, content_type="application/json", **extra)
 
 
 def guest_body(course: Course, email: str, payment_method: str | None = "pm_card_visa") -> dict:

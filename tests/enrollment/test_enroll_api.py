@@ -11,12 +11,7 @@ from tests.contract import ENROLLMENT_KEYS
 from tests.enrollment.helpers import enroll, guest_body, nothing_written
 from tests.factories import make_course, make_user
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def _no_rate_limits(settings):
-    settings.RATE_LIMITS = {}
+pytestmark = pytest.mark.django_db
 
 
 def test_guest_enrolls_in_a_paid_course_and_pays():

@@ -8,23 +8,18 @@ from django.test.utils import CaptureQueriesContext
 from catalog.models import Course
 from portal.accounts.models import User
 from tests.conftest import client_for
+from tests.enrollment.helpers import after_commit
 from tests.factories import make_course, make_instructor, make_user
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def _fast_setup(settings):
-    settings.RATE_LIMITS = {}
-    # Many users are made here; the production hasher would dominate the run time.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+pytestmark = pytest.mark.django_db
 
 
 def enroll_as(user: User, course: Course) -> int:
     body = {"course": course.slug}
     if not course.is_free:
         body["payment_method"] = "pm_card_visa"
-    response = client_for(user).post("/api/enrollments", body, format="json")
+    with after_commit():
+        response = client_for(user).post("/api/enrollments", body, format="json")
     assert response.status_code == 201, response.json()
     return response.json()["id"]
 

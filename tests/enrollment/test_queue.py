@@ -25,7 +25,7 @@ from portal.events.models import UserEvent
 from tests.enrollment.helpers import enroll, guest_body
 from tests.factories import make_course
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
 QUEUES = ("emails", "default", "notifications")
 
@@ -41,11 +41,6 @@ def broker():
     yield client
     app.conf.task_always_eager = True
     client.delete(*QUEUES)
-
-
-@pytest.fixture(autouse=True)
-def _no_rate_limits(settings):
-    settings.RATE_LIMITS = {}
 
 
 def queued(client: redis.Redis) -> dict[str, list[tuple[str, list]]]:
@@ -71,13 +66,19 @@ def test_a_committed_enrollment_queues_exactly_three_jobs_on_three_queues(broker
     }
 
 
-def test_a_rolled_back_transaction_queues_nothing_and_leaves_no_event(broker, instructor):
+def test_a_rolled_back_transaction_queues_nothing_and_leaves_no_event(
+    broker, instructor, django_capture_on_commit_callbacks
+):
     course = make_course(price="0.00", instructor=instructor)
 
     class Abort(Exception):
         pass
 
-    with pytest.raises(Abort), transaction.atomic():
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(Abort),
+        transaction.atomic(),
+    ):
         enrollment = services.enrollment_create(
             course=course,
             student=services.StudentInput(email="r@example.com", name="R"),
@@ -86,6 +87,7 @@ def test_a_rolled_back_transaction_queues_nothing_and_leaves_no_event(broker, in
         )
         assert enrollment.status == "active"  # it got all the way, inside the transaction
         raise Abort
+    assert callbacks == []
     assert queued(broker) == {queue: [] for queue in QUEUES}
     assert not Enrollment.objects.exists()
     assert not UserEvent.objects.exists()
@@ -108,6 +110,8 @@ class Inbox:
         return "250 OK"
 
 
+# The worker is another process: it reads the enrollment only once it is committed.
+@pytest.mark.django_db(transaction=True)
 def test_a_real_worker_delivers_the_welcome_email_over_smtp(broker):
     inbox = Inbox()
     smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())

@@ -16,7 +16,7 @@ from portal.jobs.services import failed_jobs_retry
 from tests.enrollment.helpers import enroll, guest_body
 from tests.factories import PASSWORD, make_course, make_instructor, make_user
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 LOCMEM = "django.core.mail.backends.locmem.EmailBackend"
 EXPLODING = f"{__name__}.ExplodingBackend"
 WINDOW = 3600  # long windows: a test never straddles a window boundary
@@ -33,13 +33,12 @@ class ExplodingBackend(BaseEmailBackend):
 
 @pytest.fixture(autouse=True)
 def _settings(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EMAIL_BACKEND = LOCMEM
-    settings.RATE_LIMITS = {}
 
 
 @pytest.fixture
-def limits(settings):
+def limits(settings, rate_limits):
+    """Limits on (opted in), tightened so that a test reaches them quickly."""
     settings.RATE_LIMITS = {
         "login": (3, WINDOW),
         "login_ip": (100, WINDOW),
@@ -95,7 +94,7 @@ def test_login_buckets_are_per_email_and_per_address(limits):
     assert login(user.email, PASSWORD, remote_addr="10.0.0.2").status_code == 200
 
 
-def test_login_per_address_limit_covers_many_emails(settings):
+def test_login_per_address_limit_covers_many_emails(settings, rate_limits):
     settings.RATE_LIMITS = {"login": (100, WINDOW), "login_ip": (2, WINDOW)}
 
     assert login("a@example.com", "x").status_code == 401
@@ -131,7 +130,8 @@ def test_enrollment_is_limited(limits):
     assert elsewhere.status_code == 201
 
 
-def test_rate_limits_off_means_unlimited():
+def test_rate_limits_off_means_unlimited(settings):
+    settings.RATE_LIMITS = {}
     user = make_user()
 
     assert {login(user.email, "wrong-password").status_code for _ in range(12)} == {401}
@@ -141,6 +141,8 @@ def test_rate_limits_off_means_unlimited():
 
 
 def enrolled(course=None, email: str = "learner@example.com") -> Enrollment:
+    """An active enrollment whose after-commit jobs ran (enroll() runs the request's
+    commit callbacks as it ends)."""
     course = course or make_course(modules=2, lessons_per_module=2)
     response = enroll(Client(), guest_body(course, email, None))
     assert response.status_code == 201, response.json()

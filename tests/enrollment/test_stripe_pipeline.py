@@ -13,11 +13,11 @@ from enrollment.models import Enrollment, Payment
 from enrollment.reconcile import payments_reconcile
 from portal.accounts.models import User
 from tests.conftest import client_for
-from tests.enrollment.helpers import enroll, guest_body
+from tests.enrollment.helpers import after_commit, enroll, guest_body
 from tests.factories import make_course, make_user
 from tests.stripe_stub import StripeStub
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 SECRET_KEY = "sk_test_stub"
 TIMEOUT = 0.5
 PRICE = Decimal("49.00")
@@ -31,8 +31,6 @@ def stub() -> Iterator[StripeStub]:
 
 @pytest.fixture(autouse=True)
 def _stripe_settings(stub, settings):
-    settings.RATE_LIMITS = {}
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.PAYMENT_GATEWAY = "stripe"
     settings.STRIPE_SECRET_KEY = SECRET_KEY
     settings.STRIPE_API_BASE = stub.url
@@ -49,9 +47,12 @@ def course_numbers(course: Course) -> tuple[int, int, Decimal]:
 
 
 def paid_enrollment(course: Course, student: User) -> dict:
-    response = client_for(student).post(
-        "/api/enrollments", {"course": course.slug, "payment_method": "pm_card_visa"}, format="json"
-    )
+    with after_commit():
+        response = client_for(student).post(
+            "/api/enrollments",
+            {"course": course.slug, "payment_method": "pm_card_visa"},
+            format="json",
+        )
     assert response.status_code == 201, response.json()
     assert response.json()["status"] == "active"
     return response.json()
@@ -109,7 +110,8 @@ def test_a_timeout_leaves_it_pending_and_reconcile_finishes_it_without_charging_
     assert course_numbers(course) == (1, 0, Decimal("0.00"))  # the seat is held meanwhile
 
     stub.delay = 0
-    outcomes = payments_reconcile(older_than=timedelta(0))
+    with after_commit():
+        outcomes = payments_reconcile(older_than=timedelta(0))
 
     assert outcomes == {"succeeded": 1}
     first, second = intent_creates(stub)
@@ -131,7 +133,8 @@ def test_cancelling_a_stripe_payment_refunds_it_at_stripe(stub):
     enrollment = paid_enrollment(course, student)
     payment = Payment.objects.get()
 
-    response = client_for(student).post(f"/api/enrollments/{enrollment['id']}/cancel")
+    with after_commit():
+        response = client_for(student).post(f"/api/enrollments/{enrollment['id']}/cancel")
 
     assert response.status_code == 200, response.json()
     assert response.json()["status"] == "refunded"
@@ -150,7 +153,8 @@ def test_a_refund_failing_at_stripe_is_503_and_keeps_the_enrollment(stub):
     enrollment = paid_enrollment(course, student)
     stub.fail_next(1, status=500)
 
-    response = client_for(student).post(f"/api/enrollments/{enrollment['id']}/cancel")
+    with after_commit():
+        response = client_for(student).post(f"/api/enrollments/{enrollment['id']}/cancel")
 
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "unavailable"
@@ -160,7 +164,8 @@ def test_a_refund_failing_at_stripe_is_503_and_keeps_the_enrollment(stub):
     assert course_numbers(course) == (1, 1, PRICE)
 
     # Trying again later refunds it, once.
-    again = client_for(student).post(f"/api/enrollments/{enrollment['id']}/cancel")
+    with after_commit():
+        again = client_for(student).post(f"/api/enrollments/{enrollment['id']}/cancel")
     assert again.status_code == 200 and again.json()["status"] == "refunded"
     assert len(stub.refunds) == 1
     assert course_numbers(course) == (0, 0, Decimal("0.00"))

@@ -10,6 +10,7 @@ from django.core.management import call_command
 
 from tests.live import ROOT, LiveServer
 
+# Locust drives a daphne subprocess, which reads what the test commits.
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.live]
 
 

@@ -184,3 +184,17 @@ def test_browser_session_login_needs_csrf_and_starts_a_session():
         HTTP_X_CSRFTOKEN=token,
     )
     assert bad.status_code == 401
+
+
+def test_session_sign_in_is_rate_limited_per_email(api, rate_limits):
+    limit, window = rate_limits["login"]
+    make_user(email="limited@example.com")
+    wrong = {"email": "limited@example.com", "password": "wrong-password"}
+
+    answers = [api.post("/api/auth/login", wrong, format="json").status_code for _ in range(limit)]
+    throttled = api.post("/api/auth/login", {**wrong, "password": PASSWORD}, format="json")
+
+    assert answers == [401] * limit
+    assert throttled.status_code == 429
+    assert throttled.json()["error"]["code"] == "throttled"
+    assert 0 < int(throttled["Retry-After"]) <= window + 1

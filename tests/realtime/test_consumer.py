@@ -12,6 +12,8 @@ from portal.events.publish import publish_to_user
 from tests.factories import make_course, make_user
 from tests.realtime.helpers import bearer, communicator, connected, numbered_event
 
+# The consumer reads through database_sync_to_async in pool threads, each with a
+# connection of its own: they see committed rows only.
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
 

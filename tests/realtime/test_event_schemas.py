@@ -18,6 +18,8 @@ from tests.factories import make_course, make_instructor, make_user
 from tests.realtime.frames import assert_client_frame, assert_server_frame
 from tests.realtime.helpers import bearer, connected
 
+# The consumer reads through database_sync_to_async in pool threads, each with a
+# connection of its own: they see committed rows only.
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
 # Contract frames nothing sends yet (second-round features): their classes are in the

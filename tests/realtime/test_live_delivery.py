@@ -17,6 +17,7 @@ from tests.factories import make_course, make_instructor, make_user, token_for
 from tests.live import LiveServer
 from tests.realtime.helpers import numbered_event
 
+# Daphne subprocesses read what the test commits.
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio, pytest.mark.live]
 
 

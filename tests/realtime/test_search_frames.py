@@ -8,6 +8,8 @@ from django.test import Client
 from tests.factories import make_course
 from tests.realtime.helpers import connected
 
+# The consumer reads through database_sync_to_async in pool threads, each with a
+# connection of its own: they see committed rows only.
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
 QUERIES = [

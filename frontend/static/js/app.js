@@ -38,11 +38,16 @@ export function boot() {
   const signOut = document.getElementById("sign-out");
   signOut?.addEventListener("click", async () => {
     signOut.disabled = true;
+    // Close this tab's socket first: logout closes the session's sockets, and a socket
+    // reconnecting on the page being left would see an anonymous hello and reload that
+    // page over the navigation home (or be cut mid-handshake by it).
+    socket.close();
     try {
       await api("/api/auth/logout", { method: "POST" });
       location.assign("/");
     } catch (error) {
       signOut.disabled = false;
+      socket.connect();
       toast(error.message, { tone: "error" });
     }
   });

@@ -1,0 +1,30 @@
+"""Settings for the test suite: the base settings (so the same environment variables pick
+the same servers) made fast and quiet. pyproject.toml selects this module for pytest, and
+the server processes the tests start (daphne, a Celery worker) inherit it, so a user the
+test process creates can sign in through them.
+
+Rate limits are off here; a test about them asks for them (the `rate_limits` fixture in
+tests/conftest.py restores RATE_LIMITS_ENFORCED, the limits the base settings read).
+"""
+
+from django.conf import global_settings
+
+from portal.env import env_str
+from portal.settings import *  # noqa: F403
+from portal.settings import RATE_LIMITS
+
+# Hashing a password once per made-up user with 1,000,000 PBKDF2 iterations would dominate
+# the run. MD5 comes first, for new hashes; the production hashers stay listed after it, so
+# hashes made with them still verify.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+    *global_settings.PASSWORD_HASHERS,
+]
+
+# Mail stays in memory (django.core.mail.outbox) unless a test's server process is given a
+# backend of its own (the real-worker test sends over SMTP).
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
+
+# No scope is limited: rate_limit() lets every request through when its scope has no entry.
+RATE_LIMITS_ENFORCED = dict(RATE_LIMITS)
+RATE_LIMITS: dict[str, tuple[int, int]] = {}

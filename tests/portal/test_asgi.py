@@ -1,0 +1,29 @@
+"""The ASGI entry point is ready for websockets once imported."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_channel_layer_is_built_before_the_first_websocket():
+    # Left to the first websocket's connect, importing the layer's backend stalls the event
+    # loop long enough, on a busy machine, for daphne to reset that handshake.
+    code = (
+        "import portal.asgi\n"
+        "from channels.layers import channel_layers\n"
+        "print(sorted(channel_layers.backends))\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=os.environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert completed.stdout.strip().splitlines()[-1] == "['default']"
