@@ -21,8 +21,9 @@ from tests.realtime.helpers import numbered_event
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio, pytest.mark.live]
 
 
-@pytest.fixture
-def server():
+@pytest.fixture(scope="module")
+def server(django_db_setup):
+    # One server for the module: each test's rows are flushed, the process stays.
     live = LiveServer().start()
     yield live
     live.stop()
