@@ -68,7 +68,8 @@ def visit(page, path: str) -> None:
 
 
 def check(page, name: str) -> None:
-    page.wait_for_load_state("networkidle")
+    page.wait_for_load_state("load")
+    page.evaluate("document.fonts.ready.then(() => true)")
     width = page.viewport_size["width"]
     scroll_width = page.evaluate("document.documentElement.scrollWidth")
     assert scroll_width <= width, f"{name}: {scroll_width}px wide at {width}px"
