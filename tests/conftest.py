@@ -23,6 +23,49 @@ def pytest_configure(config):
         )
 
 
+# Migrations' reference rows: identical after every flush, so they are kept, not re-made.
+_KEPT_TABLES = frozenset({"django_content_type", "auth_permission"})
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _flush_only_what_was_written(django_db_setup):
+    """A transactional test ends with Django's flush: TRUNCATE of every table, then the
+    content types and permissions made again (~0.35 s, ~90 times a run). On PostgreSQL,
+    empty only the tables that hold rows (one query finds them) and keep the reference
+    rows; every row a test wrote is still gone."""
+    from django.core.management.commands import flush
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        yield
+        return
+    original_sql_flush = connection.ops.sql_flush  # restored at the end of the session
+    original_emit = flush.emit_post_migrate_signal
+
+    def sql_flush(style, tables, *, reset_sequences=False, allow_cascade=False):
+        candidates = [table for table in tables if table not in _KEPT_TABLES]
+        if not candidates:
+            return []
+        quote = connection.ops.quote_name
+        probe = " UNION ALL ".join(
+            f"(SELECT %s FROM {quote(table)} LIMIT 1)"  # noqa: S608 - table names from Django
+            for table in candidates
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(probe, candidates)
+            written = [row[0] for row in cursor.fetchall()]
+        # DELETE, not TRUNCATE: a few rows go faster than a new file per table. Django's
+        # foreign keys are deferred on PostgreSQL, so the order does not matter; a table
+        # still referencing a row holds rows itself and is emptied in the same transaction.
+        return [f"DELETE FROM {quote(table)}" for table in written]  # noqa: S608 - model tables
+
+    connection.ops.sql_flush = sql_flush
+    flush.emit_post_migrate_signal = lambda *args, **kwargs: None
+    yield
+    connection.ops.sql_flush = original_sql_flush
+    flush.emit_post_migrate_signal = original_emit
+
+
 @pytest.fixture(autouse=True)
 def _clean_cache():
     # Tests use a Redis database index of their own, so flushing it is safe.
