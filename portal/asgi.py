@@ -13,6 +13,7 @@ from channels.layers import get_channel_layer  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from portal.celery import app as celery_app  # noqa: E402
 from realtime.auth import BearerTokenAuthMiddleware  # noqa: E402
 from realtime.routing import websocket_urlpatterns  # noqa: E402
 
@@ -21,6 +22,10 @@ from realtime.routing import websocket_urlpatterns  # noqa: E402
 # stalls every connection meanwhile; on a busy machine the first handshake then outlives
 # daphne's 5-second handshake timeout and is reset.
 get_channel_layer()
+# Likewise register the background jobs now, in one thread, rather than when concurrent
+# requests queue their first ones (portal.enqueue looks jobs up by name).
+celery_app.loader.import_default_modules()
+celery_app.finalize(auto=True)
 
 application = ProtocolTypeRouter(
     {

@@ -27,3 +27,27 @@ def test_the_channel_layer_is_built_before_the_first_websocket():
     )
     assert completed.returncode == 0, completed.stderr[-2000:]
     assert completed.stdout.strip().splitlines()[-1] == "['default']"
+
+
+def test_the_background_jobs_are_registered_before_the_first_request():
+    # Looked up by name when a change commits (portal.enqueue): concurrent first requests
+    # must find them registered. `_tasks` is the registry as it is, without the lookup
+    # that would finalize the app there and then.
+    code = (
+        "import portal.asgi\n"
+        "from portal.celery import app\n"
+        "from enrollment.transitions import AFTER_ACTIVATION_JOBS\n"
+        "names = [*AFTER_ACTIVATION_JOBS, 'enrollment.tasks.refund_orphan_payment']\n"
+        "print(all(name in app._tasks for name in names))\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=os.environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert completed.stdout.strip().splitlines()[-1] == "True"
