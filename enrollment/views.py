@@ -29,7 +29,7 @@ from portal.pagination import page_answer
 
 
 def _enrollment_created(enrollment_id: int) -> Response:
-    body = presenters.enrollment_body(selectors.enrollment_for_display(enrollment_id=enrollment_id))
+    body = presenters.enrollment_answer_fresh(enrollment_id)
     return Response(body, status=status.HTTP_201_CREATED)
 
 
