@@ -16,7 +16,9 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+
+from portal.outbox.registry import effect_handler
+from portal.outbox.services import effect_record
 
 LIST_STAMP = "catalog:stamp:list"
 
@@ -68,7 +70,12 @@ def invalidate_now(slugs: Iterable[str]) -> None:
     )
 
 
+@effect_handler
+def retire_effect(*, slugs: list[str]) -> None:
+    invalidate_now(slugs)
+
+
 def invalidate_on_commit(slugs: Iterable[str]) -> None:
-    """Retire cached lists and these courses' details once the transaction commits."""
-    slugs = list(slugs)
-    transaction.on_commit(lambda: invalidate_now(slugs))
+    """Retire cached lists and these courses' details once the transaction commits (an
+    outbox effect: a cache outage delays it and never fails the change)."""
+    effect_record("catalog.cache.retire_effect", slugs=sorted(set(slugs)))

@@ -2,21 +2,30 @@
 
 from decimal import Decimal
 
-from django.db import transaction
 from django.db.models import F
 
 from catalog.models import Course
+from portal.outbox.registry import effect_handler
+from portal.outbox.services import effect_record
 
 
 def course_stats_add(*, course_id: int, enrollments: int, revenue: Decimal) -> None:
-    """Add to a course's statistics after the caller's transaction commits, in a statement
-    of its own, so that transaction never waits on the course row for them."""
+    """Add to a course's statistics after the caller's transaction commits, in a
+    transaction of its own, so the caller's never waits on the course row for them. An
+    outbox effect: applied exactly once, even if this process dies right after commit."""
+    effect_record(
+        "catalog.stats.course_stats_apply",
+        course_id=course_id,
+        enrollments=enrollments,
+        revenue=str(revenue),
+    )
 
-    def apply() -> None:
-        # No cache retirement: cached answers show seats (retired when they move), not
-        # these statistics; only the "popular" order may lag by the list cache's lifetime.
-        Course.objects.filter(pk=course_id).update(
-            enrollment_count=F("enrollment_count") + enrollments, revenue=F("revenue") + revenue
-        )
 
-    transaction.on_commit(apply)
+@effect_handler
+def course_stats_apply(*, course_id: int, enrollments: int, revenue: str) -> None:
+    # No cache retirement: cached answers show seats (retired when they move), not
+    # these statistics; only the "popular" order may lag by the list cache's lifetime.
+    Course.objects.filter(pk=course_id).update(
+        enrollment_count=F("enrollment_count") + enrollments,
+        revenue=F("revenue") + Decimal(revenue),
+    )

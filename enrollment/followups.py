@@ -1,7 +1,7 @@
 """What an activation owes once it has committed: the welcome email, access to the
-course's lessons, the instructors' email. Each claims its work with a conditional UPDATE
-on the enrollment (so a second run does nothing) and gives the claim back when the work
-fails (so the retry does it). Run by the jobs in enrollment.tasks."""
+course's lessons, the instructors' email. Each is done once per enrollment in effect
+(portal.jobs.once: leased, marked done only after it succeeded, the enrollment's
+`*_at` column set for the record). Run by the jobs in enrollment.tasks."""
 
 from collections.abc import Callable
 
@@ -13,22 +13,27 @@ from django.utils import timezone
 
 from catalog.models import CourseInstructor, Lesson
 from enrollment.models import Enrollment, EnrollmentStatus, LessonProgress
+from portal.jobs.once import job_run_once
 
 log = structlog.get_logger(__name__)
 
 
 def _claimed(enrollment_id: int, field: str, work: Callable[[], str]) -> str:
-    """Run `work` once per enrollment: "skipped" if another run claimed it first."""
-    claimed = Enrollment.objects.filter(
+    """Run `work` once per enrollment, and only while it is active: "skipped" if it was
+    done before (or the enrollment ended). Done is marked only after `work` succeeded
+    (portal.jobs.once), so a run killed mid-way is done again by the redelivery."""
+    owed = Enrollment.objects.filter(
         pk=enrollment_id, status=EnrollmentStatus.ACTIVE, **{f"{field}__isnull": True}
-    ).update(**{field: timezone.now()})
-    if not claimed:
+    )
+    if not owed.exists():
         return "skipped"
-    try:
-        return work()
-    except Exception:
-        Enrollment.objects.filter(pk=enrollment_id).update(**{field: None})
-        raise
+
+    def then() -> str:
+        result = work()
+        Enrollment.objects.filter(pk=enrollment_id).update(**{field: timezone.now()})
+        return result
+
+    return job_run_once(f"enrollment.{field}:{enrollment_id}", then)
 
 
 def _send(*, to: list[str], subject: str, template: str, context: dict) -> None:

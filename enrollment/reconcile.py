@@ -1,14 +1,17 @@
-"""Finish enrollments left pending by a gateway timeout or an action the webhook never
-reported: ask the gateway for each stale payment's state and apply it."""
+"""Finish enrollments left pending: by a gateway timeout or an action the webhook never
+reported (ask the gateway for each stale payment's state and apply it), or by a request
+that died after its reservation committed (a free enrollment is activated: its seat was
+taken and the student asked for it)."""
 
 from datetime import timedelta
 
 import structlog
+from django.conf import settings
 from django.utils import timezone
 
 from enrollment import transitions
 from enrollment.errors import PaymentDeclined
-from enrollment.models import EnrollmentStatus, Payment, PaymentStatus
+from enrollment.models import Enrollment, EnrollmentStatus, Payment, PaymentStatus
 from enrollment.payments import ChargeResult, ChargeStatus, get_gateway
 from enrollment.services import apply_charge_result, charge
 
@@ -64,3 +67,37 @@ def payments_reconcile(
     if outcomes:
         log.info("reconcile.done", **outcomes)
     return outcomes
+
+
+def enrollments_pending_sweep(*, older_than: timedelta = timedelta(minutes=1)) -> int:
+    """Activate free enrollments stuck pending: their reservation committed, then the
+    request failed before activating (a cut database connection, a dead process). Paid
+    ones are `payments_reconcile`'s: their outcome is the gateway's to tell."""
+    cutoff = timezone.now() - older_than
+    stuck = list(
+        Enrollment.objects.filter(
+            status=EnrollmentStatus.PENDING, payment__isnull=True, created_at__lt=cutoff
+        ).values_list("id", flat=True)[:500]
+    )
+    for enrollment_id in stuck:
+        transitions.activate(enrollment_id=enrollment_id)
+    if stuck:
+        log.info("sweep.activated_free", count=len(stuck))
+    return len(stuck)
+
+
+def enrollment_resume(*, enrollment_id: int) -> None:
+    """Finish what a failed request left, when its client retries: a free enrollment
+    still pending is activated, and a paid one whose charge's outcome was lost is charged
+    again under the same provider idempotency key (the provider answers with the first
+    charge's outcome). What still needs the customer stays pending."""
+    enrollment = Enrollment.objects.get(pk=enrollment_id)
+    if enrollment.status != EnrollmentStatus.PENDING:
+        return
+    payment = Payment.objects.filter(enrollment_id=enrollment_id).first()
+    if payment is None:
+        transitions.activate(enrollment_id=enrollment_id)
+    elif payment.status == PaymentStatus.PENDING:
+        payment_reconcile(
+            payment=payment, abandon_after=timedelta(hours=settings.RECONCILE_ABANDON_HOURS)
+        )

@@ -199,8 +199,8 @@ def enrollment_create(
         enrollment, payment = _reserve(
             course=course, student=record, payment_method=payment_method or ""
         )
-    if on_reserved is not None:
-        on_reserved(enrollment)
+        if on_reserved is not None:  # what it records commits with the reservation
+            on_reserved(enrollment)
     if payment is None:
         return transitions.activate(enrollment_id=enrollment.pk)
     result = charge(gateway, payment)

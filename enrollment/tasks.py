@@ -7,7 +7,7 @@ from celery import shared_task
 from django.conf import settings
 
 from enrollment import followups, transitions
-from enrollment.reconcile import payments_reconcile
+from enrollment.reconcile import enrollments_pending_sweep, payments_reconcile
 from portal.jobs.base import PortalTask
 
 
@@ -37,4 +37,11 @@ def reconcile_payments() -> dict[str, int]:
     return payments_reconcile(
         older_than=timedelta(seconds=settings.RECONCILE_AFTER_SECONDS),
         abandon_after=timedelta(hours=settings.RECONCILE_ABANDON_HOURS),
+    )
+
+
+@shared_task(base=PortalTask)
+def sweep_pending_enrollments() -> int:
+    return enrollments_pending_sweep(
+        older_than=timedelta(seconds=settings.PENDING_SWEEP_AFTER_SECONDS)
     )

@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from enrollment import presenters, selectors, services
+from enrollment import presenters, reconcile, selectors, services
 from enrollment.payments import InvalidWebhook
 from enrollment.payments.webhooks import parse_stripe_event
 from enrollment.schema import (
@@ -29,6 +29,8 @@ from portal.pagination import page_answer
 
 
 def _enrollment_created(enrollment_id: int) -> Response:
+    """The answer to a retry of a request that created this enrollment, then failed."""
+    reconcile.enrollment_resume(enrollment_id=enrollment_id)
     body = presenters.enrollment_answer_fresh(enrollment_id)
     return Response(body, status=status.HTTP_201_CREATED)
 

@@ -1,5 +1,5 @@
 """Jobs queued by task name once the caller's transaction commits (a rolled-back change
-queues nothing).
+queues nothing), through the outbox: a broker outage delays a job, never loses it.
 
 By name, as Celery beat and the failed-job retry do: the code that decides a job is owed
 (services, transitions) never imports the task modules that run it, which sit above them
@@ -12,6 +12,8 @@ from celery import Task
 from django.db import transaction
 
 from portal.celery import app
+from portal.outbox.registry import effect_handler
+from portal.outbox.services import effect_record
 
 # Request threads of a fresh process may all queue their first job at once: one of them
 # imports the task modules while the others wait, instead of finding the registry half
@@ -29,8 +31,20 @@ def _task(name: str) -> Task:
 
 
 def job_send(name: str, *args: Any) -> None:
-    _task(name).apply_async(args=args)
+    """Queue a job now. No publish retries: the caller (the outbox) retries with backoff."""
+    _task(name).apply_async(args=args, retry=False)
+
+
+@effect_handler
+def job_send_effect(*, name: str, args: list[Any]) -> None:
+    if app.conf.task_always_eager:
+        # The job runs right here, inside the outbox's transaction: a savepoint keeps a
+        # database error of the job from breaking it.
+        with transaction.atomic():
+            job_send(name, *args)
+        return
+    job_send(name, *args)
 
 
 def job_enqueue_on_commit(name: str, *args: Any) -> None:
-    transaction.on_commit(lambda: job_send(name, *args))
+    effect_record("portal.enqueue.job_send_effect", name=name, args=list(args))

@@ -8,11 +8,15 @@ through `json_handler404` / `json_handler500`; anything unexpected through
 `portal.middleware.ApiExceptionMiddleware`. No stack trace or SQL ever reaches a client.
 """
 
+import sys
 from typing import Any
 
+import kombu.exceptions
+import redis.exceptions
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
-from django.http import Http404, HttpRequest, JsonResponse
+from django.db import InterfaceError, OperationalError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.csrf import csrf_failure as default_csrf_failure
 from django.views.defaults import page_not_found, server_error
 from rest_framework import exceptions, status
@@ -35,6 +39,36 @@ _STATUS_CODES: dict[int, str] = {
     500: "server_error",
     503: "unavailable",
 }
+
+
+# A dependency is down (the database connection was cut, Redis or the broker is away):
+# the request may succeed on a retry, so it is answered 503 `unavailable`, never 500.
+OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
+    OperationalError,
+    InterfaceError,
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    kombu.exceptions.OperationalError,
+)
+OUTAGE_MESSAGE = "A service the portal depends on is unavailable; retry shortly."
+OUTAGE_RETRY_AFTER = "5"
+
+
+def is_outage(exc: BaseException | None) -> bool:
+    return isinstance(exc, OUTAGE_ERRORS)
+
+
+def outage_response(request: HttpRequest) -> HttpResponse:
+    if is_api_path(request):
+        response: HttpResponse = error_response(503, OUTAGE_MESSAGE)
+    else:
+        response = HttpResponse(
+            f"<!doctype html><title>Unavailable</title><h1>Back in a moment</h1>"
+            f"<p>{OUTAGE_MESSAGE}</p>",
+            status=503,
+        )
+    response["Retry-After"] = OUTAGE_RETRY_AFTER
+    return response
 
 
 def error_body(code: str, message: str, fields: dict[str, list[str]] | None = None) -> dict:
@@ -194,6 +228,8 @@ def json_handler404(request: HttpRequest, exception: Exception | None = None):
 
 
 def json_handler500(request: HttpRequest):
+    if is_outage(sys.exc_info()[1]):  # raised anywhere, middleware included
+        return outage_response(request)
     if is_api_path(request):
         return error_response(500, "An unexpected error occurred; it has been logged.")
     return server_error(request)

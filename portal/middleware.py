@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 
-from portal.errors import error_response, is_api_path
+from portal.errors import error_response, is_api_path, is_outage, outage_response
 
 log = structlog.get_logger(__name__)
 
@@ -32,7 +32,8 @@ class ApiBodySizeMiddleware:
 
 
 class ApiExceptionMiddleware:
-    """Turn an unexpected exception on an /api/ path into a logged, shaped 500."""
+    """A dependency outage becomes 503 `unavailable`; any other unexpected exception on
+    an /api/ path a logged, shaped 500."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -41,6 +42,9 @@ class ApiExceptionMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if is_outage(exception):
+            log.warning("request.dependency_down", path=request.path, error=repr(exception))
+            return outage_response(request)
         if not is_api_path(request):
             return None
         if isinstance(exception, RequestDataTooBig):

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "portal.events",
     "portal.idempotency",
     "portal.jobs",
+    "portal.outbox",
     "catalog",
     "enrollment",
     "realtime",
@@ -182,17 +183,46 @@ CELERY_TASK_ROUTES = {
     # Everything else goes to "default".
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A job no worker acknowledged (its worker was lost) comes back after this long. It must
+# outlast the longest retry countdown (PortalTask.retry_backoff_max) and run (the time
+# limit below), or a waiting or running job would be delivered twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_SECONDS", 300),
+    # Workers look for such jobs every interval x throttle seconds (kombu's default, 100 s,
+    # would add most of two minutes to the timeout).
+    "unacked_restore_interval": env_int("CELERY_UNACKED_RESTORE_INTERVAL_SECONDS", 10),
+    "unacked_restore_throttle": env_int("CELERY_UNACKED_RESTORE_THROTTLE", 3),
+    # Publishing (the outbox relay) tries a dead broker once and gives up at once: the
+    # relay retries later; kombu's default backoff held a request ~6 s per job.
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT_SECONDS", 120)
+# A job's claim on its work (portal.jobs.once) lapses after this long, so a run whose
+# worker died is done again by the redelivery: longer than any run (the time limit).
+JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 150)
 CELERY_BEAT_SCHEDULE = {
     "reconcile-payments": {"task": "enrollment.tasks.reconcile_payments", "schedule": 60.0},
+    "sweep-pending-enrollments": {
+        "task": "enrollment.tasks.sweep_pending_enrollments",
+        "schedule": 30.0,
+    },
     "prune-idempotency-keys": {
         "task": "portal.idempotency.tasks.prune_idempotency_keys",
         "schedule": 3600.0,
     },
     "prune-events": {"task": "realtime.tasks.prune_events", "schedule": 3600.0},
+    # Effects the fast path after commit could not carry out (the broker or cache was
+    # down); `manage.py relay_effects` does the same without a broker.
+    "relay-effects": {"task": "portal.outbox.tasks.relay_effects", "schedule": 5.0},
+    "prune-job-runs": {"task": "portal.jobs.tasks.prune_job_runs", "schedule": 3600.0},
 }
 RECONCILE_AFTER_SECONDS = env_int("RECONCILE_AFTER_SECONDS", 300)
 RECONCILE_ABANDON_HOURS = env_int("RECONCILE_ABANDON_HOURS", 23)
+# A free enrollment still pending this long after it was reserved lost its request.
+PENDING_SWEEP_AFTER_SECONDS = env_int("PENDING_SWEEP_AFTER_SECONDS", 60)
 EVENT_RETENTION_DAYS = env_int("EVENT_RETENTION_DAYS", 7)
 
 # --- Websockets ---------------------------------------------------------------------

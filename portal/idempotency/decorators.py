@@ -4,7 +4,8 @@ Without the header the view runs as usual. With it, the first request claims the
 its answer (success or an `ApplicationError`) is stored; a repeat with the same body gets
 that answer again (`Idempotent-Replayed: true`), waiting while the first is still running;
 a repeat with another body is 409 `idempotency_conflict`. Input the serializers reject and
-unexpected failures release the claim, so a corrected or later retry runs afresh. A request
+unexpected failures release the claim, so a corrected or later retry runs afresh (or,
+if the failed request had created its resource, takes that over at once). A request
 that takes over the claim of one that died after creating its resource answers with
 `resume(resource_id)` instead of running the view again.
 
@@ -16,10 +17,13 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+import structlog
+from django.db import connection
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from portal.errors import ApplicationError
+from portal.idempotency.models import IdempotencyKey
 from portal.idempotency.services import (
     Replay,
     fingerprint,
@@ -28,9 +32,23 @@ from portal.idempotency.services import (
     idempotency_release,
 )
 
+log = structlog.get_logger(__name__)
+
 KEY_MAX = 255
 
 ViewMethod = Callable[..., Response]
+
+
+def _release(claim: IdempotencyKey) -> None:
+    try:
+        idempotency_release(claim)
+        return
+    except Exception:  # the request's own connection may be what broke: once more, anew
+        connection.close_if_unusable_or_obsolete()
+    try:
+        idempotency_release(claim)
+    except Exception:  # the database is down: the claim's lock lapses (CLAIM_LOCK)
+        log.warning("idempotency.release_failed", key=claim.key, exc_info=True)
 
 
 def idempotent(*, resume: Callable[[int], Response]) -> Callable[[ViewMethod], ViewMethod]:
@@ -57,7 +75,7 @@ def idempotent(*, resume: Callable[[int], Response]) -> Callable[[ViewMethod], V
             except ApplicationError as exc:  # a decided refusal: the same body next time
                 response = Response(exc.body(), status=exc.status_code)
             except BaseException:
-                idempotency_release(claim)
+                _release(claim)
                 raise
             idempotency_complete(claim, response.status_code, response.data)
             return response

@@ -106,8 +106,13 @@ def idempotency_complete(claim: IdempotencyKey, status: int, body: dict[str, Any
 
 
 def idempotency_release(claim: IdempotencyKey) -> None:
-    """Forget a claim whose request failed before doing anything, so a retry can run."""
+    """After a failed request: forget its claim if it created nothing, so a retry runs
+    afresh; if it created its resource, let the next retry take the claim over at once
+    and answer with that resource (never "already enrolled")."""
     IdempotencyKey.objects.filter(pk=claim.pk, resource_id__isnull=True).delete()
+    IdempotencyKey.objects.filter(
+        pk=claim.pk, state=IdempotencyKey.State.IN_PROGRESS, resource_id__isnull=False
+    ).update(locked_until=timezone.now())
 
 
 def idempotency_prune() -> int:

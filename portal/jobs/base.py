@@ -4,27 +4,33 @@ backoff and jitter on transient errors, and a FailedJob row once retries run out
 import traceback
 from smtplib import SMTPException
 
+import kombu.exceptions
+import redis.exceptions
 import structlog
 from celery.contrib.django.task import DjangoTask
-from django.db import DatabaseError
+from django.db import InterfaceError, OperationalError
 
 from portal.jobs.models import FailedJob
 
 log = structlog.get_logger(__name__)
 
 
-# Worth retrying: the network, the mail server or the database hiccuped.
 class RetryableJobError(RuntimeError):
     """Raised by a job for a failure worth retrying that no library error names."""
 
 
+# Worth retrying: the network, the mail server, the broker or the database connection
+# hiccuped. Not the database's other errors (IntegrityError, ProgrammingError, DataError):
+# a retry would fail the same way, so those go straight to FailedJob.
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     RetryableJobError,
     SMTPException,
-    ConnectionError,
-    TimeoutError,
-    OSError,
-    DatabaseError,
+    OSError,  # ConnectionError, TimeoutError and socket errors among them
+    OperationalError,
+    InterfaceError,
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    kombu.exceptions.OperationalError,
 )
 
 
@@ -34,7 +40,8 @@ class PortalTask(DjangoTask):
     reject_on_worker_lost = True
     autoretry_for = TRANSIENT_ERRORS
     retry_backoff = 2
-    retry_backoff_max = 300
+    # Below the broker's visibility timeout (settings), or a waiting retry is redelivered.
+    retry_backoff_max = 120
     retry_jitter = True
     max_retries = 6
 

@@ -21,3 +21,17 @@ class FailedJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_name} ({self.failed_at:%Y-%m-%d %H:%M})"
+
+
+class JobRun(models.Model):
+    """A unit of work done once (an enrollment's welcome email, say), by key: a run leases
+    it, and marks it done only after it succeeded."""
+
+    key = models.CharField(max_length=200, unique=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.key

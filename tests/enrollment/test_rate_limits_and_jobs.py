@@ -2,16 +2,18 @@
 in-process, as the suite runs Celery without a broker) and their failure records."""
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.test import Client
+from django.utils import timezone
 
 from enrollment import tasks
 from enrollment.models import Enrollment, LessonProgress
 from portal.accounts.models import User
-from portal.jobs.models import FailedJob
+from portal.jobs.models import FailedJob, JobRun
 from portal.jobs.services import failed_jobs_retry
 from tests.enrollment.helpers import enroll, guest_body
 from tests.factories import PASSWORD, make_course, make_instructor, make_user
@@ -181,7 +183,11 @@ def test_course_access_creates_one_progress_row_per_lesson_however_often_it_runs
     assert LessonProgress.objects.filter(enrollment=enrollment).count() == lessons
 
     assert tasks.process_course_access.apply(args=[enrollment.pk]).result == "skipped"
-    # A redelivery after a crash (late ack) finds its claim gone and runs again.
+    # A run killed mid-way (late ack: the job is delivered again) left its lease, lapsed
+    # by now, and no done mark: the redelivery does the work again.
+    JobRun.objects.filter(key=f"enrollment.access_granted_at:{enrollment.pk}").update(
+        done_at=None, lease_until=timezone.now() - timedelta(seconds=1)
+    )
     Enrollment.objects.filter(pk=enrollment.pk).update(access_granted_at=None)
     assert tasks.process_course_access.apply(args=[enrollment.pk]).result == "granted"
 
@@ -217,7 +223,9 @@ def test_jobs_do_nothing_for_an_enrollment_that_is_not_active():
 
 def test_a_failing_job_is_recorded_and_its_claim_released(settings):
     enrollment = enrolled()
+    # As if the welcome email had not been sent yet.
     Enrollment.objects.filter(pk=enrollment.pk).update(welcome_email_sent_at=None)
+    JobRun.objects.filter(key=f"enrollment.welcome_email_sent_at:{enrollment.pk}").delete()
     mail.outbox.clear()
     settings.EMAIL_BACKEND = EXPLODING
 
@@ -232,6 +240,8 @@ def test_a_failing_job_is_recorded_and_its_claim_released(settings):
     assert job.retried_at is None
     enrollment.refresh_from_db()
     assert enrollment.welcome_email_sent_at is None  # released for a later run
+    run = JobRun.objects.get(key=f"enrollment.welcome_email_sent_at:{enrollment.pk}")
+    assert run.done_at is None and run.lease_until is None
 
     settings.EMAIL_BACKEND = LOCMEM
     assert tasks.send_welcome_email.apply(args=[enrollment.pk]).result == "sent"

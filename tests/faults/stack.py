@@ -1,0 +1,225 @@
+"""The portal as deployed, for fault tests: a daphne server and a Celery worker on the
+test database, a private Redis (cache, channel layer and broker) on a port of its own
+that a test may stop and start, and a local SMTP server counting delivered messages."""
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import redis
+import requests
+from aiosmtpd.controller import Controller
+
+from tests.live import ROOT, LiveServer, free_port, test_database_url
+
+QUEUES = ("emails", "default", "notifications")
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def wait_until(condition: Callable[[], object], *, timeout: float, what: str) -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+class PrivateRedis:
+    """A redis-server of the test's own, stopped and started by PID (never the shared one).
+    Configured as a broker must be (docker-compose.yml): its append-only file keeps queued
+    jobs across a crash (fsync on every write here, so a SIGKILL loses none)."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.port = free_port()
+        self.data_dir = data_dir
+        self.process: subprocess.Popen | None = None
+
+    def url(self, db: int) -> str:
+        return f"redis://127.0.0.1:{self.port}/{db}"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.data_dir),
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis(port=self.port, socket_connect_timeout=0.5)
+        wait_until(self._answers(client), timeout=20, what="the private Redis")
+
+    @staticmethod
+    def _answers(client: redis.Redis) -> Callable[[], bool]:
+        def probe() -> bool:
+            try:
+                return bool(client.ping())
+            except redis.RedisError:
+                return False
+
+        return probe
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        self.process = None
+
+
+class Inbox:
+    """Counts messages the SMTP server accepted (250), by recipient and subject."""
+
+    def __init__(self) -> None:
+        self.delivered: list[tuple[tuple[str, ...], str]] = []
+        self.receiving = threading.Event()
+        self.hold_first = False  # keep the first DATA hanging (a worker dies mid-send)
+        self._held = False
+
+    async def handle_DATA(self, server, session, envelope):
+        self.receiving.set()
+        if self.hold_first and not self._held:
+            self._held = True
+            await asyncio.sleep(3600)  # cancelled when the client's connection drops
+        subject = next(
+            (
+                line[9:]
+                for line in envelope.content.decode().splitlines()
+                if line.startswith("Subject: ")
+            ),
+            "",
+        )
+        self.delivered.append((tuple(envelope.rcpt_tos), subject))
+        return "250 OK"
+
+    def count(self, prefix: str) -> Counter:
+        return Counter(rcpt for rcpt, subject in self.delivered if subject.startswith(prefix))
+
+
+class Stack:
+    def __init__(self, tmp: Path, **env: str) -> None:
+        self.redis = PrivateRedis(tmp)
+        self.inbox = Inbox()
+        self.smtp = Controller(self.inbox, hostname="127.0.0.1", port=free_port())
+        self.extra = env
+        self.server: LiveServer | None = None
+        self.worker: subprocess.Popen | None = None
+        self.tmp = tmp
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {
+            "DATABASE_URL": test_database_url(),
+            "REDIS_URL": self.redis.url(0),
+            "CELERY_BROKER_URL": self.redis.url(1),
+            "CELERY_TASK_ALWAYS_EAGER": "false",
+            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_HOST": "127.0.0.1",
+            "EMAIL_PORT": str(self.smtp.port),
+            "EMAIL_TIMEOUT": "30",
+            **self.extra,
+        }
+
+    def start(self) -> "Stack":
+        self.redis.start()
+        self.smtp.start()
+        self.server = LiveServer(**self.env).start()
+        self.start_worker()
+        return self
+
+    def start_worker(self) -> None:
+        log = (ARTIFACTS / f"worker-{self.redis.port}.log").open("ab")
+        self.worker = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "portal",
+                "worker",
+                "-Q",
+                ",".join(QUEUES),
+                "-P",
+                "solo",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-l",
+                "info",
+            ],
+            cwd=ROOT,
+            env={**os.environ, **self.env},
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
+
+    def kill_worker(self) -> None:
+        """SIGKILL, as the kernel's OOM killer or a lost machine would: no clean-up."""
+        assert self.worker is not None
+        os.killpg(self.worker.pid, signal.SIGKILL)
+        self.worker.wait(timeout=10)
+        self.worker = None
+
+    def manage(self, *args: str, timeout: float = 120) -> str:
+        """A management command in a process of its own, configured as the servers are."""
+        done = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env={**os.environ, **self.env},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    def queues_empty(self) -> bool:
+        client = redis.Redis.from_url(self.redis.url(1))
+        waiting = sum(client.llen(queue) for queue in QUEUES)
+        return waiting == 0 and client.hlen("unacked") == 0
+
+    def stop(self) -> None:
+        if self.worker is not None:
+            self.worker.terminate()
+            try:
+                self.worker.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill_worker()
+        if self.server is not None:
+            self.server.stop()
+        self.smtp.stop()
+        self.redis.stop()
+
+
+def post_enrollment(base: str, body: dict, key: str) -> tuple[int, dict]:
+    """One request; a refused or dropped connection counts as status 0."""
+    try:
+        answer = requests.post(
+            f"{base}/api/enrollments", json=body, headers={"Idempotency-Key": key}, timeout=30
+        )
+    except requests.RequestException as exc:
+        return 0, {"exception": repr(exc)}
+    try:
+        return answer.status_code, answer.json()
+    except ValueError:
+        return answer.status_code, {"raw": answer.text[:200]}
