@@ -143,7 +143,10 @@ def _reserve(
 
 
 def charge(gateway: PaymentGateway, payment: Payment) -> ChargeResult:
-    """Step 3: no transaction is open here, so no lock is held across the network call."""
+    """Step 3: no transaction is open here, so no lock is held across the network call.
+
+    The provider refusing the input itself (an unknown `pm_…`) raises InvalidPaymentMethod:
+    nothing was charged and nothing ever will be, so it must not hold a seat as "unknown"."""
     try:
         return gateway.charge(
             amount=payment.amount,
@@ -153,10 +156,19 @@ def charge(gateway: PaymentGateway, payment: Payment) -> ChargeResult:
             description=f"Enrollment {payment.enrollment.number}",
             metadata={"payment_id": str(payment.pk), "enrollment": payment.enrollment.number},
         )
+    except InvalidPaymentMethod:
+        raise
     except Exception:
         # The outcome is unknown; the enrollment stays pending for webhook/reconcile.
         log.exception("payment.charge_error", payment=payment.pk)
         return ChargeResult(ChargeStatus.UNKNOWN)
+
+
+def payment_method_refused(*, enrollment_id: int, error: InvalidPaymentMethod) -> None:
+    """The provider refused the payment method: end the enrollment and release its seat
+    (shared with reconciliation, which may meet such payments left pending)."""
+    message = str(error) or "Unknown payment method."
+    transitions.fail(enrollment_id=enrollment_id, reason=f"Invalid payment method: {message}")
 
 
 def apply_charge_result(*, enrollment_id: int, result: ChargeResult) -> Enrollment:
@@ -203,7 +215,12 @@ def enrollment_create(
         on_reserved(enrollment)
     if payment is None:
         return transitions.activate(enrollment_id=enrollment.pk)
-    result = charge(gateway, payment)
+    try:
+        result = charge(gateway, payment)
+    except InvalidPaymentMethod as exc:
+        payment_method_refused(enrollment_id=enrollment.pk, error=exc)
+        message = str(exc) or "Unknown payment method."
+        raise InvalidEnrollment(message, {"payment_method": [message]}) from exc
     return apply_charge_result(enrollment_id=enrollment.pk, result=result)
 
 
