@@ -171,13 +171,22 @@ def payment_method_refused(*, enrollment_id: int, error: InvalidPaymentMethod) -
     transitions.fail(enrollment_id=enrollment_id, reason=f"Invalid payment method: {message}")
 
 
-def apply_charge_result(*, enrollment_id: int, result: ChargeResult) -> Enrollment:
-    """Step 4, shared with reconciliation."""
+GENERIC_DECLINE = "Your card was declined."
+
+
+def apply_charge_result(
+    *, enrollment_id: int, result: ChargeResult, reveal_decline: bool = True
+) -> Enrollment:
+    """Step 4, shared with reconciliation. `reveal_decline` False answers a decline without
+    the provider's code and message (`stolen_card`, "incorrect CVC"): they would tell a
+    card tester which stolen numbers are live. The payment record keeps them."""
     if result.status == ChargeStatus.SUCCEEDED:
         return transitions.activate(enrollment_id=enrollment_id, reference=result.reference)
     if result.status == ChargeStatus.DECLINED:
         reason = result.failure_message or "The payment was declined."
         transitions.fail(enrollment_id=enrollment_id, reason=reason, reference=result.reference)
+        if not reveal_decline:
+            raise PaymentDeclined(GENERIC_DECLINE, enrollment_id=enrollment_id)
         raise PaymentDeclined(reason, enrollment_id=enrollment_id, decline_code=result.failure_code)
     return transitions.await_action(
         enrollment_id=enrollment_id,
@@ -221,7 +230,9 @@ def enrollment_create(
         payment_method_refused(enrollment_id=enrollment.pk, error=exc)
         message = str(exc) or "Unknown payment method."
         raise InvalidEnrollment(message, {"payment_method": [message]}) from exc
-    return apply_charge_result(enrollment_id=enrollment.pk, result=result)
+    # Only a signed-in student paying for themselves learns why their card was declined.
+    own_card = student is None and user is not None and user.is_authenticated
+    return apply_charge_result(enrollment_id=enrollment.pk, result=result, reveal_decline=own_card)
 
 
 def enrollment_cancel(*, enrollment: Enrollment) -> Enrollment:

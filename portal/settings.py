@@ -251,11 +251,21 @@ AUTH_TOKEN_TTL_DAYS = env_int("AUTH_TOKEN_TTL_DAYS", 30)
 
 # --- Rate limits: scope → (requests, window seconds) per client address (+ identity) -----
 RATE_LIMITS: dict[str, tuple[int, int]] = {
+    # API and admin sign-in alike: per address + email, and per address.
     "login": (env_int("RATE_LIMIT_LOGIN", 10), 60),
     "login_ip": (env_int("RATE_LIMIT_LOGIN_IP", 60), 60),
     "register": (env_int("RATE_LIMIT_REGISTER", 5), 60),
+    # Enrollments per account (per address for guests), and per address whatever the account.
     "enroll": (env_int("RATE_LIMIT_ENROLL", 30), 60),
+    "enroll_ip": (env_int("RATE_LIMIT_ENROLL_IP", 60), 60),
+    # Declined payments (card testing): per student email and per account, and per address.
+    # Counted on declines only; once reached, paid enrollments are refused before charging.
+    "decline": (env_int("RATE_LIMIT_DECLINE", 5), 3600),
+    "decline_ip": (env_int("RATE_LIMIT_DECLINE_IP", 20), 3600),
 }
+# With the cache down these scopes let requests through (logged): the seat rule and
+# idempotency live in PostgreSQL. Every other scope answers 503 (docs/operations.md).
+RATE_LIMITS_FAIL_OPEN = frozenset({"enroll", "enroll_ip"})
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24)
 

@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from portal import health
+from portal.accounts.views import admin_login
 from portal.metrics import metrics_view
 
 handler404 = "portal.errors.json_handler404"
@@ -21,6 +22,8 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics_view, name="metrics"),
     path("api/", include(api_patterns)),
+    # Before the admin's own URLs: its sign-in, rate-limited like the API's.
+    path("admin/login/", admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
     path("", include("frontend.urls")),
 ]

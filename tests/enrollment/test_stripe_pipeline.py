@@ -80,8 +80,14 @@ def test_a_card_payment_charges_stripe_once_with_the_payment_id_as_key(stub):
 
 def test_a_declined_card_is_402_and_releases_the_seat(stub):
     course = make_course(price=str(PRICE), capacity=1)
+    bob = make_user()
 
-    response = enroll(Client(), guest_body(course, "bob@example.com", "pm_card_chargeDeclined"))
+    with after_commit():
+        response = client_for(bob).post(
+            "/api/enrollments",
+            {"course": course.slug, "payment_method": "pm_card_chargeDeclined"},
+            format="json",
+        )
 
     assert response.status_code == 402
     error = response.json()["error"]
