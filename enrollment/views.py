@@ -39,6 +39,13 @@ def _decline_limits(request: Request, *, email: str) -> LimitSet:
     return LimitSet(tuple(subjects))
 
 
+def _guest_email(data: object) -> str:
+    """Who a guest's enrollment body says they are: their Idempotency-Keys are theirs."""
+    student = data.get("student") if isinstance(data, dict) else None
+    email = student.get("email") if isinstance(student, dict) else None
+    return email if isinstance(email, str) else ""
+
+
 def _enrollment_created(enrollment_id: int) -> Response:
     body = presenters.enrollment_answer_fresh(enrollment_id)
     return Response(body, status=status.HTTP_201_CREATED)
@@ -67,7 +74,7 @@ class EnrollmentListCreateView(APIView):
     )
     @rate_limited("enroll_ip")
     @rate_limited("enroll", per_user=True)
-    @idempotent(resume=_enrollment_created)
+    @idempotent(resume=_enrollment_created, guest_identity=_guest_email)
     def post(self, request: Request) -> Response:
         data = validated(EnrollmentCreateInput, request.data)
         claim = request.idempotency
