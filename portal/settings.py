@@ -190,6 +190,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
     },
     "prune-events": {"task": "realtime.tasks.prune_events", "schedule": 3600.0},
+    "prune-auth-tokens": {"task": "portal.accounts.tasks.prune_auth_tokens", "schedule": 3600.0},
 }
 RECONCILE_AFTER_SECONDS = env_int("RECONCILE_AFTER_SECONDS", 300)
 RECONCILE_ABANDON_HOURS = env_int("RECONCILE_ABANDON_HOURS", 23)
