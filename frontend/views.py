@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import ensure_csrf_cookie
+from drf_spectacular.views import SpectacularSwaggerSplitView
 
 DEFAULT_NEXT = "/dashboard"
 # Browsers drop tab, CR and LF anywhere in a URL ("/\t/evil.example" is "//evil.example")
@@ -74,3 +75,11 @@ def lesson(request: HttpRequest, enrollment_id: int, lesson_id: int | None = Non
 @ensure_csrf_cookie
 def instructor(request: HttpRequest) -> HttpResponse:
     return _page(request, "instructor.html", page="instructor")
+
+
+class ApiDocsView(SpectacularSwaggerSplitView):
+    """/api/docs/: Swagger UI served from the project's static files (drf-spectacular-
+    sidecar, no CDN) with its set-up script as a request of its own (`?script`), so the page
+    runs under the portal's normal Content-Security-Policy."""
+
+    template_name = "frontend/api_docs.html"

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served by the portal (no CDN)
     "channels",
     "portal.accounts",
     "portal.events",
@@ -62,7 +63,7 @@ MIDDLEWARE = [
 ]
 # HTML pages get a strict Content-Security-Policy (frontend/csp.py) except these, which
 # bring inline code of their own.
-CSP_EXEMPT_PATHS = ("/admin/", "/api/docs/")
+CSP_EXEMPT_PATHS = ("/admin/",)
 
 ROOT_URLCONF = "portal.urls"
 WSGI_APPLICATION = "portal.wsgi.application"
@@ -290,6 +291,12 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "ENUM_NAME_OVERRIDES": {"CourseLevelEnum": "catalog.models.Level"},
+    # The docs UI's files come from the project (drf-spectacular-sidecar), not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # No badge fetched from validator.swagger.io.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 # Bodies larger than this are refused with 413 before any view reads them.
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 256 * 1024)

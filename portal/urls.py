@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
+from frontend.views import ApiDocsView
 from portal import health
 from portal.accounts.views import admin_login
 from portal.metrics import metrics_view
@@ -14,7 +15,7 @@ api_patterns = [
     path("", include("catalog.urls")),
     path("", include("enrollment.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("docs/", ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
 urlpatterns = [
