@@ -202,6 +202,9 @@ WS_HEARTBEAT_SECONDS = env_int("WS_HEARTBEAT_SECONDS", 20)
 WS_FRAMES_PER_SECOND = env_int("WS_FRAMES_PER_SECOND", 20)
 WS_FRAME_BURST = env_int("WS_FRAME_BURST", 40)
 WS_FLOOD_CLOSE_AFTER = env_int("WS_FLOOD_CLOSE_AFTER", 200)
+# Open sockets per client address (all app processes together with Redis); the next one is
+# closed with 4430. Sized for a classroom behind one NAT address; 0 turns it off.
+WS_MAX_SOCKETS_PER_ADDRESS = env_int("WS_MAX_SOCKETS_PER_ADDRESS", 200)
 # Re-check a signed-in socket's credentials every N heartbeats (3 x 20 s = a minute).
 WS_RECHECK_EVERY_BEATS = env_int("WS_RECHECK_EVERY_BEATS", 3)
 
