@@ -8,6 +8,7 @@ from catalog.search.types import MAX_LIMIT as MAX_SEARCH_LIMIT
 from catalog.search.types import MAX_OFFSET as MAX_SEARCH_OFFSET
 from catalog.selectors import COURSE_SORTS, DEFAULT_SORT
 from catalog.shapes import COURSE_WRITABLE_FIELDS, Level
+from portal.validators import single_line
 
 MAX_PAGE_SIZE = 100
 CURRENCIES = ("usd", "eur", "gbp")
@@ -16,20 +17,20 @@ MAX_CAPACITY = 2_147_483_647
 
 
 class LessonInput(serializers.Serializer):
-    title = serializers.CharField(max_length=200)
+    title = serializers.CharField(max_length=200, validators=[single_line])
     duration_seconds = serializers.IntegerField(min_value=0, max_value=24 * 3600, default=0)
 
 
 class ModuleInput(serializers.Serializer):
-    title = serializers.CharField(max_length=200)
+    title = serializers.CharField(max_length=200, validators=[single_line])
     lessons = LessonInput(many=True, required=False, default=list, max_length=200)
 
 
 class CourseFieldsInput(serializers.Serializer):
-    title = serializers.CharField(max_length=200)
+    title = serializers.CharField(max_length=200, validators=[single_line])
     summary = serializers.CharField(max_length=500)
     description = serializers.CharField(allow_blank=True, required=False, default="")
-    category = serializers.CharField(max_length=80)
+    category = serializers.CharField(max_length=80, validators=[single_line])
     level = serializers.ChoiceField(choices=Level.choices, default=Level.BEGINNER)
     price = serializers.DecimalField(
         max_digits=10, decimal_places=2, min_value=Decimal("0"), default=Decimal("0.00")

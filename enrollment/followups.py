@@ -36,9 +36,16 @@ def _claimed(enrollment_id: int, field: str, work: Callable[[], str]) -> str:
     return job_run_once(f"enrollment.{field}:{enrollment_id}", then)
 
 
+def header_safe(text: str) -> str:
+    """One line for a mail header: a line break in a course title (or any whitespace run)
+    becomes one space. Django refuses headers with CR/LF (BadHeaderError), which would fail
+    the job on every retry."""
+    return " ".join(text.split())
+
+
 def _send(*, to: list[str], subject: str, template: str, context: dict) -> None:
     message = EmailMultiAlternatives(
-        subject=subject,
+        subject=header_safe(subject),
         body=render_to_string(f"enrollment/email/{template}.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=to,

@@ -12,8 +12,8 @@ from django.utils import timezone
 from enrollment import transitions
 from enrollment.errors import PaymentDeclined
 from enrollment.models import Enrollment, EnrollmentStatus, Payment, PaymentStatus
-from enrollment.payments import ChargeResult, ChargeStatus, get_gateway
-from enrollment.services import apply_charge_result, charge
+from enrollment.payments import ChargeResult, ChargeStatus, InvalidPaymentMethod, get_gateway
+from enrollment.services import apply_charge_result, charge, payment_method_refused
 
 log = structlog.get_logger(__name__)
 
@@ -40,7 +40,11 @@ def payment_reconcile(*, payment: Payment, abandon_after: timedelta) -> str:
     else:
         # The first answer was lost before we learnt the charge's id: send the same charge
         # again under the same idempotency key; the provider answers with the original.
-        result = charge(gateway, payment)
+        try:
+            result = charge(gateway, payment)
+        except InvalidPaymentMethod as exc:
+            payment_method_refused(enrollment_id=payment.enrollment_id, error=exc)
+            return "invalid"
     if result.status in (ChargeStatus.REQUIRES_ACTION, ChargeStatus.UNKNOWN):
         if payment.created_at < timezone.now() - abandon_after:
             transitions.fail(

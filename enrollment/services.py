@@ -143,7 +143,10 @@ def _reserve(
 
 
 def charge(gateway: PaymentGateway, payment: Payment) -> ChargeResult:
-    """Step 3: no transaction is open here, so no lock is held across the network call."""
+    """Step 3: no transaction is open here, so no lock is held across the network call.
+
+    The provider refusing the input itself (an unknown `pm_…`) raises InvalidPaymentMethod:
+    nothing was charged and nothing ever will be, so it must not hold a seat as "unknown"."""
     try:
         return gateway.charge(
             amount=payment.amount,
@@ -153,19 +156,37 @@ def charge(gateway: PaymentGateway, payment: Payment) -> ChargeResult:
             description=f"Enrollment {payment.enrollment.number}",
             metadata={"payment_id": str(payment.pk), "enrollment": payment.enrollment.number},
         )
+    except InvalidPaymentMethod:
+        raise
     except Exception:
         # The outcome is unknown; the enrollment stays pending for webhook/reconcile.
         log.exception("payment.charge_error", payment=payment.pk)
         return ChargeResult(ChargeStatus.UNKNOWN)
 
 
-def apply_charge_result(*, enrollment_id: int, result: ChargeResult) -> Enrollment:
-    """Step 4, shared with reconciliation."""
+def payment_method_refused(*, enrollment_id: int, error: InvalidPaymentMethod) -> None:
+    """The provider refused the payment method: end the enrollment and release its seat
+    (shared with reconciliation, which may meet such payments left pending)."""
+    message = str(error) or "Unknown payment method."
+    transitions.fail(enrollment_id=enrollment_id, reason=f"Invalid payment method: {message}")
+
+
+GENERIC_DECLINE = "Your card was declined."
+
+
+def apply_charge_result(
+    *, enrollment_id: int, result: ChargeResult, reveal_decline: bool = True
+) -> Enrollment:
+    """Step 4, shared with reconciliation. `reveal_decline` False answers a decline without
+    the provider's code and message (`stolen_card`, "incorrect CVC"): they would tell a
+    card tester which stolen numbers are live. The payment record keeps them."""
     if result.status == ChargeStatus.SUCCEEDED:
         return transitions.activate(enrollment_id=enrollment_id, reference=result.reference)
     if result.status == ChargeStatus.DECLINED:
         reason = result.failure_message or "The payment was declined."
         transitions.fail(enrollment_id=enrollment_id, reason=reason, reference=result.reference)
+        if not reveal_decline:
+            raise PaymentDeclined(GENERIC_DECLINE, enrollment_id=enrollment_id)
         raise PaymentDeclined(reason, enrollment_id=enrollment_id, decline_code=result.failure_code)
     return transitions.await_action(
         enrollment_id=enrollment_id,
@@ -203,8 +224,15 @@ def enrollment_create(
             on_reserved(enrollment)
     if payment is None:
         return transitions.activate(enrollment_id=enrollment.pk)
-    result = charge(gateway, payment)
-    return apply_charge_result(enrollment_id=enrollment.pk, result=result)
+    try:
+        result = charge(gateway, payment)
+    except InvalidPaymentMethod as exc:
+        payment_method_refused(enrollment_id=enrollment.pk, error=exc)
+        message = str(exc) or "Unknown payment method."
+        raise InvalidEnrollment(message, {"payment_method": [message]}) from exc
+    # Only a signed-in student paying for themselves learns why their card was declined.
+    own_card = student is None and user is not None and user.is_authenticated
+    return apply_charge_result(enrollment_id=enrollment.pk, result=result, reveal_decline=own_card)
 
 
 def enrollment_cancel(*, enrollment: Enrollment) -> Enrollment:

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from enrollment import presenters, reconcile, selectors, services
+from enrollment.errors import PaymentDeclined
 from enrollment.payments import InvalidWebhook
 from enrollment.payments.webhooks import parse_stripe_event
 from enrollment.schema import (
@@ -26,6 +27,23 @@ from portal.errors import ApplicationError, Unavailable
 from portal.idempotency.decorators import idempotent
 from portal.idempotency.services import idempotency_attach
 from portal.pagination import page_answer
+from portal.ratelimit import LimitSet, client_ip
+
+
+def _decline_limits(request: Request, *, email: str) -> LimitSet:
+    """Card testing: declined payments counted per client address, per student email and
+    per account; past a limit, paid enrollments are refused before anything is charged."""
+    subjects = [("decline_ip", client_ip(request._request)), ("decline", f"email:{email}")]
+    if request.user.is_authenticated:
+        subjects.append(("decline", f"user:{request.user.pk}"))
+    return LimitSet(tuple(subjects))
+
+
+def _guest_email(data: object) -> str:
+    """Who a guest's enrollment body says they are: their Idempotency-Keys are theirs."""
+    student = data.get("student") if isinstance(data, dict) else None
+    email = student.get("email") if isinstance(student, dict) else None
+    return email if isinstance(email, str) else ""
 
 
 def _enrollment_created(enrollment_id: int) -> Response:
@@ -56,20 +74,29 @@ class EnrollmentListCreateView(APIView):
         responses={201: EnrollmentSchema},
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
     )
+    @rate_limited("enroll_ip")
     @rate_limited("enroll", per_user=True)
-    @idempotent(resume=_enrollment_created)
+    @idempotent(resume=_enrollment_created, guest_identity=_guest_email)
     def post(self, request: Request) -> Response:
         data = validated(EnrollmentCreateInput, request.data)
         claim = request.idempotency
-        enrollment = services.enrollment_create(
-            course=selectors.course_for_enrollment(ref=data["course"]),
-            student=services.enrollment_student_resolve(
-                user=signed_in_user(request), student=data.get("student")
-            ),
-            user=signed_in_user(request),
-            payment_method=data.get("payment_method"),
-            on_reserved=(lambda made: idempotency_attach(claim, made.pk)) if claim else None,
-        )
+        user = signed_in_user(request)
+        course = selectors.course_for_enrollment(ref=data["course"])
+        student = services.enrollment_student_resolve(user=user, student=data.get("student"))
+        declines = _decline_limits(request, email=student.email if student else user.email)
+        if not course.is_free:
+            declines.check()
+        try:
+            enrollment = services.enrollment_create(
+                course=course,
+                student=student,
+                user=user,
+                payment_method=data.get("payment_method"),
+                on_reserved=(lambda made: idempotency_attach(claim, made.pk)) if claim else None,
+            )
+        except PaymentDeclined:
+            declines.count()
+            raise
         return Response(presenters.enrollment_answer(enrollment), status=status.HTTP_201_CREATED)
 
 

@@ -42,8 +42,8 @@ def content_security_policy(request: HttpRequest) -> str:
 
 
 class ContentSecurityPolicyMiddleware:
-    """Adds the policy to HTML answers, except under CSP_EXEMPT_PATHS (the admin and the
-    API docs UI bring their own inline code)."""
+    """Adds the policy to HTML answers, except under CSP_EXEMPT_PATHS (the admin brings its
+    own inline code; the API docs UI is served without any, under this policy)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

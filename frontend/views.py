@@ -3,10 +3,19 @@
 Every page sets the CSRF cookie (the pages' scripts send it back as X-CSRFToken).
 """
 
+import re
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import ensure_csrf_cookie
+from drf_spectacular.views import SpectacularSwaggerSplitView
+
+DEFAULT_NEXT = "/dashboard"
+# Browsers drop tab, CR and LF anywhere in a URL ("/\t/evil.example" is "//evil.example")
+# and C0 controls at its ends: they are removed before `next` is judged.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _page(request: HttpRequest, template: str, **context) -> HttpResponse:
@@ -29,14 +38,26 @@ def course(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+def safe_next(request: HttpRequest) -> str:
+    """Where to go after signing in: a path on this site, else the dashboard. The page's
+    script (ui.js safeNext) checks it again before navigating."""
+    target = CONTROL_CHARACTERS.sub("", request.GET.get("next", "")).strip()
+    on_this_site = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    if on_this_site and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return DEFAULT_NEXT
+
+
 @ensure_csrf_cookie
 def sign_in(request: HttpRequest) -> HttpResponse:
-    return _page(request, "signin.html", page="signin")
+    return _page(request, "signin.html", page="signin", next=safe_next(request))
 
 
 @ensure_csrf_cookie
 def register(request: HttpRequest) -> HttpResponse:
-    return _page(request, "register.html", page="register")
+    return _page(request, "register.html", page="register", next=safe_next(request))
 
 
 @ensure_csrf_cookie
@@ -54,3 +75,11 @@ def lesson(request: HttpRequest, enrollment_id: int, lesson_id: int | None = Non
 @ensure_csrf_cookie
 def instructor(request: HttpRequest) -> HttpResponse:
     return _page(request, "instructor.html", page="instructor")
+
+
+class ApiDocsView(SpectacularSwaggerSplitView):
+    """/api/docs/: Swagger UI served from the project's static files (drf-spectacular-
+    sidecar, no CDN) with its set-up script as a request of its own (`?script`), so the page
+    runs under the portal's normal Content-Security-Policy."""
+
+    template_name = "frontend/api_docs.html"

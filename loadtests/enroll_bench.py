@@ -223,6 +223,7 @@ def main() -> None:
         "DEBUG": "false",
         "LOG_LEVEL": "WARNING",
         "RATE_LIMIT_ENROLL": "100000000",
+        "RATE_LIMIT_ENROLL_IP": "100000000",
         "CELERY_BROKER_URL": broker,
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "DB_POOL_MAX_SIZE": "12",

@@ -5,8 +5,9 @@
 
 The run fails (exit code 1) when more than MAX_FAIL_RATIO of requests fail or the p95
 response time exceeds MAX_P95_MS; both come from the environment. Enrollments need the
-test payment gateway (the default without a Stripe key) and generous rate limits on the
-server (RATE_LIMIT_ENROLL), since every simulated user shares one address.
+test payment gateway (the default without a Stripe key) and generous limits on the server
+(RATE_LIMIT_ENROLL, RATE_LIMIT_ENROLL_IP, and WS_MAX_SOCKETS_PER_ADDRESS above the number
+of users), since every simulated user shares one address.
 """
 
 import json

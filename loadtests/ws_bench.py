@@ -214,7 +214,13 @@ async def fanout_rounds(arrivals: Arrivals, watchers: int, rounds: int, trigger)
 
 
 async def bench_portal(kind: str, args, tokens: list[tuple[int, str]]) -> dict:
-    env = {"DEBUG": "false", "LOG_LEVEL": "WARNING", "DB_POOL_MAX_SIZE": "12"}
+    # Every bench socket comes from this one address: no per-address socket limit.
+    env = {
+        "DEBUG": "false",
+        "LOG_LEVEL": "WARNING",
+        "DB_POOL_MAX_SIZE": "12",
+        "WS_MAX_SOCKETS_PER_ADDRESS": "0",
+    }
     servers = [ServerProcess(server=kind, **env).start() for _ in range(args.servers)]
     arrivals, tasks, sockets = Arrivals(), [], []
     try:

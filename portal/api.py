@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 
 from portal.errors import NotAuthenticated
-from portal.ratelimit import rate_limit
+from portal.ratelimit import rate_limit, subject_hit
 
 ViewMethod = Callable[..., Response]
 
@@ -34,14 +34,18 @@ def signed_in_user(request: Request) -> AbstractBaseUser | None:
 
 
 def rate_limited(scope: str, *, per_user: bool = False) -> Callable[[ViewMethod], ViewMethod]:
-    """Count the request against `scope` (per address, and per user when asked) first."""
+    """Count the request against `scope` first: per client address, or with `per_user`
+    per account when signed in (whatever address it comes from). Stack a per-address scope
+    beside a per-user one so that new accounts do not bring new quotas."""
 
     def decorate(view_method: ViewMethod) -> ViewMethod:
         @functools.wraps(view_method)
         def wrapper(view: Any, request: Request, *args: Any, **kwargs: Any) -> Response:
-            ident = str(request.user.pk) if per_user and request.user.is_authenticated else ""
-            http_request: HttpRequest = request._request
-            rate_limit(http_request, scope, ident=ident)
+            if per_user and request.user.is_authenticated:
+                subject_hit(scope, f"user:{request.user.pk}")
+            else:
+                http_request: HttpRequest = request._request
+                rate_limit(http_request, scope)
             return view_method(view, request, *args, **kwargs)
 
         return wrapper

@@ -11,10 +11,10 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.layers import get_channel_layer  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from portal.celery import app as celery_app  # noqa: E402
 from realtime.auth import BearerTokenAuthMiddleware  # noqa: E402
+from realtime.handshake import SameOriginValidator, SocketLimitMiddleware  # noqa: E402
 from realtime.routing import websocket_urlpatterns  # noqa: E402
 
 # Build the channel layer now, not in the first websocket's connect: importing its backend
@@ -30,9 +30,12 @@ celery_app.finalize(auto=True)
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        # Origin checked first; then the session (browsers) or a bearer token (clients).
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(BearerTokenAuthMiddleware(URLRouter(websocket_urlpatterns)))
+        # Origin checked first (scheme, host and port), then the sockets per address, then
+        # the session (browsers) or a bearer token (clients).
+        "websocket": SameOriginValidator(
+            SocketLimitMiddleware(
+                AuthMiddlewareStack(BearerTokenAuthMiddleware(URLRouter(websocket_urlpatterns)))
+            )
         ),
     }
 )

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served by the portal (no CDN)
     "channels",
     "portal.accounts",
     "portal.events",
@@ -63,7 +64,7 @@ MIDDLEWARE = [
 ]
 # HTML pages get a strict Content-Security-Policy (frontend/csp.py) except these, which
 # bring inline code of their own.
-CSP_EXEMPT_PATHS = ("/admin/", "/api/docs/")
+CSP_EXEMPT_PATHS = ("/admin/",)
 
 ROOT_URLCONF = "portal.urls"
 WSGI_APPLICATION = "portal.wsgi.application"
@@ -218,6 +219,7 @@ CELERY_BEAT_SCHEDULE = {
     # down); `manage.py relay_effects` does the same without a broker.
     "relay-effects": {"task": "portal.outbox.tasks.relay_effects", "schedule": 5.0},
     "prune-job-runs": {"task": "portal.jobs.tasks.prune_job_runs", "schedule": 3600.0},
+    "prune-auth-tokens": {"task": "portal.accounts.tasks.prune_auth_tokens", "schedule": 3600.0},
 }
 RECONCILE_AFTER_SECONDS = env_int("RECONCILE_AFTER_SECONDS", 300)
 RECONCILE_ABANDON_HOURS = env_int("RECONCILE_ABANDON_HOURS", 23)
@@ -230,6 +232,9 @@ WS_HEARTBEAT_SECONDS = env_int("WS_HEARTBEAT_SECONDS", 20)
 WS_FRAMES_PER_SECOND = env_int("WS_FRAMES_PER_SECOND", 20)
 WS_FRAME_BURST = env_int("WS_FRAME_BURST", 40)
 WS_FLOOD_CLOSE_AFTER = env_int("WS_FLOOD_CLOSE_AFTER", 200)
+# Open sockets per client address (all app processes together with Redis); the next one is
+# closed with 4430. Sized for a classroom behind one NAT address; 0 turns it off.
+WS_MAX_SOCKETS_PER_ADDRESS = env_int("WS_MAX_SOCKETS_PER_ADDRESS", 200)
 # Re-check a signed-in socket's credentials every N heartbeats (3 x 20 s = a minute).
 WS_RECHECK_EVERY_BEATS = env_int("WS_RECHECK_EVERY_BEATS", 3)
 
@@ -281,11 +286,21 @@ AUTH_TOKEN_TTL_DAYS = env_int("AUTH_TOKEN_TTL_DAYS", 30)
 
 # --- Rate limits: scope → (requests, window seconds) per client address (+ identity) -----
 RATE_LIMITS: dict[str, tuple[int, int]] = {
+    # API and admin sign-in alike: per address + email, and per address.
     "login": (env_int("RATE_LIMIT_LOGIN", 10), 60),
     "login_ip": (env_int("RATE_LIMIT_LOGIN_IP", 60), 60),
     "register": (env_int("RATE_LIMIT_REGISTER", 5), 60),
+    # Enrollments per account (per address for guests), and per address whatever the account.
     "enroll": (env_int("RATE_LIMIT_ENROLL", 30), 60),
+    "enroll_ip": (env_int("RATE_LIMIT_ENROLL_IP", 60), 60),
+    # Declined payments (card testing): per student email and per account, and per address.
+    # Counted on declines only; once reached, paid enrollments are refused before charging.
+    "decline": (env_int("RATE_LIMIT_DECLINE", 5), 3600),
+    "decline_ip": (env_int("RATE_LIMIT_DECLINE_IP", 20), 3600),
 }
+# With the cache down these scopes let requests through (logged): the seat rule and
+# idempotency live in PostgreSQL. Every other scope answers 503 (docs/operations.md).
+RATE_LIMITS_FAIL_OPEN = frozenset({"enroll", "enroll_ip"})
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24)
 
@@ -309,6 +324,12 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "ENUM_NAME_OVERRIDES": {"CourseLevelEnum": "catalog.models.Level"},
+    # The docs UI's files come from the project (drf-spectacular-sidecar), not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # No badge fetched from validator.swagger.io.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 # Bodies larger than this are refused with 413 before any view reads them.
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 256 * 1024)

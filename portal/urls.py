@@ -1,8 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
+from frontend.views import ApiDocsView
 from portal import health
+from portal.accounts.views import admin_login
 from portal.metrics import metrics_view
 
 handler404 = "portal.errors.json_handler404"
@@ -13,7 +15,7 @@ api_patterns = [
     path("", include("catalog.urls")),
     path("", include("enrollment.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("docs/", ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
 urlpatterns = [
@@ -21,6 +23,8 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics_view, name="metrics"),
     path("api/", include(api_patterns)),
+    # Before the admin's own URLs: its sign-in, rate-limited like the API's.
+    path("admin/login/", admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
     path("", include("frontend.urls")),
 ]

@@ -1,5 +1,8 @@
 """Validators shared by the API's serializers."""
 
+import unicodedata
+
+from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.utils.regex_helper import _lazy_re_compile
 
@@ -12,3 +15,10 @@ class ContactEmailValidator(EmailValidator):
         r"((?:[A-Z0-9](?:[A-Z0-9-]{0,61}[A-Z0-9])?\.)+)(?:[A-Z0-9-]{1,63}(?<!-))\Z",
         EmailValidator.domain_regex.flags,
     )
+
+
+def single_line(value: str) -> None:
+    """Refuse control characters (CR, LF, tab, …) in one-line text such as titles: they end
+    up in email subjects and page titles, where a line break splits a header."""
+    if any(unicodedata.category(char) == "Cc" for char in value):
+        raise ValidationError("Must be a single line without control characters.")

@@ -2,6 +2,7 @@
 
 from django.contrib.auth import authenticate, logout
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -40,6 +41,13 @@ def token_revoke(*, raw: str) -> bool:
     if revoked:
         hooks.credentials_revoked(kind="token", secret=raw)
     return revoked
+
+
+def auth_tokens_prune() -> int:
+    """Delete the tokens that can never authenticate again: expired or revoked."""
+    now = timezone.now()
+    deleted, _ = AuthToken.objects.filter(Q(expires_at__lte=now) | Q(revoked_at__lte=now)).delete()
+    return deleted
 
 
 def session_end(*, request: HttpRequest) -> None:

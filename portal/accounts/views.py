@@ -1,10 +1,14 @@
-"""POST /api/auth/register, POST /api/auth/token, POST /api/auth/logout, GET /api/me."""
+"""POST /api/auth/register, POST /api/auth/token, POST /api/auth/logout, GET /api/me, and
+the rate-limited /admin/login/."""
 
+from django.contrib import admin
 from django.contrib.auth import login
+from django.http import HttpRequest, HttpResponse
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_protect
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import permissions, status
+from rest_framework.exceptions import Throttled
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,7 +21,7 @@ from portal.accounts.serializers import (
     TokenRequestSerializer,
     UserSerializer,
 )
-from portal.errors import NotAuthenticated
+from portal.errors import NotAuthenticated, Unavailable
 from portal.ratelimit import rate_limit
 
 
@@ -45,6 +49,24 @@ def _signed_in_user(request: Request) -> User:
     if user is None:
         raise NotAuthenticated("Invalid email or password.")
     return user
+
+
+def admin_login(request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+    """Django's admin sign-in behind the API sign-in's limits, on the same counters (per
+    address, and per address + username), so neither door adds attempts to the other."""
+    if request.method == "POST":
+        try:
+            rate_limit(request, "login_ip")
+            rate_limit(request, "login", ident=request.POST.get("username", ""))
+        except Throttled as exc:
+            response = HttpResponse(
+                "Too many sign-in attempts; retry later.\n", status=429, content_type="text/plain"
+            )
+            response["Retry-After"] = str(int(exc.wait or 1))
+            return response
+        except Unavailable as exc:
+            return HttpResponse(exc.message + "\n", status=503, content_type="text/plain")
+    return admin.site.login(request, extra_context)
 
 
 class TokenView(APIView):

@@ -11,9 +11,15 @@ that takes over the claim of one that died after creating its resource answers w
 
 The view reaches its claim through `request.idempotency` (None without a key) and calls
 `idempotency_attach(claim, id)` as soon as its resource exists.
+
+Keys live in one namespace per caller: `user:<id>` when signed in; for guests a hash of the
+client address and of who the body says they are (`guest_identity`, e.g. the student's
+email). A guest's retry (same body, same address) replays; another guest sending the same
+key, with another email or from elsewhere, neither gets the first answer nor a conflict.
 """
 
 import functools
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
@@ -31,12 +37,14 @@ from portal.idempotency.services import (
     idempotency_complete,
     idempotency_release,
 )
+from portal.ratelimit import client_ip
 
 log = structlog.get_logger(__name__)
 
 KEY_MAX = 255
 
 ViewMethod = Callable[..., Response]
+GuestIdentity = Callable[[Any], str]
 
 
 def _release(claim: IdempotencyKey) -> None:
@@ -51,7 +59,17 @@ def _release(claim: IdempotencyKey) -> None:
         log.warning("idempotency.release_failed", key=claim.key, exc_info=True)
 
 
-def idempotent(*, resume: Callable[[int], Response]) -> Callable[[ViewMethod], ViewMethod]:
+def caller_scope(request: Request, guest_identity: GuestIdentity | None = None) -> str:
+    if request.user.is_authenticated:
+        return f"user:{request.user.pk}"
+    identity = guest_identity(request.data) if guest_identity is not None else ""
+    subject = f"{client_ip(request._request)}|{identity.strip().lower()}"
+    return "guest:" + hashlib.sha256(subject.encode()).hexdigest()[:40]
+
+
+def idempotent(
+    *, resume: Callable[[int], Response], guest_identity: GuestIdentity | None = None
+) -> Callable[[ViewMethod], ViewMethod]:
     def decorate(view_method: ViewMethod) -> ViewMethod:
         @functools.wraps(view_method)
         def wrapper(view: Any, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -61,7 +79,7 @@ def idempotent(*, resume: Callable[[int], Response]) -> Callable[[ViewMethod], V
                 return view_method(view, request, *args, **kwargs)
             if len(key) > KEY_MAX:
                 raise ApplicationError(f"Idempotency-Key is too long ({KEY_MAX} at most).")
-            scope = f"user:{request.user.pk}" if request.user.is_authenticated else "guest"
+            scope = caller_scope(request, guest_identity)
             claim = idempotency_begin(key=key, scope=scope, digest=fingerprint(request.data))
             if isinstance(claim, Replay):
                 headers = {"Idempotent-Replayed": "true"}

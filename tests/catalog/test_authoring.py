@@ -523,3 +523,36 @@ def test_strangers_cannot_delete(api, student_api, course):
 
 def test_delete_unknown_course_is_404(instructor_api):
     assert_error(instructor_api.delete("/api/courses/nope"), 404, "not_found")
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({**NEW_COURSE, "title": "Python\r\nBcc: everyone@example.com"}, "title"),
+        ({**NEW_COURSE, "title": "Python\nfor all"}, "title"),
+        ({**NEW_COURSE, "category": "Data\rScience"}, "category"),
+        ({**NEW_COURSE, "modules": [{"title": "One\ntwo"}]}, "modules.0.title"),
+        (
+            {**NEW_COURSE, "modules": [{"title": "M", "lessons": [{"title": "a\r\nb"}]}]},
+            "modules.0.lessons.0.title",
+        ),
+    ],
+)
+def test_line_breaks_in_titles_are_refused(instructor_api, payload, field):
+    # They end up in email subjects, where a line break fails every send.
+    response = instructor_api.post("/api/courses", payload, format="json")
+
+    assert_invalid(response, field)
+    assert nothing_written()
+
+
+def test_a_title_patched_with_a_line_break_is_refused(instructor, instructor_api):
+    course = make_course(instructor=instructor, title="Clean title")
+
+    response = instructor_api.patch(
+        f"/api/courses/{course.slug}", {"title": "Clean\r\ntitle"}, format="json"
+    )
+
+    assert_invalid(response, "title")
+    course.refresh_from_db()
+    assert course.title == "Clean title"

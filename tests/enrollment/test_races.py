@@ -67,8 +67,8 @@ def test_double_submit_with_one_idempotency_key_charges_once():
     assert Course.objects.get(pk=course.pk).seats_taken == 1
     replayed = [r for r in results if r.headers.get("Idempotent-Replayed") == "true"]
     assert len(replayed) == 19
-    # The same key with another body is a conflict, and changes nothing.
-    other = guest_body(course, "someone-else@example.com")
+    # The same guest's key with another body is a conflict, and changes nothing.
+    other = guest_body(course, "double@example.com", "pm_card_mastercard")
     conflict = enroll(Client(), other, **{"Idempotency-Key": key})
     assert conflict.status_code == 409
     assert conflict.json()["error"]["code"] == "idempotency_conflict"

@@ -80,8 +80,14 @@ def test_a_card_payment_charges_stripe_once_with_the_payment_id_as_key(stub):
 
 def test_a_declined_card_is_402_and_releases_the_seat(stub):
     course = make_course(price=str(PRICE), capacity=1)
+    bob = make_user()
 
-    response = enroll(Client(), guest_body(course, "bob@example.com", "pm_card_chargeDeclined"))
+    with after_commit():
+        response = client_for(bob).post(
+            "/api/enrollments",
+            {"course": course.slug, "payment_method": "pm_card_chargeDeclined"},
+            format="json",
+        )
 
     assert response.status_code == 402
     error = response.json()["error"]
@@ -168,4 +174,57 @@ def test_a_refund_failing_at_stripe_is_503_and_keeps_the_enrollment(stub):
         again = client_for(student).post(f"/api/enrollments/{enrollment['id']}/cancel")
     assert again.status_code == 200 and again.json()["status"] == "refunded"
     assert len(stub.refunds) == 1
+    assert course_numbers(course) == (0, 0, Decimal("0.00"))
+
+
+def test_a_payment_method_stripe_does_not_know_is_400_and_holds_no_seat(stub):
+    """An unknown `pm_…` is refused by Stripe itself: bad input, not an unknown outcome.
+    Such requests used to stay pending with the seat held, so a handful filled a course."""
+    course = make_course(price=str(PRICE), capacity=2)
+
+    answers = [
+        enroll(Client(), guest_body(course, f"fake{n}@example.com", "pm_card_doesNotExist"))
+        for n in range(3)
+    ]
+
+    for response in answers:
+        assert response.status_code == 400, response.json()
+        error = response.json()["error"]
+        assert error["code"] == "invalid" and "payment_method" in error["fields"]
+    assert course_numbers(course) == (0, 0, Decimal("0.00"))
+    assert stub.charges_created == 0
+    assert set(Enrollment.objects.values_list("status", flat=True)) == {"cancelled"}
+    assert set(Payment.objects.values_list("status", flat=True)) == {"failed"}
+    # The seats are there for real students.
+    for email in ("a@example.com", "b@example.com"):
+        assert enroll(Client(), guest_body(course, email, "pm_card_visa")).status_code == 201
+
+
+def test_a_network_failure_still_leaves_the_enrollment_pending(stub):
+    """Only the provider's own refusal of the input is a 400: an edge failing before Stripe
+    decided anything is an unknown outcome, kept pending for reconciliation."""
+    course = make_course(price=str(PRICE), capacity=2)
+    stub.fail_next(1, status=500)
+
+    response = enroll(Client(), guest_body(course, "edge@example.com", "pm_card_visa"))
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["status"] == "pending"
+    assert course_numbers(course) == (1, 0, Decimal("0.00"))
+
+
+def test_reconcile_releases_a_pending_payment_whose_method_stripe_refuses(stub):
+    """Payments left pending with a fake method (before this was a 400) are ended by the
+    next reconcile round instead of holding their seats for a day."""
+    course = make_course(price=str(PRICE), capacity=2)
+    stub.fail_next(1, status=500)
+    response = enroll(Client(), guest_body(course, "old@example.com", "pm_card_doesNotExist"))
+    # The edge failed first: the request could not know, so it stayed pending.
+    assert response.status_code == 201 and response.json()["status"] == "pending"
+
+    with after_commit():
+        outcomes = payments_reconcile(older_than=timedelta(0))
+
+    assert outcomes == {"invalid": 1}
+    assert Enrollment.objects.get().status == "cancelled"
     assert course_numbers(course) == (0, 0, Decimal("0.00"))

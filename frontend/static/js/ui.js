@@ -234,7 +234,12 @@ export function setProgress(bar, percent) {
 }
 
 // Same-site relative paths only (no "//host" or "javascript:" redirects after sign-in).
+// Browsers drop tab, CR and LF anywhere in a URL ("/\t/evil.example" is "//evil.example")
+// and C0 controls or spaces at its ends, so those go before the checks, and the cleaned
+// path is what the caller navigates to.
 export function safeNext(value, fallback = "/dashboard") {
-  if (typeof value !== "string" || !value.startsWith("/") || value.startsWith("//") || value.startsWith("/\\")) return fallback;
-  return value;
+  if (typeof value !== "string") return fallback;
+  const path = value.replace(/[\x00-\x1f\x7f]/g, "").trim();
+  if (!path.startsWith("/") || path.startsWith("//") || path.startsWith("/\\")) return fallback;
+  return path;
 }

@@ -11,7 +11,8 @@ const form = document.getElementById("register-form");
 if (form) {
   const errors = formErrors(form);
   const button = form.querySelector('button[type="submit"]');
-  const next = safeNext(new URLSearchParams(location.search).get("next"));
+  // The server checked `next` (data-next); checked again here before navigating.
+  const next = safeNext(form.dataset.next ?? new URLSearchParams(location.search).get("next"));
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
