@@ -303,6 +303,7 @@ RATE_LIMITS: dict[str, tuple[int, int]] = {
 RATE_LIMITS_FAIL_OPEN = frozenset({"enroll", "enroll_ip"})
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24)
+IDEMPOTENCY_CLAIM_LOCK_SECONDS = env_int("IDEMPOTENCY_CLAIM_LOCK_SECONDS", 60)
 
 # --- HTTP API -----------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -55,7 +55,9 @@ def _release(claim: IdempotencyKey) -> None:
         connection.close_if_unusable_or_obsolete()
     try:
         idempotency_release(claim)
-    except Exception:  # the database is down: the claim's lock lapses (CLAIM_LOCK)
+    except (
+        Exception
+    ):  # the database is down: the claim's lock lapses (IDEMPOTENCY_CLAIM_LOCK_SECONDS)
         log.warning("idempotency.release_failed", key=claim.key, exc_info=True)
 
 

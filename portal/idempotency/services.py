@@ -19,8 +19,6 @@ from django.utils import timezone
 from portal.errors import Conflict
 from portal.idempotency.models import IdempotencyKey
 
-CLAIM_LOCK = timedelta(seconds=60)
-
 
 class IdempotencyConflict(Conflict):
     code = "idempotency_conflict"
@@ -36,6 +34,13 @@ class Replay:
     body: dict[str, Any]
 
 
+def _claim_lock() -> timedelta:
+    """How long a claim is its request's before another may take it over: longer than
+    any request runs (a charge included), short enough that a retry after a crash waits
+    little."""
+    return timedelta(seconds=settings.IDEMPOTENCY_CLAIM_LOCK_SECONDS)
+
+
 def fingerprint(payload: Any) -> str:
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -49,7 +54,7 @@ def _claim(*, key: str, scope: str, digest: str) -> IdempotencyKey | None:
                 key=key,
                 scope=scope,
                 fingerprint=digest,
-                locked_until=now + CLAIM_LOCK,
+                locked_until=now + _claim_lock(),
                 expires_at=now + timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS),
             )
     except IntegrityError:
@@ -81,7 +86,7 @@ def idempotency_begin(
             return Replay(record.response_status, record.response_body)
         taken_over = IdempotencyKey.objects.filter(
             pk=record.pk, state=IdempotencyKey.State.IN_PROGRESS, locked_until__lt=now
-        ).update(locked_until=now + CLAIM_LOCK)
+        ).update(locked_until=now + _claim_lock())
         if taken_over:
             record.refresh_from_db()
             return record
