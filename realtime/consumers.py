@@ -2,7 +2,7 @@
 
 Client frames: search, resume, watch, unwatch, ping. Server frames: hello, search.results,
 enrollment.status, enrollment.created, progress.updated, course.seats, resume.done,
-resume.gap, pong, heartbeat, error: each a class of portal.events.types. The ORM is reached only through
+resume.gap, resync, pong, heartbeat, error: each a class of portal.events.types. The ORM is reached only through
 database_sync_to_async into selectors, in a thread pool (not the single shared
 "thread-sensitive" thread, which would serialise every socket's reads).
 """
@@ -24,6 +24,7 @@ from portal.events.publish import course_group, user_group
 from portal.events.types import FrameError
 from portal.metrics import WEBSOCKETS
 from realtime import selectors
+from realtime.delivery import DeliveryWatch, latest_seq
 
 log = structlog.get_logger(__name__)
 
@@ -64,10 +65,11 @@ class PortalConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         self.user = self.scope.get("user")
         self.joined: set[str] = set()
+        self.unjoined: set[str] = set()  # joined, but the channel layer failed: retried
         self.watching: set[str] = set()
         self.search_task: asyncio.Task | None = None
         self.heartbeat_task: asyncio.Task | None = None
-        self.delivered_seq = 0
+        self.delivery = DeliveryWatch()
         self.budget = FrameBudget(settings.WS_FRAMES_PER_SECOND, settings.WS_FRAME_BURST)
         await self.accept()
         WEBSOCKETS.inc()
@@ -78,7 +80,7 @@ class PortalConsumer(AsyncWebsocketConsumer):
         for group in self.scope.get("credential_groups", []):
             await self._join(group)
         hello = await in_thread_pool(selectors.user_hello)(self.user)
-        self.delivered_seq = hello.seq
+        self.delivery.delivered = hello.seq
         await self.send_frame(hello)
         self.heartbeat_task = asyncio.create_task(self._heartbeat())
 
@@ -93,16 +95,39 @@ class PortalConsumer(AsyncWebsocketConsumer):
             if task is not None:
                 task.cancel()
         for group in list(self.joined):
-            await self.channel_layer.group_discard(group, self.channel_name)
+            await self._discard(group)
         self.joined.clear()
 
     async def _join(self, group: str) -> None:
-        await self.channel_layer.group_add(group, self.channel_name)
         self.joined.add(group)
+        try:
+            await self.channel_layer.group_add(group, self.channel_name)
+        except Exception:
+            # Redis is away. The socket stays (search and resume need no layer): the
+            # heartbeat joins again, then sends `resync` for what passed meanwhile.
+            log.warning("ws.group_add_failed", group=group, exc_info=True)
+            self.unjoined.add(group)
 
     async def _leave(self, group: str) -> None:
-        await self.channel_layer.group_discard(group, self.channel_name)
         self.joined.discard(group)
+        self.unjoined.discard(group)
+        await self._discard(group)
+
+    async def _discard(self, group: str) -> None:
+        try:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        except Exception:
+            log.warning("ws.group_discard_failed", group=group, exc_info=True)
+
+    async def _rejoin(self) -> bool:
+        """Join the groups the layer failed to join; True once all are joined."""
+        for group in list(self.unjoined):
+            try:
+                await self.channel_layer.group_add(group, self.channel_name)
+            except Exception:
+                return False
+            self.unjoined.discard(group)
+        return True
 
     async def send_frame(self, frame: types.Frame) -> None:
         await self.send_message(frame.to_frame())
@@ -120,6 +145,7 @@ class PortalConsumer(AsyncWebsocketConsumer):
             await asyncio.sleep(settings.WS_HEARTBEAT_SECONDS)
             await self.send_frame(types.Heartbeat())
             beats += 1
+            await self._check_delivery()
             # Logout closes sockets at once; this catches the rest (a token revoked in
             # the admin or expired, a deactivated user) within a few heartbeats.
             if self.authenticated and beats % settings.WS_RECHECK_EVERY_BEATS == 0:
@@ -129,6 +155,19 @@ class PortalConsumer(AsyncWebsocketConsumer):
                 if not valid:
                     await self.close(code=CLOSE_CREDENTIALS_ENDED)
                     return
+
+    async def _check_delivery(self) -> None:
+        """`resync` when events in the log were not delivered a beat after they were seen
+        there, or when the channel layer works again after failing this socket."""
+        try:
+            layer_back = bool(self.unjoined) and await self._rejoin()
+            latest = await latest_seq(self.user.pk) if self.authenticated else None
+        except Exception as exc:  # the database is away: the next beat tries again
+            log.warning("ws.delivery_check_failed", error=repr(exc))
+            return
+        if self.delivery.beat(latest, layer_back=layer_back):
+            log.info("ws.resync", user=getattr(self.user, "pk", None), layer_back=layer_back)
+            await self.send_frame(types.Resync())
 
     # --- client frames ------------------------------------------------------------------
 
@@ -186,7 +225,7 @@ class PortalConsumer(AsyncWebsocketConsumer):
         after = frame.after
         user_id = self.user.pk
         if await in_thread_pool(selectors.resume_gap)(user_id=user_id, after=after):
-            await self.send_frame(types.ResumeGap(after=after, seq=self.delivered_seq))
+            await self.send_frame(types.ResumeGap(after=after, seq=self.delivery.delivered))
             return
         # Live events queue behind this handler; duplicates are dropped by seq.
         cursor = after
@@ -197,9 +236,9 @@ class PortalConsumer(AsyncWebsocketConsumer):
             for message in batch:
                 await self.send_message(message)
                 cursor = message["seq"]
+                self.delivery.replayed(cursor)
             if len(batch) < RESUME_BATCH:
                 break
-        self.delivered_seq = max(self.delivered_seq, cursor)
         await self.send_frame(types.ResumeDone(seq=cursor))
 
     async def on_watch(self, frame: types.Watch) -> None:
@@ -233,9 +272,11 @@ class PortalConsumer(AsyncWebsocketConsumer):
         message = event["message"]
         seq = message.get("seq")
         if seq is not None:
-            if seq <= self.delivered_seq:
+            send, gap = self.delivery.live(seq)
+            if not send:
                 return  # already sent by a resume
-            self.delivered_seq = seq
+            if gap:  # the events between were lost on the way: the client resumes
+                await self.send_frame(types.Resync())
         await self.send_message(message)
 
     async def portal_close(self, event: dict[str, Any]) -> None:

@@ -8,7 +8,7 @@ from catalog.models import Course
 from portal.accounts.authentication import user_for_token
 from portal.accounts.models import User
 from portal.accounts.serializers import UserSerializer
-from portal.events.models import UserEvent
+from portal.events.models import EventCursor, UserEvent
 from portal.events.publish import event_message, latest_seq
 from portal.events.types import CourseSeats, Hello
 
@@ -22,6 +22,11 @@ def user_hello(user) -> Hello:
 def events_after(*, user_id: int, after: int, limit: int) -> list[dict[str, Any]]:
     rows = UserEvent.objects.filter(user_id=user_id, seq__gt=after).order_by("seq")[:limit]
     return [event_message(row) for row in rows]
+
+
+def latest_seqs(*, user_ids: list[int]) -> dict[int, int]:
+    """The latest seq of each user who has events (the others have 0)."""
+    return dict(EventCursor.objects.filter(user_id__in=user_ids).values_list("user_id", "last_seq"))
 
 
 def resume_gap(*, user_id: int, after: int) -> bool:

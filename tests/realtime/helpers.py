@@ -1,13 +1,19 @@
 """Connecting WebsocketCommunicators to the real ASGI application (origin check, session
 and bearer middleware included) on the Redis channel layer."""
 
+from unittest import mock
+
 from channels.db import database_sync_to_async as sync_to_async
 from channels.testing import WebsocketCommunicator
+from channels_redis.pubsub import RedisPubSubChannelLayer
+from django.db import transaction
 from django.test import Client
 
 from portal.asgi import application
+from portal.events import publish
 from portal.events.types import ProgressUpdated
 from tests.factories import token_for
+from tests.live import free_port
 
 ORIGIN = b"http://testserver"
 
@@ -55,3 +61,17 @@ def numbered_event(n: int) -> ProgressUpdated:
         percent=0.0,
         progress={"completed_lessons": 0, "total_lessons": 1, "percent": 0.0},
     )
+
+
+def publish_undelivered(user, count: int = 1) -> None:
+    """`count` events committed for the user whose delivery fails for real, as while Redis
+    is down: the publisher's channel layer is a Redis on a port nobody listens on."""
+    unreachable = RedisPubSubChannelLayer(
+        hosts=[{"address": f"redis://127.0.0.1:{free_port()}/0", "socket_connect_timeout": 1}]
+    )
+    with (
+        mock.patch.object(publish, "get_channel_layer", return_value=unreachable),
+        transaction.atomic(),
+    ):
+        for index in range(count):
+            publish.publish_to_user(user_id=user.pk, event=numbered_event(index))

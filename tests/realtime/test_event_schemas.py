@@ -16,7 +16,7 @@ from portal.events.publish import event_message
 from tests.contract import COURSE_KEYS, ENROLLMENT_KEYS
 from tests.factories import make_course, make_instructor, make_user
 from tests.realtime.frames import assert_client_frame, assert_server_frame
-from tests.realtime.helpers import bearer, connected
+from tests.realtime.helpers import bearer, connected, publish_undelivered
 
 # The consumer reads through database_sync_to_async in pool threads, each with a
 # connection of its own: they see committed rows only.
@@ -30,7 +30,6 @@ NOT_BUILT_YET = {
     "waitlist.offer",
     "waitlist.expired",
     "course.presence",
-    "resync",
 }
 PRODUCED_HERE = {
     "hello",
@@ -44,6 +43,7 @@ PRODUCED_HERE = {
     "heartbeat",
     "resume.done",
     "resume.gap",
+    "resync",
 }
 
 USER_KEYS = {"id", "email", "name", "roles"}
@@ -229,6 +229,19 @@ async def test_reply_frames_of_the_consumer(scene, settings):
         "message": "No such course.",
         "id": 9,
     }
+    await socket.disconnect()
+
+
+async def test_resync_schema(scene):
+    _, student, course = scene
+    socket, hello = await connected(token=await database_sync_to_async(bearer)(student))
+    await database_sync_to_async(publish_undelivered)(student)  # lost on the way
+    await database_sync_to_async(services.enrollment_create)(
+        course=course, student=None, user=student, payment_method=None
+    )
+    resync = assert_server_frame(await socket.receive_json_from(timeout=5))
+    assert resync == {"type": "resync"}  # no seq of its own: the client resumes from its own
+    assert (await socket.receive_json_from(timeout=5))["seq"] == hello["seq"] + 2
     await socket.disconnect()
 
 

@@ -4,6 +4,8 @@
 // - remembers the last event `seq` per user in sessionStorage (a reload resumes too) and
 //   sends `resume` when the server's `hello.seq` is ahead, so nothing is missed offline;
 // - drops events it has seen (seq ≤ last) and fills holes (seq > last + 1) with a resume;
+// - answers `resync` (the server may have dropped live events) as after a reconnect: the
+//   watches again, and a resume from the last seq (after the one in flight, if any);
 // - pings every 25 s and treats 60 s without any frame as a dead connection;
 // - `resume.gap` (events pruned) is the only case where the page reloads its state.
 //
@@ -65,6 +67,7 @@ export class PortalSocket {
     this.lastSeq = null; // last event seq seen, for this.seqUser
     this.seqUser = null;
     this.resuming = false;
+    this.resumeAgain = false; // a resync came while resuming: resume once more after it
     this.attempts = 0;
     this.watched = new Set();
     this.listeners = new Map();
@@ -165,7 +168,7 @@ export class PortalSocket {
 
   _teardown() {
     this._stopTimers();
-    this.resuming = false;
+    this.resuming = this.resumeAgain = false; // the next hello resumes
     const ws = this.ws;
     this.ws = null;
     if (ws) {
@@ -248,13 +251,21 @@ export class PortalSocket {
       case "resume.done":
         this.resuming = false;
         this._emit("resume.done", frame);
+        if (this.resumeAgain) {
+          this.resumeAgain = false;
+          this._resume();
+        }
         return;
       case "resume.gap":
-        this.resuming = false;
+        this.resuming = this.resumeAgain = false;
         // The state on screen cannot be patched: start again from the newest seq.
         if (typeof frame.seq === "number") this._remember(frame.seq);
         this._emit("resume.gap", frame);
         this.onGap?.(frame);
+        return;
+      case "resync":
+        this._resync();
+        this._emit("resync", frame);
         return;
       default:
         if (typeof frame.seq === "number") this._event(frame);
@@ -287,6 +298,14 @@ export class PortalSocket {
       this.lastSeq = null;
     }
     this._emit("hello", { user: this.user, previousUser: previous, seq: serverSeq });
+  }
+
+  _resync() {
+    // The server lost live events on the way (its channel layer went down): fetch what a
+    // reconnect would. A resume in flight may have been read before the loss.
+    for (const course of this.watched) this.send({ type: "watch", course });
+    if (this.resuming) this.resumeAgain = true;
+    else this._resume();
   }
 
   _resume() {

@@ -111,6 +111,56 @@ describe("PortalSocket", () => {
     assert.deepEqual(events, [6, 7, 8]);
   });
 
+  it("answers resync as after a reconnect: its watches again and a resume from its last seq", () => {
+    const { ws, socket, events } = setup();
+    ws().open();
+    ws().receive({ type: "hello", user: USER, seq: 4 });
+    socket.watch("intro-to-python");
+    ws().receive({ type: "resync" }); // 5 and 6 were lost while the server had no Redis
+    assert.deepEqual(ws().frames("resume"), [{ type: "resume", after: 4 }]);
+    assert.deepEqual(ws().frames("watch"), [
+      { type: "watch", course: "intro-to-python" },
+      { type: "watch", course: "intro-to-python" },
+    ]);
+    ws().receive(event(5));
+    ws().receive(event(6));
+    ws().receive({ type: "resume.done", seq: 6 });
+    ws().receive(event(7));
+    assert.deepEqual(events, [5, 6, 7]);
+    assert.equal(socket.state, "live");
+    assert.equal(ws().frames("resume").length, 1);
+  });
+
+  it("resumes once more after the resume in flight when a resync arrives during it", () => {
+    const { ws, socket, events } = setup({ stored: 2 });
+    ws().open();
+    ws().receive({ type: "hello", user: USER, seq: 3 });
+    assert.deepEqual(ws().frames("resume"), [{ type: "resume", after: 2 }]);
+    ws().receive({ type: "resync" });
+    assert.equal(ws().frames("resume").length, 1); // not two resumes at once
+    ws().receive(event(3));
+    ws().receive({ type: "resume.done", seq: 3 });
+    assert.deepEqual(ws().frames("resume"), [
+      { type: "resume", after: 2 },
+      { type: "resume", after: 3 },
+    ]);
+    ws().receive(event(4));
+    ws().receive({ type: "resume.done", seq: 4 });
+    assert.deepEqual(events, [3, 4]);
+    assert.equal(socket.resuming, false);
+    assert.equal(ws().frames("resume").length, 2);
+  });
+
+  it("answers resync on an anonymous socket with its watches only", () => {
+    const { ws, socket } = setup();
+    ws().open();
+    ws().receive({ type: "hello", user: null, seq: 0 });
+    socket.watch("intro-to-python");
+    ws().receive({ type: "resync" });
+    assert.equal(ws().frames("watch").length, 2);
+    assert.deepEqual(ws().frames("resume"), []);
+  });
+
   it("reconnects with jittered backoff, re-sends its watches and resumes from the last seq", () => {
     const { WS, ws, timers, socket, events, states } = setup({ random: () => 1 });
     ws().open();
