@@ -8,6 +8,7 @@ from catalog import presenters, selectors
 from catalog.models import Course
 from portal.accounts.models import User
 from portal.errors import NotFound
+from portal.pagination import last_page, page_items
 
 
 def _course_page(query: dict[str, Any]) -> dict[str, Any]:
@@ -21,14 +22,12 @@ def _course_page(query: dict[str, Any]) -> dict[str, Any]:
     queryset = selectors.course_list(filters=filters, sort=query["sort"])
     page, size = query["page"], query["page_size"]
     count = queryset.count()
-    offset = (page - 1) * size
-    # Past the end: no query (an offset beyond bigint would fail in the database).
-    courses = list(queryset[offset : offset + size]) if offset < count else []
+    courses = page_items(queryset, page=page, size=size, count=count)
     return {
         "count": count,
         "results": [presenters.course_summary(course) for course in courses],
         "has_next": page * size < count,
-        "last_page": max(1, -(-count // size)),
+        "last_page": last_page(count, size),
     }
 
 

@@ -8,6 +8,7 @@ from catalog.search.types import MAX_LIMIT as MAX_SEARCH_LIMIT
 from catalog.search.types import MAX_OFFSET as MAX_SEARCH_OFFSET
 from catalog.selectors import COURSE_SORTS, DEFAULT_SORT
 from catalog.shapes import COURSE_WRITABLE_FIELDS, Level
+from portal.api import BodyInput
 from portal.validators import single_line
 
 MAX_PAGE_SIZE = 100
@@ -16,17 +17,17 @@ CURRENCIES = ("usd", "eur", "gbp")
 MAX_CAPACITY = 2_147_483_647
 
 
-class LessonInput(serializers.Serializer):
+class LessonInput(BodyInput):
     title = serializers.CharField(max_length=200, validators=[single_line])
     duration_seconds = serializers.IntegerField(min_value=0, max_value=24 * 3600, default=0)
 
 
-class ModuleInput(serializers.Serializer):
+class ModuleInput(BodyInput):
     title = serializers.CharField(max_length=200, validators=[single_line])
     lessons = LessonInput(many=True, required=False, default=list, max_length=200)
 
 
-class CourseFieldsInput(serializers.Serializer):
+class CourseFieldsInput(BodyInput):
     title = serializers.CharField(max_length=200, validators=[single_line])
     summary = serializers.CharField(max_length=500)
     description = serializers.CharField(allow_blank=True, required=False, default="")
@@ -67,6 +68,8 @@ class CourseCreateInput(CourseFieldsInput):
 
 class CourseUpdateInput(CourseFieldsInput):
     """PATCH: any subset of the course's own fields."""
+
+    refuses_unknown_fields = True  # a closed object in the OpenAPI document
 
     def validate(self, attrs: dict) -> dict:
         if "modules" in self.initial_data:

@@ -1,18 +1,34 @@
 """Input validation for the enrollment API."""
 
-from drf_spectacular.types import OpenApiTypes
+import re
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from portal.api import BodyInput
 from portal.validators import ContactEmailValidator
 
 
-class StudentInputSerializer(serializers.Serializer):
+class StudentInputSerializer(BodyInput):
     email = serializers.CharField(max_length=254, validators=[ContactEmailValidator()])
     name = serializers.CharField(max_length=150)
 
 
-@extend_schema_field(OpenApiTypes.STR)
+# A course id in ASCII digits (str.isdigit also accepts "²" and "٣", which int() refuses
+# or reads as another number), or a slug as catalog slugs are made (ASCII only).
+_COURSE_ID = re.compile(r"[0-9]+")
+_COURSE_SLUG = re.compile(r"[-a-zA-Z0-9_]+")
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "pattern": "^[-a-zA-Z0-9_]+$", "maxLength": 120},
+            {"type": "integer", "minimum": 1},
+        ],
+        "description": "The course's slug or id.",
+    }
+)
 class CourseRefField(serializers.Field):
     """A course slug or numeric id."""
 
@@ -25,14 +41,17 @@ class CourseRefField(serializers.Field):
             return data
         if isinstance(data, str) and 0 < len(data.strip()) <= 120:
             value = data.strip()
-            return int(value) if value.isdigit() else value
+            if _COURSE_ID.fullmatch(value):
+                return int(value)
+            if _COURSE_SLUG.fullmatch(value):
+                return value
         self.fail("invalid")
 
     def to_representation(self, value):
         return value
 
 
-class EnrollmentCreateInput(serializers.Serializer):
+class EnrollmentCreateInput(BodyInput):
     course = CourseRefField()
     student = StudentInputSerializer(required=False)
     payment_method = serializers.CharField(
@@ -47,7 +66,7 @@ class EnrollmentListQuery(serializers.Serializer):
     page_size = serializers.IntegerField(min_value=1, max_value=100, required=False, default=20)
 
 
-class ProgressInput(serializers.Serializer):
+class ProgressInput(BodyInput):
     lesson = serializers.IntegerField(min_value=1)
     completed = serializers.BooleanField(required=False, allow_null=True, default=None)
     position_seconds = serializers.IntegerField(

@@ -26,6 +26,7 @@ from portal.api import rate_limited, require_user, signed_in_user, validated
 from portal.errors import ApplicationError, Unavailable
 from portal.idempotency.decorators import idempotent
 from portal.idempotency.services import idempotency_attach
+from portal.openapi import documented_error
 from portal.pagination import page_answer
 from portal.ratelimit import LimitSet, client_ip
 
@@ -71,7 +72,7 @@ class EnrollmentListCreateView(APIView):
 
     @extend_schema(
         request=EnrollmentCreateInput,
-        responses={201: EnrollmentSchema},
+        responses={201: EnrollmentSchema, 402: documented_error(402)},
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
     )
     @rate_limited("enroll_ip")
@@ -155,7 +156,13 @@ class StripeWebhookView(APIView):
     authentication_classes: list = []
     permission_classes: list = []
 
-    @extend_schema(request=None, responses={200: WebhookAnswerSchema})
+    @extend_schema(
+        request=None,
+        responses={200: WebhookAnswerSchema},
+        parameters=[
+            OpenApiParameter("Stripe-Signature", str, OpenApiParameter.HEADER, required=True)
+        ],
+    )
     def post(self, request: Request) -> Response:
         if not settings.STRIPE_WEBHOOK_SECRET:
             raise Unavailable("Webhooks are not configured (no signing secret).")

@@ -1,11 +1,12 @@
 """Small helpers every API view shares, so views stay a few lines of orchestration."""
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
@@ -14,6 +15,38 @@ from portal.errors import NotAuthenticated
 from portal.ratelimit import rate_limit, subject_hit
 
 ViewMethod = Callable[..., Response]
+
+
+class BodyInput(serializers.Serializer):
+    """Input from a JSON body: a value of the wrong JSON type is refused (400 `invalid`),
+    not coerced. DRF reads 5 as "5" for a text field, "true" or 1 as true, "5" as 5: right
+    for query strings, where everything is text, but a body that breaks its documented
+    types is a client's bug to report. Nested input serializers derive from it too."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            wrong = {
+                name: [problem]
+                for name, field in self.fields.items()
+                if not field.read_only
+                and data.get(field.field_name) is not None
+                and (problem := _json_type_problem(field, data[field.field_name]))
+            }
+            if wrong:
+                raise serializers.ValidationError(wrong)
+        return super().to_internal_value(data)
+
+
+def _json_type_problem(field: serializers.Field, value: Any) -> str | None:
+    if isinstance(field, serializers.CharField | serializers.DecimalField):
+        # Decimals are text too: money travels as "49.00" (the contract).
+        return None if isinstance(value, str) else "Must be a string."
+    if isinstance(field, serializers.BooleanField):
+        return None if isinstance(value, bool) else "Must be true or false."
+    if isinstance(field, serializers.IntegerField):
+        whole = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+        return None if whole and not isinstance(value, bool) else "Must be an integer."
+    return None
 
 
 def validated(serializer_class: type[Serializer], data: Any) -> dict[str, Any]:

@@ -218,7 +218,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
 
 
 def is_api_path(request: HttpRequest) -> bool:
-    return request.path.startswith("/api/")
+    return request.path == "/api" or request.path.startswith("/api/")
 
 
 def json_handler404(request: HttpRequest, exception: Exception | None = None):

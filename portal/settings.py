@@ -50,11 +50,12 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "portal.metrics.MetricsMiddleware",
+    "portal.middleware.ApiErrorShapeMiddleware",
     "portal.middleware.ApiBodySizeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    "portal.middleware.ApiCommonMiddleware",  # Django's, no slash redirects on /api/
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -312,17 +313,26 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # DRF's JSON parser plus a depth limit and no NUL or lone surrogate (portal/parsers.py).
+    "DEFAULT_PARSER_CLASSES": ["portal.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "EXCEPTION_HANDLER": "portal.errors.api_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "portal.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Learning Portal API",
     "DESCRIPTION": "Catalog, search, enrollment and payments. Errors share one shape: "
-    '{"error": {"code", "message", "fields"}}.',
+    '{"error": {"code", "message", "fields"}}. Bodies are JSON of the documented types, '
+    "nested at most 32 levels; no text may contain NUL characters or lone surrogates.",
     "VERSION": "1.0.0",
+    # Request bodies get components of their own, where required text has minLength 1.
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        # The contract's error shape on every operation, for every status it may answer.
+        "portal.openapi.error_responses_hook",
+    ],
     "SERVE_INCLUDE_SCHEMA": False,
     "ENUM_NAME_OVERRIDES": {"CourseLevelEnum": "catalog.models.Level"},
     # The docs UI's files come from the project (drf-spectacular-sidecar), not a CDN.

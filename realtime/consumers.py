@@ -224,6 +224,11 @@ class PortalConsumer(AsyncWebsocketConsumer):
     async def on_resume(self, frame: types.Resume) -> None:
         after = frame.after
         user_id = self.user.pk
+        # A seq this user never had would mark every coming event as seen (dropped).
+        if after > self.delivered_seq and await in_thread_pool(selectors.resume_beyond_latest)(
+            user_id=user_id, after=after
+        ):
+            raise FrameError("invalid_frame", "after is beyond your latest event.")
         if await in_thread_pool(selectors.resume_gap)(user_id=user_id, after=after):
             await self.send_frame(types.ResumeGap(after=after, seq=self.delivery.delivered))
             return

@@ -37,6 +37,11 @@ def resume_gap(*, user_id: int, after: int) -> bool:
     return oldest is None or oldest > after + 1
 
 
+def resume_beyond_latest(*, user_id: int, after: int) -> bool:
+    """True when `after` is past the user's latest event: a seq they never had."""
+    return after > latest_seq(user_id)
+
+
 def course_seats(*, slug: str) -> CourseSeats | None:
     row = (
         Course.objects.filter(slug=slug, published_at__isnull=False)

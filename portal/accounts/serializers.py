@@ -2,6 +2,7 @@ from django.contrib.auth import password_validation
 from rest_framework import serializers
 
 from portal.accounts.models import User
+from portal.api import BodyInput
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -12,7 +13,7 @@ class UserSerializer(serializers.ModelSerializer):
         fields = ["id", "email", "name", "roles"]
 
 
-class RegisterSerializer(serializers.Serializer):
+class RegisterSerializer(BodyInput):
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(max_length=128, trim_whitespace=False)
     name = serializers.CharField(max_length=150)
@@ -32,7 +33,7 @@ class RegisterSerializer(serializers.Serializer):
         return attrs
 
 
-class TokenRequestSerializer(serializers.Serializer):
+class TokenRequestSerializer(BodyInput):
     email = serializers.CharField(max_length=254)
     password = serializers.CharField(max_length=128, trim_whitespace=False)
 

@@ -18,12 +18,13 @@ are `$ref`s into `$defs`, open objects unless the caller passes stricter definit
 """
 
 import dataclasses
-import json
 import types as pytypes
 import typing
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, ClassVar, Self, TypedDict, get_args, get_origin
+
+from portal.parsers import JSONInputError, json_input_loads
 
 
 class FrameError(Exception):
@@ -251,7 +252,12 @@ class WaitlistExpired(Event):
 
 SEARCH_MAX_QUERY = 200
 SEARCH_MAX_LIMIT = 50
+# The HTTP search's bound (catalog.serializers: max_digits=10, decimal_places=2): a larger
+# price overflows PostgreSQL's numeric comparison instead of matching everything.
+SEARCH_MAX_PRICE = Decimal("99999999.99")
 COURSE_SLUG_MAX = 120
+# Event numbers are PostgreSQL bigints.
+MAX_SEQ = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -310,16 +316,21 @@ class Search(ClientFrame):
         category, level, max_price = raw.get("category"), raw.get("level"), raw.get("max_price")
         if category is not None and (not isinstance(category, str) or len(category) > 80):
             raise FrameError("invalid_frame", "filters.category must be a string.")
-        if level not in (None, "") and level not in levels:
+        if level not in (None, "") and (not isinstance(level, str) or level not in levels):
             raise FrameError("invalid_frame", f"filters.level must be {_one_of(list(levels))}.")
         price = None
         if max_price not in (None, ""):
+            if isinstance(max_price, bool) or not isinstance(max_price, int | float | str):
+                raise FrameError("invalid_frame", "filters.max_price must be a number.")
             try:
                 price = Decimal(str(max_price))
             except InvalidOperation as exc:
                 raise FrameError("invalid_frame", "filters.max_price must be a number.") from exc
-            if not price.is_finite() or price < 0:
-                raise FrameError("invalid_frame", "filters.max_price must be >= 0.")
+            if not price.is_finite() or not 0 <= price <= SEARCH_MAX_PRICE:
+                raise FrameError(
+                    "invalid_frame", f"filters.max_price must be from 0 to {SEARCH_MAX_PRICE}."
+                )
+            price = price.quantize(Decimal("0.01"))
         return {"category": category or None, "level": level or None, "max_price": price}
 
 
@@ -334,7 +345,7 @@ class Resume(ClientFrame):
     @classmethod
     def parse(cls, frame: dict[str, Any]) -> Self:
         after = frame.get("after")
-        if not _is_int(after) or after < 0:
+        if not _is_int(after) or not 0 <= after <= MAX_SEQ:
             raise FrameError("invalid_frame", "resume needs after (the last seq seen, >= 0).")
         return cls(after=after)
 
@@ -403,8 +414,10 @@ def client_frame_decode(raw: str | bytes, *, max_bytes: int) -> dict[str, Any]:
     if len(raw) > max_bytes:
         raise FrameError("too_large", f"Frames are limited to {max_bytes} bytes.")
     try:
-        frame = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+        frame = json_input_loads(raw)
+    except JSONInputError as exc:  # nested too deep, NUL, lone surrogate (portal.parsers)
+        raise FrameError("invalid_frame", str(exc)) from exc
+    except ValueError as exc:  # UnicodeDecodeError included
         raise FrameError("invalid_json", "The frame is not valid JSON.") from exc
     if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
         raise FrameError("invalid_frame", 'A frame is a JSON object with a "type".')

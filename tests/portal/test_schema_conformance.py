@@ -120,10 +120,17 @@ def test_a_wrong_course_in_a_page_is_a_problem(check, change, expected):
     ],
 )
 def test_an_error_without_the_error_shape_is_a_problem(check, body):
-    # 404 is not documented for this operation: the error shape alone applies.
-    found = problems(check, "GET", "/api/courses/intro", 404, body)
+    # 405 is not documented for this operation: the error shape alone applies.
+    found = problems(check, "GET", "/api/courses/intro", 405, body)
 
     assert found and all("against the error shape" in problem for problem in found)
+
+
+@pytest.mark.parametrize("body", [{"detail": "Not found."}, {"error": {"code": "not_found"}}])
+def test_a_documented_error_status_is_checked_against_the_error_component(check, body):
+    found = problems(check, "GET", "/api/courses/intro", 404, body)
+
+    assert any("against the documented GET /api/courses/{slug} 404" in p for p in found), found
 
 
 def test_an_error_with_the_error_shape_passes_even_when_undocumented(check):

@@ -16,6 +16,7 @@ from portal.events.publish import publish_to_user
 from tests.factories import make_course, make_instructor, make_user, token_for
 from tests.live import LiveServer
 from tests.realtime.helpers import numbered_event
+from tests.realtime.sockets import next_frame, open_socket
 
 # Daphne subprocesses read what the test commits.
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio, pytest.mark.live]
@@ -44,21 +45,6 @@ def http_post(url: str, body: dict, token: str | None = None) -> tuple[int, dict
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
-
-
-async def open_socket(live: LiveServer, token: str | None = None):
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    socket = await connect(live.ws_url, origin=live.url, additional_headers=headers)
-    hello = json.loads(await asyncio.wait_for(socket.recv(), 10))
-    assert hello["type"] == "hello"
-    return socket, hello
-
-
-async def next_frame(socket, *, skip=("heartbeat",), timeout: float = 10) -> dict:
-    while True:
-        frame = json.loads(await asyncio.wait_for(socket.recv(), timeout))
-        if frame["type"] not in skip:
-            return frame
 
 
 async def nothing_arrives(socket, seconds: float = 1.0) -> bool:
