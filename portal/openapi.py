@@ -22,6 +22,7 @@ from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
 from portal.shapes import Field
+from portal.validators import single_line
 
 _SCALARS: dict[type, type[serializers.Field]] = {
     int: serializers.IntegerField,
@@ -84,6 +85,10 @@ def _field(hint: Any, *, where: str) -> serializers.Field:
 # --- what the serializers accept ----------------------------------------------------------
 
 
+# One line without control characters (portal.validators.single_line) and not blank.
+SINGLE_LINE_TEXT = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+
+
 class AutoSchema(openapi.AutoSchema):
     """drf-spectacular's AutoSchema, closer to what the serializers accept:
 
@@ -103,13 +108,16 @@ class AutoSchema(openapi.AutoSchema):
     def _insert_field_validators(self, field, schema):
         super()._insert_field_validators(field, schema)
         # minLength is set on request fields only (COMPONENT_SPLIT_REQUEST).
-        if (
+        if not (
             isinstance(field, serializers.CharField)
             and field.trim_whitespace
             and schema.get("minLength")
-            and not {"pattern", "format", "enum"} & set(schema)
         ):
+            return
+        if not {"pattern", "format", "enum"} & set(schema):
             schema["pattern"] = r"\S"
+        elif single_line in field.validators:
+            schema["pattern"] = SINGLE_LINE_TEXT
 
     def _map_serializer(self, serializer, direction, bypass_extensions=False):
         schema = super()._map_serializer(serializer, direction, bypass_extensions)

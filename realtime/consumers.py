@@ -225,7 +225,7 @@ class PortalConsumer(AsyncWebsocketConsumer):
         after = frame.after
         user_id = self.user.pk
         # A seq this user never had would mark every coming event as seen (dropped).
-        if after > self.delivered_seq and await in_thread_pool(selectors.resume_beyond_latest)(
+        if after > self.delivery.delivered and await in_thread_pool(selectors.resume_beyond_latest)(
             user_id=user_id, after=after
         ):
             raise FrameError("invalid_frame", "after is beyond your latest event.")
