@@ -147,7 +147,8 @@ if REDIS_URL:
     }
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer"
+            # channels-redis' pub/sub layer, letting sockets connect with Redis away.
+            "BACKEND": "realtime.layers.ResilientPubSubChannelLayer"
             if env_str("CHANNEL_LAYER", "pubsub") == "pubsub"
             else "channels_redis.core.RedisChannelLayer",
             "CONFIG": {"hosts": [_LAYER_HOST]},

@@ -158,6 +158,10 @@ async def test_sockets_that_missed_events_while_redis_was_down_resync_and_resume
     await watcher.socket.send(json.dumps({"type": "watch", "course": watched.slug}))
     seats = await watcher.until("course.seats")
     assert seats["seats_taken"] == 0
+    # A tab opened while Redis is down connects all the same (it was a 500 handshake),
+    # its hello saying where the log stands; the live event after the outage reaches it.
+    late_tab = await Client.open(server, tokens[1])
+    assert late_tab.last == latest[1]
     # Down for a few heartbeats: sockets stay open and nothing tells the watcher to resync
     # while its group cannot be joined.
     assert not [frame for frame in await watcher.quiet_for_beats(3) if frame["type"] == "resync"]
@@ -179,9 +183,11 @@ async def test_sockets_that_missed_events_while_redis_was_down_resync_and_resume
     for (index, _), client in clients.items():
         frame = await client.until("enrollment.status")
         assert (frame["seq"], frame["enrollment"]["status"]) == (latest[index] + 1, "pending")
+    frame = await late_tab.until("enrollment.status")
+    assert frame["seq"] == latest[1] + 1
     assert (await watcher.until("course.seats"))["seats_taken"] >= 1
     # And the gap was answered once: no further resync over the next beats.
     for client in clients.values():
         assert all(frame["type"] != "resync" for frame in await client.quiet_for_beats(3))
-    for client in [*clients.values(), watcher]:
+    for client in [*clients.values(), watcher, late_tab]:
         await client.socket.close()
