@@ -7,20 +7,30 @@ from rows that a concurrent write then changed is stored under the retired stamp
 served. Invalidation runs after commit, so no reader re-caches the old row in between.
 Per-course stamps expire like the answers they key (a lapsed stamp costs one miss), so
 requests for made-up slugs leave nothing behind for long.
+
+The cache is an accelerator, never a dependency: with Redis away, reads are misses
+(answered from the database under a stamp no one shares), writes are skipped, and
+retirements stay owed in the outbox until Redis is back.
 """
 
 import hashlib
 import json
 import time
+import uuid
 from collections.abc import Iterable
 
+import redis.exceptions
+import structlog
 from django.conf import settings
 from django.core.cache import cache
 
 from portal.outbox.registry import effect_handler
 from portal.outbox.services import effect_record
 
+log = structlog.get_logger(__name__)
+
 LIST_STAMP = "catalog:stamp:list"
+CACHE_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 
 def _detail_stamp_key(slug: str) -> str:
@@ -28,12 +38,16 @@ def _detail_stamp_key(slug: str) -> str:
 
 
 def _stamp(name: str, *, timeout: int | None) -> str:
-    stamp = cache.get(name)
-    if stamp is None:
-        stamp = str(time.time_ns())
-        # add(), so concurrent first readers agree on one stamp.
-        if not cache.add(name, stamp, timeout=timeout):
-            stamp = cache.get(name, stamp)
+    try:
+        stamp = cache.get(name)
+        if stamp is None:
+            stamp = str(time.time_ns())
+            # add(), so concurrent first readers agree on one stamp.
+            if not cache.add(name, stamp, timeout=timeout):
+                stamp = cache.get(name, stamp)
+    except CACHE_DOWN:
+        log.warning("catalog.cache_unavailable", exc_info=True)
+        return f"down-{uuid.uuid4().hex}"  # a key nothing else will read
     return stamp
 
 
@@ -50,15 +64,25 @@ def detail_key(slug: str) -> str:
 
 
 def get(key: str) -> dict | None:
-    return cache.get(key)
+    try:
+        return cache.get(key)
+    except CACHE_DOWN:
+        return None
+
+
+def _set(key: str, value: dict, timeout: int) -> None:
+    try:
+        cache.set(key, value, timeout=timeout)
+    except CACHE_DOWN:
+        log.warning("catalog.cache_unavailable", exc_info=True)
 
 
 def set_list(key: str, value: dict) -> None:
-    cache.set(key, value, timeout=settings.CATALOG_LIST_CACHE_SECONDS)
+    _set(key, value, settings.CATALOG_LIST_CACHE_SECONDS)
 
 
 def set_detail(key: str, value: dict) -> None:
-    cache.set(key, value, timeout=settings.CATALOG_DETAIL_CACHE_SECONDS)
+    _set(key, value, settings.CATALOG_DETAIL_CACHE_SECONDS)
 
 
 def invalidate_now(slugs: Iterable[str]) -> None:

@@ -222,3 +222,29 @@ def test_a_rolled_back_change_invalidates_nothing(api, instructor):
     # Had the invalidation run, these would show the bypassed summary.
     assert detail(api, "rolled")["summary"] == "Summary of Old title"
     assert api.get("/api/courses").json()["results"][0]["summary"] == "Summary of Old title"
+
+
+def test_the_catalog_answers_from_the_database_while_redis_is_away(
+    settings, api, instructor_api, django_capture_on_commit_callbacks
+):
+    from portal.outbox.models import Effect
+    from tests.live import free_port
+
+    course = make_course(title="Readable Anyway")
+    # Nothing listens on this port: every cache call fails to connect.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+
+    assert "Readable Anyway" in list_titles(api)
+    assert detail(api, course.slug)["title"] == "Readable Anyway"
+    assert api.get("/api/search", {"q": "readable"}).json()["total"] == 1
+    # A write commits; the retirement of cached answers waits in the outbox.
+    with django_capture_on_commit_callbacks(execute=True):
+        created = instructor_api.post("/api/courses", NEW_COURSE, format="json")
+    assert created.status_code == 201
+    assert Effect.objects.filter(handler="catalog.cache.retire_effect").exists()
