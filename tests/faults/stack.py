@@ -3,6 +3,7 @@ test database, a private Redis (cache, channel layer and broker) on a port of it
 that a test may stop and start, and a local SMTP server counting delivered messages."""
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -16,6 +17,8 @@ from pathlib import Path
 import redis
 import requests
 from aiosmtpd.controller import Controller
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect as ws_connect
 
 from tests.live import ROOT, LiveServer, free_port, test_database_url
 
@@ -211,15 +214,64 @@ class Stack:
         self.redis.stop()
 
 
-def post_enrollment(base: str, body: dict, key: str) -> tuple[int, dict]:
+def post_enrollment(base: str, body: dict, key: str, token: str | None = None) -> tuple[int, dict]:
     """One request; a refused or dropped connection counts as status 0."""
+    headers = {"Idempotency-Key": key}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
     try:
-        answer = requests.post(
-            f"{base}/api/enrollments", json=body, headers={"Idempotency-Key": key}, timeout=30
-        )
+        answer = requests.post(f"{base}/api/enrollments", json=body, headers=headers, timeout=30)
     except requests.RequestException as exc:
         return 0, {"exception": repr(exc)}
     try:
         return answer.status_code, answer.json()
     except ValueError:
         return answer.status_code, {"raw": answer.text[:200]}
+
+
+class Listener:
+    """A signed-in socket read in a thread of its own: every frame it receives, kept."""
+
+    def __init__(self, server: LiveServer, token: str) -> None:
+        self._connection = ws_connect(
+            server.ws_url,
+            origin=server.url,
+            additional_headers={"Authorization": f"Bearer {token}"},
+            open_timeout=30,
+        )
+        self.socket = self._connection.__enter__()
+        self.frames: list[dict] = []
+        self.hello = json.loads(self.socket.recv(timeout=30))
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self) -> None:
+        try:
+            for raw in self.socket:
+                self.frames.append(json.loads(raw))
+        except ConnectionClosed:
+            pass
+
+    def live_seqs(self) -> list[int]:
+        return [
+            frame["seq"]
+            for frame in self.frames
+            if "seq" in frame and frame["type"] not in {"resume.done", "resume.gap"}
+        ]
+
+    def resume_all(self) -> list[dict]:
+        """Every event of the user, replayed from the log (resume after 0)."""
+        start = len(self.frames)
+        self.socket.send(json.dumps({"type": "resume", "after": 0}))
+        wait_until(
+            lambda: any(f["type"] in {"resume.done", "resume.gap"} for f in self.frames[start:]),
+            timeout=30,
+            what="resume.done",
+        )
+        replayed = self.frames[start:]
+        assert not any(f["type"] == "resume.gap" for f in replayed), replayed
+        return [f for f in replayed if "seq" in f and f["type"] != "resume.done"]
+
+    def close(self) -> None:
+        self._connection.__exit__(None, None, None)
+        self.thread.join(timeout=10)
