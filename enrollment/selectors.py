@@ -120,6 +120,10 @@ def lesson_progress_rows(*, enrollment_id: int) -> list[dict]:
     ]
 
 
+def lesson_progress_get(*, progress_id: int) -> LessonProgress:
+    return LessonProgress.objects.select_related("enrollment").get(pk=progress_id)
+
+
 def course_for_enrollment(*, ref: int | str) -> Course:
     """The published course a request names by id or slug; 400 on the `course` field if none."""
     lookup = {"pk": ref} if isinstance(ref, int) else {"slug": ref}

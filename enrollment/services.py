@@ -280,8 +280,11 @@ def progress_record(
     lesson_id: int,
     completed: bool | None,
     position_seconds: int | None,
+    on_recorded: Callable[[LessonProgress], None] | None = None,
 ) -> ProgressAnswer:
-    """Record a lesson's progress; the student's open tabs get `progress.updated`."""
+    """Record a lesson's progress; the student's open tabs get `progress.updated`.
+    `on_recorded(row)` runs in the same transaction (the view attaches its Idempotency-Key
+    claim to the row, so a retry of a request that died after commit writes nothing)."""
     if not Lesson.objects.filter(pk=lesson_id, module__course_id=enrollment.course_id).exists():
         raise InvalidEnrollment(
             "That lesson is not part of this course.", {"lesson": ["Not a lesson of this course."]}
@@ -296,6 +299,8 @@ def progress_record(
     if position_seconds is not None:
         progress.position_seconds = position_seconds
     progress.save()
+    if on_recorded is not None:
+        on_recorded(progress)
     done = LessonProgress.objects.filter(enrollment=current, completed=True).count()
     total = Lesson.objects.filter(module__course_id=current.course_id).count()
     percent = progress_body(completed=done, total=total)["percent"]

@@ -54,6 +54,20 @@ def _enrollment_created(enrollment_id: int) -> Response:
     return Response(body, status=status.HTTP_201_CREATED)
 
 
+def _progress_recorded(progress_id: int) -> Response:
+    """The answer to a retry of a progress write that was recorded, then failed: the
+    lesson's progress as it is now, written nothing again."""
+    row = selectors.lesson_progress_get(progress_id=progress_id)
+    done, total = selectors.lesson_counts(
+        enrollment_id=row.enrollment_id, course_id=row.enrollment.course_id
+    )
+    percent = presenters.progress_body(completed=done, total=total)["percent"]
+    answer = services.ProgressAnswer(
+        row.enrollment_id, row.lesson_id, row.completed, row.position_seconds, percent
+    )
+    return Response(answer.body())
+
+
 class EnrollmentListCreateView(APIView):
     @extend_schema(
         operation_id="enrollments_list",
@@ -135,17 +149,26 @@ class EnrollmentProgressView(APIView):
         )
         return Response(presenters.lesson_progress_body(enrollment))
 
-    @extend_schema(request=ProgressInput, responses={200: ProgressAnswerSchema})
+    @extend_schema(
+        request=ProgressInput,
+        responses={200: ProgressAnswerSchema},
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
+    )
+    @idempotent(resume=_progress_recorded)
     def post(self, request: Request, enrollment_id: int) -> Response:
+        """A write queued by a browser while offline is replayed with its Idempotency-Key:
+        applied once, however often it is sent."""
         enrollment = selectors.enrollment_get_to_change(
             enrollment_id=enrollment_id, user=request.user, action="progress"
         )
         data = validated(ProgressInput, request.data)
+        claim = request.idempotency
         answer = services.progress_record(
             enrollment=enrollment,
             lesson_id=data["lesson"],
             completed=data["completed"],
             position_seconds=data["position_seconds"],
+            on_recorded=(lambda row: idempotency_attach(claim, row.pk)) if claim else None,
         )
         return Response(answer.body())
 

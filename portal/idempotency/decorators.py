@@ -69,6 +69,14 @@ def caller_scope(request: Request, guest_identity: GuestIdentity | None = None) 
     return "guest:" + hashlib.sha256(subject.encode()).hexdigest()[:40]
 
 
+def request_fingerprint(request: Request, url_arguments: dict[str, Any]) -> str:
+    """The body, and for a view of one object (a URL with arguments) the path as well: the
+    same key and body sent to another enrollment's progress is another request (409)."""
+    if not url_arguments:
+        return fingerprint(request.data)
+    return fingerprint({"path": request.path, "body": request.data})
+
+
 def idempotent(
     *, resume: Callable[[int], Response], guest_identity: GuestIdentity | None = None
 ) -> Callable[[ViewMethod], ViewMethod]:
@@ -82,7 +90,9 @@ def idempotent(
             if len(key) > KEY_MAX:
                 raise ApplicationError(f"Idempotency-Key is too long ({KEY_MAX} at most).")
             scope = caller_scope(request, guest_identity)
-            claim = idempotency_begin(key=key, scope=scope, digest=fingerprint(request.data))
+            claim = idempotency_begin(
+                key=key, scope=scope, digest=request_fingerprint(request, kwargs)
+            )
             if isinstance(claim, Replay):
                 headers = {"Idempotent-Replayed": "true"}
                 return Response(claim.body, status=claim.status, headers=headers)
