@@ -31,7 +31,12 @@ def content_security_policy(request: HttpRequest) -> str:
         "script-src": script,
         "connect-src": connect,
         "img-src": ["'self'", "data:"],
+        # Lesson videos and captions: the signed media URLs of this site.
+        "media-src": ["'self'"],
         "style-src": ["'self'"],
+        # The service worker (/sw.js) and the web app manifest come from the site itself.
+        "worker-src": ["'self'"],
+        "manifest-src": ["'self'"],
         "frame-src": list(STRIPE_FRAME) if stripe else ["'none'"],
         "base-uri": ["'self'"],
         "form-action": ["'self'"],

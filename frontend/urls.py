@@ -11,4 +11,6 @@ urlpatterns = [
     path("learn/<int:enrollment_id>", views.lesson, name="learn"),
     path("learn/<int:enrollment_id>/<int:lesson_id>", views.lesson, name="lesson"),
     path("instructor", views.instructor, name="instructor"),
+    path("sw.js", views.service_worker, name="service-worker"),
+    path("manifest.webmanifest", views.web_manifest, name="web-manifest"),
 ]

@@ -3,13 +3,20 @@
 Every page sets the CSRF cookie (the pages' scripts send it back as X-CSRFToken).
 """
 
+import functools
+import hashlib
+import json
 import re
+from pathlib import Path
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.decorators.http import require_GET
 from drf_spectacular.views import SpectacularSwaggerSplitView
 
 DEFAULT_NEXT = "/dashboard"
@@ -83,3 +90,76 @@ class ApiDocsView(SpectacularSwaggerSplitView):
     runs under the portal's normal Content-Security-Policy."""
 
     template_name = "frontend/api_docs.html"
+
+
+# --- the installable app: web app manifest and service worker --------------------------
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+SERVICE_WORKER = STATIC_DIR / "sw.js"
+# The line of sw.js that the served copy replaces with the version and the shell's URLs.
+SERVICE_WORKER_CONFIG = 'const CONFIG = { version: "unset", shell: [] }; // replaced when served'
+THEME_COLOUR = "#4f46e5"
+ICONS = [
+    ("img/icons/icon-192.png", "192x192", "any"),
+    ("img/icons/icon-512.png", "512x512", "any"),
+    ("img/icons/maskable-192.png", "192x192", "maskable"),
+    ("img/icons/maskable-512.png", "512x512", "maskable"),
+]
+
+
+def _shell_files() -> list[str]:
+    """What every page needs: the stylesheet, every ES module, the logo and the icons."""
+    names = ["css/portal.css", "img/logo.svg", *(name for name, _, _ in ICONS)]
+    for folder in ("js", "js/pages"):
+        names += sorted(f"{folder}/{path.name}" for path in (STATIC_DIR / folder).glob("*.js"))
+    return names
+
+
+@functools.cache
+def _service_worker_source() -> str:
+    """sw.js with its CONFIG: the shell's URLs (hashed names in production, and the plain
+    ones modules import each other by) and a version that changes with any shell file, so
+    a changed file installs a new worker and a fresh shell cache."""
+    names = _shell_files()
+    urls = sorted({static(name) for name in names} | {settings.STATIC_URL + name for name in names})
+    source = SERVICE_WORKER.read_text()
+    digest = hashlib.sha256(source.encode())
+    for name in names:
+        digest.update((STATIC_DIR / name).read_bytes())
+    config = json.dumps({"version": digest.hexdigest()[:16], "shell": urls})
+    if SERVICE_WORKER_CONFIG not in source:
+        raise RuntimeError("sw.js lost its CONFIG line")
+    return source.replace(SERVICE_WORKER_CONFIG, f"const CONFIG = {config};")
+
+
+@require_GET
+@cache_control(no_cache=True)
+def service_worker(request: HttpRequest) -> HttpResponse:
+    """/sw.js, at the site root so its scope is the whole site. Not cached by the browser
+    without asking (no-cache): a new version is picked up on the next visit."""
+    source = _service_worker_source.__wrapped__() if settings.DEBUG else _service_worker_source()
+    response = HttpResponse(source, content_type="text/javascript; charset=utf-8")
+    response["Service-Worker-Allowed"] = "/"
+    return response
+
+
+@require_GET
+@cache_control(max_age=3600)
+def web_manifest(request: HttpRequest) -> JsonResponse:
+    """The web app manifest: the portal installs as an app (a phone's home screen)."""
+    manifest = {
+        "name": "Learning Portal",
+        "short_name": "Learning",
+        "description": "Courses, lessons and live progress.",
+        "id": "/",
+        "start_url": "/dashboard",
+        "scope": "/",
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": THEME_COLOUR,
+        "icons": [
+            {"src": static(name), "sizes": sizes, "type": "image/png", "purpose": purpose}
+            for name, sizes, purpose in ICONS
+        ],
+    }
+    return JsonResponse(manifest, content_type="application/manifest+json")

@@ -1,10 +1,12 @@
 """Every page at desktop (1280x800) and phone (375x812) widths: screenshots saved to
 test-artifacts/screenshots/, no sideways scrolling on the phone, the strict
-Content-Security-Policy sent and never violated, no console errors."""
+Content-Security-Policy sent and never violated, no console errors, and no accessibility
+violation found by axe-core."""
 
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.axe import assert_accessible
 from tests.e2e.conftest import DESKTOP, PHONE, csp_violations, screenshot, sign_in, wait_live
 from tests.e2e.data import enroll, enroll_guest, lesson_ids, record_progress
 from tests.factories import PASSWORD, make_course, make_instructor, make_user
@@ -75,6 +77,7 @@ def check(page, name: str) -> None:
     assert scroll_width <= width, f"{name}: {scroll_width}px wide at {width}px"
     assert csp_violations(page) == [], name
     screenshot(page, name)
+    assert_accessible(page, f"{name} at {width}px")
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])

@@ -44,6 +44,8 @@ def test_every_page_renders_with_the_csrf_cookie_and_a_strict_policy(path):
     assert policy["style-src"] == ["'self'"]
     assert policy["connect-src"] == ["'self'", "ws://testserver"]
     assert policy["img-src"] == ["'self'", "data:"]
+    assert policy["worker-src"] == ["'self'"]
+    assert policy["manifest-src"] == ["'self'"]
     assert policy["frame-src"] == ["'none'"]
     assert policy["frame-ancestors"] == ["'none'"]
     assert policy["object-src"] == ["'none'"]
@@ -54,6 +56,7 @@ def test_every_page_renders_with_the_csrf_cookie_and_a_strict_policy(path):
     assert "<script>" not in body and '<script type="module">' not in body
     assert " style=" not in body and " onclick=" not in body and " onload=" not in body
     assert 'type="module" src="/static/js/pages/' in body
+    assert '<link rel="manifest" href="/manifest.webmanifest">' in body
 
 
 def test_stripe_is_allowed_only_when_a_publishable_key_is_set(settings):
@@ -123,3 +126,51 @@ def test_level_options_and_labels_come_from_the_enums():
         "level": dict(Level.choices),
         "enrollment_status": dict(EnrollmentStatus.choices),
     }
+
+
+# --- the installable app -----------------------------------------------------------------
+
+
+def test_the_service_worker_is_served_from_the_root_with_its_shell_and_version():
+    response = Client().get("/sw.js")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/javascript")
+    assert response["Service-Worker-Allowed"] == "/"
+    assert "no-cache" in response["Cache-Control"]
+    source = response.content.decode()
+    line = next(line for line in source.splitlines() if line.startswith("const CONFIG = "))
+    config = json.loads(line.removeprefix("const CONFIG = ").removesuffix(";"))
+    assert re.fullmatch(r"[0-9a-f]{16}", config["version"])
+    for url in ["/static/css/portal.css", "/static/js/lesson.js", "/static/js/pages/lesson.js"]:
+        assert url in config["shell"]
+    assert not [url for url in config["shell"] if "/tests/" in url]
+    # The worker never keeps media: signed URLs that expire, and range requests.
+    assert "MEDIA_DESTINATIONS" in source and 'headers.has("range")' in source
+
+
+def test_the_web_app_manifest_names_the_app_and_its_icons():
+    response = Client().get("/manifest.webmanifest")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/manifest+json"
+    manifest = response.json()
+    assert manifest["name"] == "Learning Portal"
+    assert (manifest["start_url"], manifest["scope"], manifest["display"]) == (
+        "/dashboard",
+        "/",
+        "standalone",
+    )
+    assert manifest["theme_color"] == "#4f46e5"
+    sizes = {(icon["sizes"], icon["purpose"]) for icon in manifest["icons"]}
+    assert sizes == {
+        ("192x192", "any"),
+        ("512x512", "any"),
+        ("192x192", "maskable"),
+        ("512x512", "maskable"),
+    }
+    for icon in manifest["icons"]:
+        png = Client().get(icon["src"])
+        assert png.status_code == 200
+        body = b"".join(png.streaming_content) if png.streaming else png.content
+        assert body.startswith(b"\x89PNG")
+        width, height = int.from_bytes(body[16:20], "big"), int.from_bytes(body[20:24], "big")
+        assert f"{width}x{height}" == icon["sizes"]

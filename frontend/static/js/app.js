@@ -1,7 +1,8 @@
 // What every page shares: the signed-in user, the one socket, the connection indicator,
-// and the header's sign-out button.
+// the header's sign-out button, and the service worker (offline lessons, installable app).
 
 import { api } from "./api.js";
+import { claimOfflineData, forgetOfflineData, registerServiceWorker } from "./offline.js";
 import { PortalSocket, socketUrl } from "./socket.js";
 import { mountConnectionIndicator, pageUser, toast } from "./ui.js";
 
@@ -10,6 +11,9 @@ let booted = null;
 export function boot() {
   if (booted) return booted;
   const user = pageUser();
+  // Lessons kept for offline reading belong to one user: another's (or, signed out,
+  // anyone's) are deleted before the worker keeps anything for this one.
+  claimOfflineData(user?.id ?? null).finally(() => registerServiceWorker());
   const socket = new PortalSocket({
     url: socketUrl(),
     onGap: () => {
@@ -44,6 +48,7 @@ export function boot() {
     socket.close();
     try {
       await api("/api/auth/logout", { method: "POST" });
+      await forgetOfflineData();
       location.assign("/");
     } catch (error) {
       signOut.disabled = false;

@@ -1,11 +1,14 @@
 // A lesson: a stand-in "video" (a timer and a slider) whose position is stored
 // periodically, on pause, on seek and on leaving; "mark as complete"; the course outline
-// and progress kept live by `progress.updated` from every tab.
+// and progress kept live by `progress.updated` from every tab. Every write goes through
+// the progress queue (progressqueue.js): kept in this browser until the server has it.
 
 import { api } from "./api.js";
 import { debounce } from "./debounce.js";
 import { LessonStore, rememberProgressEvent } from "./lessonstore.js";
-import { $, clear, duration, h, setProgress } from "./ui.js";
+import { rememberForOffline } from "./offline.js";
+import { ProgressQueue, queueKey, saveStatusText } from "./progressqueue.js";
+import { $, announce, clear, duration, h, setProgress } from "./ui.js";
 
 const SAVE_EVERY_SECONDS = 10;
 
@@ -25,6 +28,23 @@ export function progressLabel(progress) {
   return total ? `${done} of ${total} lessons · ${Math.round(progress?.percent ?? 0)}%` : "";
 }
 
+// The browser's queue of this user's progress writes, sent with an Idempotency-Key each;
+// tabs take turns draining it (Web Locks) where the browser has them.
+export function progressQueueFor(user) {
+  const locks = globalThis.navigator?.locks;
+  return new ProgressQueue({
+    userId: user.id,
+    send: (entry, { keepalive }) =>
+      api(`/api/enrollments/${entry.enrollment}/progress`, {
+        method: "POST",
+        body: entry.body,
+        headers: { "Idempotency-Key": entry.key },
+        keepalive,
+      }),
+    lock: locks ? (drain) => locks.request(`portal.progress-queue.${user.id}`, drain) : null,
+  });
+}
+
 export function mountLesson({ socket, user, root }) {
   const enrollmentId = Number(root.dataset.enrollment);
   const requested = root.dataset.lesson ? Number(root.dataset.lesson) : null;
@@ -37,6 +57,7 @@ export function mountLesson({ socket, user, root }) {
   const time = $("#time");
   const completeButton = $("#complete");
   const saveStatus = $("#save-status");
+  const queue = progressQueueFor(user);
 
   let lesson = null;
   let lessons = [];
@@ -127,53 +148,58 @@ export function mountLesson({ socket, user, root }) {
     if (sinceSave >= SAVE_EVERY_SECONDS) save();
   }
 
-  async function save({ keepalive = false } = {}) {
+  function renderSaveState(status) {
+    saveStatus.dataset.state = status.state;
+    saveStatus.textContent = saveStatusText(status);
+  }
+
+  function save({ keepalive = false } = {}) {
     if (!active || !lesson || position === lastSaved) return;
     sinceSave = 0;
     lastSaved = position;
     store.update(lesson.id, { position });
-    try {
-      await api(`/api/enrollments/${enrollmentId}/progress`, {
-        method: "POST",
-        body: { lesson: lesson.id, position_seconds: position },
-        keepalive,
-      });
-      if (!keepalive) saveStatus.textContent = `Position saved at ${duration(position)}.`;
-    } catch (error) {
-      lastSaved = null;
-      if (!keepalive) saveStatus.textContent = `Your position could not be saved: ${error.message}`;
-    }
+    queue.enqueue(enrollmentId, { lesson: lesson.id, position_seconds: position }, { keepalive });
   }
 
   const saveSoon = debounce(() => save(), 600);
 
-  async function setCompleted(value) {
-    if (!active) return;
-    completeButton.disabled = true;
-    try {
-      const answer = await api(`/api/enrollments/${enrollmentId}/progress`, {
-        method: "POST",
-        body: { lesson: lesson.id, completed: value, position_seconds: position },
-      });
-      const changed = answer.completed !== completed;
-      completed = answer.completed;
-      lastSaved = position;
-      store.update(lesson.id, { completed, position });
-      if (progress && changed) {
-        const done = Math.max(0, (progress.completed_lessons ?? 0) + (completed ? 1 : -1));
-        progress = { ...progress, completed_lessons: Math.min(done, progress.total_lessons ?? done), percent: answer.percent };
-      } else if (progress) {
-        progress = { ...progress, percent: answer.percent };
-      }
-      renderCompleted();
-      renderProgress();
-      saveStatus.textContent = completed ? "Lesson marked as complete." : "Lesson marked as not complete.";
-    } catch (error) {
-      saveStatus.textContent = `That did not save: ${error.message}`;
-    } finally {
-      completeButton.disabled = false;
+  // Shown at once (and kept in this browser); the queue says when the server has it.
+  function setCompleted(value) {
+    if (!active || !lesson) return;
+    const changed = value !== completed;
+    completed = value;
+    lastSaved = position;
+    store.update(lesson.id, { completed, position });
+    if (progress && changed) {
+      const total = progress.total_lessons ?? 0;
+      const done = Math.min(total, Math.max(0, (progress.completed_lessons ?? 0) + (completed ? 1 : -1)));
+      progress = { ...progress, completed_lessons: done, percent: total ? Math.round((1000 * done) / total) / 10 : 0 };
     }
+    renderCompleted();
+    renderProgress();
+    announce(completed ? "Lesson marked as complete." : "Lesson marked as not complete.");
+    queue.enqueue(enrollmentId, { lesson: lesson.id, completed: value, position_seconds: position });
   }
+
+  queue.onChange(renderSaveState);
+  queue.onSaved((entry, answer) => {
+    if (entry.enrollment !== enrollmentId || !answer) return;
+    if (progress) progress = { ...progress, percent: answer.percent };
+    renderProgress();
+  });
+  queue.onRefused((entry) => {
+    // A completion the server refused is undone here too.
+    if (entry.enrollment !== enrollmentId || typeof entry.body.completed !== "boolean") return;
+    store.update(entry.body.lesson, { completed: !entry.body.completed });
+    if (lesson && entry.body.lesson === lesson.id) {
+      completed = !entry.body.completed;
+      renderCompleted();
+    }
+  });
+  window.addEventListener("online", () => queue.wake());
+  window.addEventListener("storage", (event) => {
+    if (event.key === queueKey(user.id)) queue.refresh();
+  });
 
   function link(anchor, target) {
     if (target) {
@@ -230,6 +256,10 @@ export function mountLesson({ socket, user, root }) {
     } catch {
       /* offline or an older server: this browser's memory still resumes */
     }
+    // …except for writes still queued here: the server does not have them yet.
+    for (const entry of queue.pending(enrollmentId)) {
+      store.update(entry.body.lesson, { completed: entry.body.completed, position: entry.body.position_seconds });
+    }
     if (!lessons.length) {
       main.setAttribute("aria-busy", "false");
       $("#lesson-title").textContent = course.title;
@@ -268,6 +298,12 @@ export function mountLesson({ socket, user, root }) {
     player.hidden = false;
     $("#lesson-actions").hidden = false;
     main.setAttribute("aria-busy", "false");
+    rememberForOffline([
+      location.pathname,
+      `/api/enrollments/${enrollmentId}`,
+      `/api/courses/${encodeURIComponent(enrollment.course.slug)}`,
+      `/api/enrollments/${enrollmentId}/progress`,
+    ]);
 
     if (!active) {
       showNotice(
@@ -295,6 +331,7 @@ export function mountLesson({ socket, user, root }) {
     saveSoon();
   });
   completeButton.addEventListener("click", () => setCompleted(!completed));
+  queue.flush(); // writes left queued by an earlier page
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "hidden") save({ keepalive: true });
   });

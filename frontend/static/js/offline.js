@@ -1,0 +1,64 @@
+// The page's side of the service worker (/sw.js): registering it, and keeping its cache of
+// lesson pages and answers to the one user they belong to: deleted on sign-out and
+// whenever a page finds another user, or nobody, signed in.
+
+export const USER_CACHE = "portal-user-data";
+const OWNER_KEY = "portal.offline-owner";
+
+function defaultStorage() {
+  try {
+    return globalThis.localStorage ?? null;
+  } catch {
+    return null;
+  }
+}
+
+// Whether this page was served through the worker: on a first visit it was not, and the
+// worker is then handed what the page read (rememberForOffline).
+const controlledAtStart = Boolean(globalThis.navigator?.serviceWorker?.controller);
+
+export function registerServiceWorker(nav = globalThis.navigator) {
+  if (!nav?.serviceWorker) return Promise.resolve(null);
+  return nav.serviceWorker.register("/sw.js", { scope: "/" }).catch(() => null);
+}
+
+export async function forgetOfflineData({ cachesApi = globalThis.caches, storage = defaultStorage(), nav = globalThis.navigator } = {}) {
+  try {
+    storage?.removeItem(OWNER_KEY);
+  } catch {
+    /* storage disabled */
+  }
+  nav?.serviceWorker?.controller?.postMessage({ type: "forget" });
+  try {
+    await cachesApi?.delete(USER_CACHE);
+  } catch {
+    /* no Cache API here (an insecure origin): nothing was kept */
+  }
+}
+
+// Called by every page with the signed-in user's id (or null): another owner's data goes.
+export async function claimOfflineData(userId, deps = {}) {
+  const storage = deps.storage === undefined ? defaultStorage() : deps.storage;
+  const current = userId ? String(userId) : null;
+  let owner = null;
+  try {
+    owner = storage?.getItem(OWNER_KEY) ?? null;
+  } catch {
+    /* storage disabled */
+  }
+  if (owner === current) return false;
+  await forgetOfflineData({ ...deps, storage });
+  try {
+    if (current) storage?.setItem(OWNER_KEY, current);
+  } catch {
+    /* storage disabled */
+  }
+  return true;
+}
+
+// A page the worker did not serve hands it the URLs it read, so it is readable offline
+// from its first visit on.
+export function rememberForOffline(urls, nav = globalThis.navigator) {
+  if (!nav?.serviceWorker || controlledAtStart) return;
+  nav.serviceWorker.ready.then((registration) => registration.active?.postMessage({ type: "remember", urls })).catch(() => {});
+}

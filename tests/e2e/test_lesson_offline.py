@@ -1,0 +1,188 @@
+"""The lesson page without a connection: progress written offline is kept in the browser and
+saved once when the connection is back (each write exactly once on the server); a lesson
+opened once is readable offline through the service worker, which keeps no media and
+forgets everything on sign-out."""
+
+import json
+
+import pytest
+from playwright.sync_api import expect
+
+from enrollment.models import LessonProgress
+from portal.events.models import UserEvent
+from portal.idempotency.models import IdempotencyKey
+from tests.e2e.conftest import sign_in, wait_live
+from tests.e2e.data import enroll, lesson_ids
+from tests.factories import PASSWORD, make_course, make_user
+
+# The daphne subprocess serving Chromium reads what the test commits.
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+OFFLINE = "Offline — will save when you are back online"
+USER_CACHE = "portal-user-data"
+
+
+@pytest.fixture
+def learner():
+    student = make_user(email="olive@example.com", name="Olive Offline")
+    course = make_course(
+        title="Networks for Beginners",
+        slug="networks-for-beginners",
+        price="0.00",
+        modules=1,
+        lessons_per_module=3,
+    )
+    return {
+        "student": student,
+        "enrollment": enroll(student, course),
+        "lessons": lesson_ids(course),
+    }
+
+
+def progress_writes(student) -> list[dict]:
+    return [
+        event.payload
+        for event in UserEvent.objects.filter(user=student, type="progress.updated").order_by("seq")
+    ]
+
+
+def cached_paths(page, cache: str = USER_CACHE) -> list[str]:
+    return page.evaluate(
+        """async (name) => {
+          if (!(await caches.has(name))) return [];
+          const keys = await (await caches.open(name)).keys();
+          return keys.map((request) => new URL(request.url).pathname);
+        }""",
+        cache,
+    )
+
+
+def wait_for_worker(page) -> None:
+    page.wait_for_function(
+        "navigator.serviceWorker.ready.then((r) => Boolean(r.active)) && !!navigator.serviceWorker.controller"
+    )
+
+
+def test_progress_written_offline_is_saved_exactly_once_when_back_online(
+    new_page, console, learner
+):
+    # Offline, the socket's reconnects fail; that is the point.
+    console.allow("WebSocket connection to", "ERR_INTERNET_DISCONNECTED")
+    enrollment, (first, second, _) = learner["enrollment"], learner["lessons"]
+    page = new_page()
+    sign_in(page, "olive@example.com", PASSWORD)
+    page.goto(f"/learn/{enrollment.pk}/{first}")
+    wait_live(page)
+    expect(page.locator("#lesson-title")).to_have_text("Lesson 1")
+    status = page.locator("#save-status")
+
+    page.context.set_offline(True)
+    page.click("#complete")
+    expect(page.locator("#complete")).to_have_attribute("aria-pressed", "true")
+    expect(status).to_have_text(OFFLINE)
+    expect(status).to_have_attribute("data-state", "offline")
+    page.locator("#seek").fill("42")
+    expect(status).to_have_text(f"{OFFLINE} (2 changes waiting)")
+    queued = page.evaluate(
+        f"JSON.parse(localStorage.getItem('portal.progress-queue.{learner['student'].pk}'))"
+    )
+    assert [entry["body"] for entry in queued] == [
+        {"lesson": first, "completed": True, "position_seconds": 0},
+        {"lesson": first, "position_seconds": 42},
+    ]
+    assert len({entry["key"] for entry in queued}) == 2
+    # Nothing reached the server while offline.
+    assert progress_writes(learner["student"]) == []
+    assert not LessonProgress.objects.filter(enrollment=enrollment, completed=True).exists()
+
+    with page.expect_response(lambda r: r.url.endswith("/progress") and r.request.method == "POST"):
+        page.context.set_offline(False)
+    expect(status).to_have_text("Saved")
+    expect(status).to_have_attribute("data-state", "saved")
+
+    row = LessonProgress.objects.get(enrollment=enrollment, lesson_id=first)
+    assert (row.completed, row.position_seconds) == (True, 42)
+    writes = progress_writes(learner["student"])
+    assert [(w["lesson"], w["completed"], w["position_seconds"]) for w in writes] == [
+        (first, True, 0),
+        (first, True, 42),
+    ]
+    keys = IdempotencyKey.objects.filter(scope=f"user:{learner['student'].pk}")
+    assert sorted(keys.values_list("key", flat=True)) == sorted(e["key"] for e in queued)
+    assert set(keys.values_list("state", flat=True)) == {"completed"}
+    assert (
+        page.evaluate(f"localStorage.getItem('portal.progress-queue.{learner['student'].pk}')")
+        is None
+    )
+
+    # A write whose answer was lost is sent again by the next page: the server answers it
+    # from its record and applies nothing twice.
+    page.evaluate(
+        "([key, entries]) => localStorage.setItem(key, JSON.stringify(entries))",
+        [f"portal.progress-queue.{learner['student'].pk}", queued[:1]],
+    )
+    with page.expect_response(
+        lambda r: r.url.endswith("/progress") and r.request.method == "POST"
+    ) as replay:
+        page.goto(f"/learn/{enrollment.pk}/{second}")
+    assert replay.value.headers.get("idempotent-replayed") == "true"
+    assert replay.value.request.headers["idempotency-key"] == queued[0]["key"]
+    expect(page.locator("#save-status")).to_have_text("Saved")
+    assert len(progress_writes(learner["student"])) == 2
+    row.refresh_from_db()
+    assert (row.completed, row.position_seconds) == (True, 42)
+
+
+def test_an_opened_lesson_reads_offline_and_sign_out_forgets_it(new_page, console, learner):
+    # Offline, the socket's reconnects fail and the never-opened lesson answers 503.
+    console.allow("WebSocket connection to", "ERR_INTERNET_DISCONNECTED", "status of 503")
+    enrollment, (first, second, third) = learner["enrollment"], learner["lessons"]
+    page = new_page()
+    sign_in(page, "olive@example.com", PASSWORD)
+    page.goto(f"/learn/{enrollment.pk}/{first}")
+    wait_live(page)
+    wait_for_worker(page)
+    # The first visit was not served by the worker: the page handed over what it read.
+    lesson_page = f"/learn/{enrollment.pk}/{first}"
+    page.wait_for_function(
+        """async ([name, path]) => (await caches.has(name)) &&
+             (await (await caches.open(name)).keys()).some((r) => new URL(r.url).pathname === path)""",
+        arg=[USER_CACHE, lesson_page],
+    )
+    page.goto(f"/learn/{enrollment.pk}/{second}")  # served through the worker this time
+    wait_live(page)
+    expect(page.locator("#lesson-title")).to_have_text("Lesson 2")
+    page.wait_for_function(
+        """async ([name, path]) => (await (await caches.open(name)).keys())
+             .some((r) => new URL(r.url).pathname === path)""",
+        arg=[USER_CACHE, f"/api/enrollments/{enrollment.pk}/progress"],
+    )
+    kept = cached_paths(page)
+    assert lesson_page in kept and f"/learn/{enrollment.pk}/{second}" in kept
+    assert f"/api/enrollments/{enrollment.pk}" in kept
+    assert "/api/courses/networks-for-beginners" in kept
+    assert not [path for path in kept if not path.startswith(("/learn/", "/api/"))]
+    shell = page.evaluate("caches.keys()")
+    assert [name for name in shell if name.startswith("portal-shell-")], shell
+    assert "/static/js/lesson.js" in cached_paths(
+        page, next(n for n in shell if n.startswith("portal-shell-"))
+    )
+
+    page.context.set_offline(True)
+    page.goto(lesson_page)
+    expect(page.locator("#lesson-title")).to_have_text("Lesson 1")
+    expect(page.locator("#lesson-list li[data-lesson]")).to_have_count(3)
+    expect(page.locator("#connection")).to_have_attribute("data-state", "offline")
+    # A lesson never opened here says so rather than showing the browser's error.
+    never = page.goto(f"/learn/{enrollment.pk}/{third}")
+    assert never.status == 503
+    expect(page.locator("h1")).to_have_text("You are offline")
+    page.context.set_offline(False)
+
+    page.goto("/dashboard")
+    wait_live(page)
+    with page.expect_navigation():
+        page.click("#sign-out")
+    wait_live(page)
+    assert page.evaluate(f"caches.has({json.dumps(USER_CACHE)})") is False
+    assert page.evaluate("localStorage.getItem('portal.offline-owner')") is None
