@@ -4,6 +4,7 @@ the strict policy), its PDF `/certificates/{code}.pdf`, and the certificates' ad
 import re
 import zlib
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -113,8 +114,9 @@ def test_without_unicode_fonts_the_pdf_folds_what_latin_1_cannot_hold(certificat
     assert "Verify it at https://portal.example/c" in text
 
 
-def test_with_dejavu_fonts_the_pdf_embeds_them(certificate, tmp_path):
-    dejavu = "/usr/share/fonts/truetype/dejavu"
+def test_with_dejavu_fonts_the_pdf_embeds_them(certificate, tmp_path, settings):
+    dejavu = settings.CERTIFICATE_FONT_DIR
+    assert Path(dejavu, "DejaVuSans-Bold.ttf").is_file(), "run scripts/browser (fonts-dejavu-core)"
     document = certificate_pdf(certificate, verify_url="https://portal.example/c", font_dir=dejavu)
     assert document.startswith(b"%PDF-") and b"DejaVu" in document
     # A folder without the fonts falls back to the core ones instead of failing.

@@ -69,7 +69,7 @@ function actions(enrollment) {
       enrollment.certificate
         ? h("a", { class: "button primary", href: enrollment.certificate.url, dataset: { role: "certificate" } }, "View certificate", h("span", { class: "visually-hidden" }, ` for ${title}`))
         : null,
-      h("a", { class: "button secondary", href: `/learn/${enrollment.id}` }, "Review course", h("span", { class: "visually-hidden" }, ` ${title}`)),
+      h("a", { class: "button secondary", href: `/learn/${enrollment.id}` }, "Review", h("span", { class: "visually-hidden" }, ` ${title}`)),
     ];
   }
   if (hasAccess(enrollment.status)) {
