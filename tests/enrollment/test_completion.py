@@ -16,7 +16,7 @@ from enrollment.shapes import Certificate as CertificateShape
 from portal.events.models import UserEvent
 from portal.shapes import keys_of
 from tests.conftest import client_for
-from tests.enrollment.helpers import after_commit
+from tests.enrollment.helpers import after_commit, enroll_as
 from tests.factories import make_course, make_instructor, make_user
 
 pytestmark = pytest.mark.django_db
@@ -34,16 +34,6 @@ def lessons_of(course) -> list[int]:
         .order_by("module__position", "position")
         .values_list("id", flat=True)
     )
-
-
-def enroll(user, course, payment_method: str | None = None) -> dict:
-    body: dict = {"course": course.slug}
-    if payment_method:
-        body["payment_method"] = payment_method
-    with after_commit():
-        response = client_for(user).post("/api/enrollments", body, format="json")
-    assert response.status_code == 201, response.json()
-    return response.json()
 
 
 def record(client, enrollment_id: int, body: dict):
@@ -67,7 +57,7 @@ def scene():
     )
     CourseInstructor.objects.create(course=course, user=grace, position=2)
     student = make_user(name="Sam Student")
-    enrollment = enroll(student, course)
+    enrollment = enroll_as(student, course)
     return {
         "course": course,
         "student": student,
@@ -131,7 +121,7 @@ def test_completion_tells_the_student_and_every_instructor_once(scene):
 def test_an_instructor_who_takes_their_own_course_is_told_once():
     teacher = make_instructor()
     course = make_course(instructor=teacher, modules=1, lessons_per_module=1)
-    enrollment = enroll(teacher, course)
+    enrollment = enroll_as(teacher, course)
     complete_all(client_for(teacher), enrollment["id"], lessons_of(course))
     assert len(events_of(teacher, "enrollment.completed")) == 1
 
@@ -243,7 +233,7 @@ def test_a_completed_paid_enrollment_is_not_refunded_and_cannot_be_taken_twice()
     course = make_course(price="49.00", capacity=2, modules=1, lessons_per_module=1)
     student = make_user()
     client = client_for(student)
-    enrollment = enroll(student, course, "pm_card_visa")
+    enrollment = enroll_as(student, course, "pm_card_visa")
     complete_all(client, enrollment["id"], lessons_of(course))
 
     with after_commit():
@@ -268,7 +258,7 @@ def test_a_refund_made_at_the_provider_keeps_the_certificate():
     recorded; what the student did stays on record and verifiable."""
     course = make_course(price="20.00", capacity=2, modules=1, lessons_per_module=1)
     student = make_user()
-    enrollment = enroll(student, course, "pm_card_visa")
+    enrollment = enroll_as(student, course, "pm_card_visa")
     complete_all(client_for(student), enrollment["id"], lessons_of(course))
     code = Certificate.objects.get().code
 
