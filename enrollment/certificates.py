@@ -7,6 +7,7 @@ CSPRNG (80 bits) and never derived from ids. Crockford's base32 alphabet (no I, 
 keeps it readable aloud and typeable from paper; it is shown in groups of four.
 """
 
+import re
 import secrets
 
 from django.db import IntegrityError, transaction
@@ -26,9 +27,14 @@ def certificate_code_new() -> str:
     return "-".join(groups)
 
 
-def certificate_code_normalise(code: str) -> str:
-    """A code as typed from paper: any case; O read as 0, I and L as 1 (Crockford)."""
-    return code.strip().upper().translate(str.maketrans("OIL", "011"))
+CODE_SHAPE = re.compile(r"[0-9A-Z]{4}(?:-[0-9A-Z]{4}){3}")
+
+
+def certificate_code_normalise(code: str) -> str | None:
+    """A code as typed from paper: any case; O read as 0, I and L as 1 (Crockford). None
+    when it cannot be a code (nothing to look up: no NUL or 10 kB string reaches SQL)."""
+    normal = code.strip().upper().translate(str.maketrans("OIL", "011"))
+    return normal if CODE_SHAPE.fullmatch(normal) else None
 
 
 def certificate_issue(

@@ -154,7 +154,8 @@ def enrollment_get_to_change(
 
 def certificate_by_code(*, code: str) -> Certificate:
     """The certificate a code names, for anyone holding the code; 404 otherwise."""
-    certificate = Certificate.objects.filter(code=certificate_code_normalise(code)).first()
+    normal = certificate_code_normalise(code)
+    certificate = Certificate.objects.filter(code=normal).first() if normal else None
     if certificate is None:
         raise NotFound("No certificate has this code.")
     return certificate

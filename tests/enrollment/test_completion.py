@@ -326,7 +326,9 @@ def test_anyone_verifies_a_certificate_by_its_code(scene):
     )
 
 
-@pytest.mark.parametrize("code", ["AAAA-BBBB-CCCC-DDDD", "nope", "x" * 200])
+@pytest.mark.parametrize(
+    "code", ["AAAA-BBBB-CCCC-DDDD", "nope", "x" * 200, "AAAA-BBBB-CCCC-DDD%00", "%F0%9F%98%80"]
+)
 def test_an_unknown_code_is_404(code):
     answer = Client().get(f"/api/certificates/{code}")
     assert answer.status_code == 404
