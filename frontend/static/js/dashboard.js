@@ -103,7 +103,8 @@ function card(enrollment) {
 }
 
 const EMPTY = {
-  learning: () => emptyState("Nothing in progress.", "Find a course you like in the catalog: enrolling takes a minute.", h("a", { class: "button primary", href: "/" }, "Browse the catalog")),
+  learning: (any) =>
+    emptyState(any ? "Nothing in progress." : "You haven’t enrolled in a course yet.", "Find one you like in the catalog: enrolling takes a minute.", h("a", { class: "button primary", href: "/" }, "Browse the catalog")),
   completed: () => emptyState("No completed courses yet.", "Complete every lesson of a course and its certificate appears here."),
 };
 
@@ -157,7 +158,7 @@ export function mountDashboard({ socket, user }) {
 
   function drawSection(name) {
     const cards = [...enrollments.values()].filter((e) => sectionOf(e) === name).map(card);
-    clear(lists[name], cards.length ? cards : EMPTY[name]());
+    clear(lists[name], cards.length ? cards : EMPTY[name](enrollments.size > 0));
   }
 
   function render() {
