@@ -21,6 +21,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 ARG UV_VERSION=0.13.9
 RUN pip install "uv==${UV_VERSION}"
 
+# DejaVu's TrueType fonts: certificate PDFs print names in any script with them
+# (settings.CERTIFICATE_FONT_DIR); without them the PDFs fall back to Latin-1 core fonts.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
 WORKDIR /app
 
 # Dependencies first, so code changes don't reinstall them. The environment lives in

@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.urls import reverse
 
 from enrollment.models import (
+    Certificate,
     Enrollment,
     LessonProgress,
     Payment,
@@ -39,7 +41,14 @@ class EnrollmentAdmin(admin.ModelAdmin):
     list_select_related = ["student", "course"]
     search_fields = ["number", "student__email", "course__title"]
     raw_id_fields = ["student", "course"]
-    readonly_fields = ["number", "created_at", "updated_at", "activated_at", "ended_at"]
+    readonly_fields = [
+        "number",
+        "created_at",
+        "updated_at",
+        "activated_at",
+        "completed_at",
+        "ended_at",
+    ]
     inlines = [PaymentInline]
     show_full_result_count = False
 
@@ -58,6 +67,28 @@ class LessonProgressAdmin(admin.ModelAdmin):
     list_display = ["enrollment", "lesson", "completed", "position_seconds", "updated_at"]
     list_select_related = ["enrollment", "lesson"]
     raw_id_fields = ["enrollment", "lesson"]
+
+
+@admin.register(Certificate)
+class CertificateAdmin(admin.ModelAdmin):
+    """Certificates are issued by completion only and never edited: what they certify was
+    copied when they were issued, and their code may already be printed on paper."""
+
+    list_display = ["code", "student_name", "course_title", "issued_at", "enrollment"]
+    list_select_related = ["enrollment"]
+    search_fields = ["code", "student_name", "course_title", "enrollment__number"]
+    date_hierarchy = "issued_at"
+    readonly_fields = [field.name for field in Certificate._meta.fields if field.name != "id"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def view_on_site(self, obj: Certificate) -> str:
+        return reverse("certificate-page", kwargs={"code": obj.code})
 
 
 @admin.register(WebhookEvent)

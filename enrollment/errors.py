@@ -20,6 +20,18 @@ class EnrollmentNotActive(Conflict):
     code = "not_active"
 
 
+class RefundNotAllowed(Conflict):
+    """A paid enrollment whose course was completed is not refunded (every lesson used)."""
+
+    code = "refund_not_allowed"
+
+
+class AlreadyCompleted(Conflict):
+    """A completed enrollment is not cancelled: its completion and certificate stand."""
+
+    code = "already_completed"
+
+
 class PaymentDeclined(ApplicationError):
     status_code = 402
     code = "payment_declined"

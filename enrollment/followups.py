@@ -12,18 +12,18 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from catalog.models import CourseInstructor, Lesson
-from enrollment.models import Enrollment, EnrollmentStatus, LessonProgress
+from enrollment.models import ACCESS_STATUSES, Enrollment, LessonProgress
 from portal.jobs.once import job_run_once
 
 log = structlog.get_logger(__name__)
 
 
 def _claimed(enrollment_id: int, field: str, work: Callable[[], str]) -> str:
-    """Run `work` once per enrollment, and only while it is active: "skipped" if it was
-    done before (or the enrollment ended). Done is marked only after `work` succeeded
+    """Run `work` once per enrollment, and only while it gives access (active or completed):
+    "skipped" if it was done before (or the enrollment ended). Done is marked only after `work` succeeded
     (portal.jobs.once), so a run killed mid-way is done again by the redelivery."""
     owed = Enrollment.objects.filter(
-        pk=enrollment_id, status=EnrollmentStatus.ACTIVE, **{f"{field}__isnull": True}
+        pk=enrollment_id, status__in=ACCESS_STATUSES, **{f"{field}__isnull": True}
     )
     if not owed.exists():
         return "skipped"

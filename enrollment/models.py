@@ -35,7 +35,11 @@ class Student(models.Model):
         return self.email
 
 
-LIVE_STATUSES = (EnrollmentStatus.PENDING, EnrollmentStatus.ACTIVE)
+# Holding a seat (and refusing a second enrollment of the student in the course): a
+# completed enrollment keeps its seat, as the student keeps reviewing the course.
+LIVE_STATUSES = (EnrollmentStatus.PENDING, EnrollmentStatus.ACTIVE, EnrollmentStatus.COMPLETED)
+# Giving access to the course's lessons and letting the student record progress.
+ACCESS_STATUSES = (EnrollmentStatus.ACTIVE, EnrollmentStatus.COMPLETED)
 
 
 class Enrollment(models.Model):
@@ -48,6 +52,9 @@ class Enrollment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     activated_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When its last lesson was completed (kept for good)."
+    )
     ended_at = models.DateTimeField(null=True, blank=True, help_text="Cancelled or refunded.")
     end_reason = models.CharField(
         max_length=16,
@@ -67,8 +74,8 @@ class Enrollment(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            # One live (pending or active) enrollment per student and course; a cancelled
-            # or refunded one does not stop the student from enrolling again.
+            # One live (pending, active or completed) enrollment per student and course; a
+            # cancelled or refunded one does not stop the student from enrolling again.
             models.UniqueConstraint(
                 fields=["student", "course"],
                 condition=Q(status__in=[status.value for status in LIVE_STATUSES]),
@@ -142,6 +149,28 @@ class LessonProgress(models.Model):
 
     def __str__(self) -> str:
         return f"{self.enrollment} / {self.lesson}"
+
+
+class Certificate(models.Model):
+    """Issued once per enrollment, in the transaction that completes it. What it certifies
+    is snapshotted then (names, title), so later edits of the course or the account do not
+    change a certificate already handed out."""
+
+    enrollment = models.OneToOneField(
+        Enrollment, on_delete=models.PROTECT, related_name="certificate"
+    )
+    code = models.CharField(max_length=32, unique=True, help_text="Unguessable; the public key.")
+    student_name = models.CharField(max_length=150)
+    course_title = models.CharField(max_length=200)
+    course_slug = models.CharField(max_length=120)
+    instructor_names = models.JSONField(default=list, help_text="In the course's order.")
+    issued_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-issued_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.code
 
 
 class WebhookEvent(models.Model):

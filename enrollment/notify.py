@@ -3,6 +3,8 @@ the caller's transaction and delivered after it commits (portal's event log).
 
 - `enrollment.status` → the enrollment's student (every open tab), on every status change;
 - `enrollment.created` → every instructor of the course, on activation;
+- `enrollment.completed` → the student and every instructor of the course, when the last
+  lesson is completed (with the certificate's code and page);
 - `progress.updated` → the enrollment's student, on every progress write.
 """
 
@@ -10,9 +12,14 @@ from typing import Any
 
 from catalog.models import CourseInstructor
 from enrollment import presenters, selectors
-from enrollment.models import Enrollment, LessonProgress
+from enrollment.models import Certificate, Enrollment, LessonProgress
 from portal.events.publish import publish_to_user
-from portal.events.types import EnrollmentCreated, EnrollmentStatus, ProgressUpdated
+from portal.events.types import (
+    EnrollmentCompleted,
+    EnrollmentCreated,
+    EnrollmentStatus,
+    ProgressUpdated,
+)
 
 
 def enrollment_payload(enrollment_id: int) -> dict[str, Any]:
@@ -20,15 +27,19 @@ def enrollment_payload(enrollment_id: int) -> dict[str, Any]:
     return presenters.enrollment_body(selectors.enrollment_for_display(enrollment_id=enrollment_id))
 
 
-def enrollment_payload_held(enrollment: Enrollment, payment, links: list) -> dict[str, Any]:
+def enrollment_payload_held(
+    enrollment: Enrollment, payment, links: list, certificate: Certificate | None = None
+) -> dict[str, Any]:
     """The same body as enrollment_payload, from rows a transition already holds (the
-    enrollment with its student and course, its payment, the course's instructor links):
-    two light queries instead of the display selector's joins, on every activation."""
+    enrollment with its student and course, its payment and certificate, the course's
+    instructor links): two light queries instead of the display selector's joins."""
     completed, total = selectors.lesson_counts(
         enrollment_id=enrollment.pk, course_id=enrollment.course_id
     )
     enrollment.completed_lessons, enrollment.total_lessons = completed, total
-    return presenters.enrollment_body(enrollment, payment=payment, instructor_links=links)
+    return presenters.enrollment_body(
+        enrollment, payment=payment, certificate=certificate, instructor_links=links
+    )
 
 
 def publish_status(enrollment: Enrollment, body: dict[str, Any] | None = None) -> None:
@@ -54,6 +65,23 @@ def publish_created(
         )
     for user_id in instructor_ids:
         publish_to_user(user_id=user_id, event=EnrollmentCreated(enrollment=body, course=summary))
+
+
+def publish_completed(
+    enrollment: Enrollment,
+    body: dict[str, Any],
+    certificate: Certificate,
+    instructor_ids: list[int],
+) -> None:
+    """`enrollment.completed` to the student and each instructor, once each (an instructor
+    who took their own course is told once)."""
+    student_id = enrollment.student.user_id
+    recipients = dict.fromkeys([*([student_id] if student_id else []), *instructor_ids])
+    reference = presenters.certificate_ref(certificate)
+    for user_id in recipients:
+        publish_to_user(
+            user_id=user_id, event=EnrollmentCompleted(enrollment=body, certificate=reference)
+        )
 
 
 def publish_progress(

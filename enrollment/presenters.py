@@ -2,9 +2,11 @@
 
 from typing import Any
 
+from django.urls import reverse
+
 from catalog.presenters import course_summary, money
 from enrollment import selectors, shapes
-from enrollment.models import Enrollment, Payment
+from enrollment.models import Certificate, Enrollment, Payment
 
 
 def iso(value) -> str | None:
@@ -34,15 +36,52 @@ def _payment_of(enrollment: Enrollment) -> Payment | None:
         return None
 
 
+def _certificate_of(enrollment: Enrollment) -> Certificate | None:
+    try:
+        return enrollment.certificate
+    except Certificate.DoesNotExist:
+        return None
+
+
+def certificate_url(code: str) -> str:
+    """The verification page's path (a path: the event and the API agree on it whatever
+    host the client reached)."""
+    return reverse("certificate-page", kwargs={"code": code})
+
+
+def certificate_ref(certificate: Certificate | None) -> shapes.CertificateRef | None:
+    if certificate is None:
+        return None
+    return {"code": certificate.code, "url": certificate_url(certificate.code)}
+
+
+def certificate_body(certificate: Certificate) -> shapes.Certificate:
+    """What a certificate certifies, as snapshotted when it was issued."""
+    return {
+        "code": certificate.code,
+        "url": certificate_url(certificate.code),
+        "pdf_url": reverse("certificate-pdf", kwargs={"code": certificate.code}),
+        "issued_at": iso(certificate.issued_at),
+        "course": {"slug": certificate.course_slug, "title": certificate.course_title},
+        "student_name": certificate.student_name,
+        "instructors": list(certificate.instructor_names),
+    }
+
+
 _UNSET = object()
 
 
 def enrollment_body(
-    enrollment: Enrollment, *, payment: Any = _UNSET, instructor_links: list | None = None
+    enrollment: Enrollment,
+    *,
+    payment: Any = _UNSET,
+    certificate: Any = _UNSET,
+    instructor_links: list | None = None,
 ) -> shapes.Enrollment:
     """The contract's `Enrollment`. Expects the annotations of
     enrollment.selectors.enrollments_for_display (completed_lessons, total_lessons);
-    payment and instructor_links may be handed in by a caller that holds them."""
+    payment, certificate and instructor_links may be handed in by a caller that holds
+    them."""
     student = enrollment.student
     return {
         "id": enrollment.id,
@@ -56,6 +95,10 @@ def enrollment_body(
         ),
         "created_at": iso(enrollment.created_at),
         "activated_at": iso(enrollment.activated_at),
+        "completed_at": iso(enrollment.completed_at),
+        "certificate": certificate_ref(
+            _certificate_of(enrollment) if certificate is _UNSET else certificate
+        ),
     }
 
 

@@ -10,6 +10,7 @@ StudentSchema = serializer_for(shapes.Student)
 PaymentSchema = serializer_for(shapes.Payment)
 ProgressSchema = serializer_for(shapes.Progress)
 EnrollmentSchema = serializer_for(shapes.Enrollment)
+CertificateSchema = serializer_for(shapes.Certificate)
 
 
 class EnrollmentPageSchema(serializers.Serializer):

@@ -6,8 +6,9 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q,
 from django.db.models.functions import Coalesce
 
 from catalog.models import Course, CourseInstructor, Lesson
+from enrollment.certificates import certificate_code_normalise
 from enrollment.errors import InvalidEnrollment
-from enrollment.models import Enrollment, LessonProgress, Student
+from enrollment.models import Certificate, Enrollment, LessonProgress, Student
 from portal.accounts.models import User
 from portal.errors import Forbidden, NotFound
 
@@ -24,7 +25,7 @@ def _teaches(user: User) -> Exists:
 
 def enrollments_for_display() -> QuerySet[Enrollment]:
     return (
-        Enrollment.objects.select_related("student", "course", "payment")
+        Enrollment.objects.select_related("student", "course", "payment", "certificate")
         .prefetch_related(
             Prefetch(
                 "course__course_instructors",
@@ -153,3 +154,20 @@ def enrollment_get_to_change(
     if action == "progress" and not own:
         raise Forbidden("Only the enrollment's student may record progress.")
     return enrollment
+
+
+def certificate_by_code(*, code: str) -> Certificate:
+    """The certificate a code names, for anyone holding the code; 404 otherwise."""
+    normal = certificate_code_normalise(code)
+    certificate = Certificate.objects.filter(code=normal).first() if normal else None
+    if certificate is None:
+        raise NotFound("No certificate has this code.")
+    return certificate
+
+
+def certificate_of_enrollment(*, enrollment: Enrollment) -> Certificate:
+    """The certificate of an enrollment the caller may read; 404 until it is completed."""
+    certificate = Certificate.objects.filter(enrollment=enrollment).first()
+    if certificate is None:
+        raise NotFound("This enrollment has no certificate: its course is not completed yet.")
+    return certificate

@@ -22,14 +22,17 @@ from catalog.models import Course, Lesson
 from catalog.seats import course_seat_take
 from enrollment import notify, transitions
 from enrollment.errors import (
+    AlreadyCompleted,
     AlreadyEnrolled,
     CourseFull,
     EnrollmentNotActive,
     InvalidEnrollment,
     PaymentDeclined,
     PaymentUnavailable,
+    RefundNotAllowed,
 )
 from enrollment.models import (
+    ACCESS_STATUSES,
     LIVE_STATUSES,
     Enrollment,
     EnrollmentStatus,
@@ -236,9 +239,19 @@ def enrollment_create(
 
 
 def enrollment_cancel(*, enrollment: Enrollment) -> Enrollment:
-    """Cancel (free or unpaid) or refund (paid) an enrollment; its seat is released."""
+    """Cancel (free or unpaid) or refund (paid) an enrollment; its seat is released.
+
+    A completed enrollment is neither: its student used every lesson (409
+    `refund_not_allowed` when paid, `already_completed` when free), so its completion and
+    certificate are never undone from here. cancel_unpaid checks again under the row lock."""
     payment = Payment.objects.filter(enrollment=enrollment).first()
-    if payment is None or payment.status != PaymentStatus.SUCCEEDED:
+    paid = payment is not None and payment.status == PaymentStatus.SUCCEEDED
+    status = Enrollment.objects.values_list("status", flat=True).get(pk=enrollment.pk)
+    if status == EnrollmentStatus.COMPLETED:
+        if paid:
+            raise RefundNotAllowed("A completed course is not refunded.")
+        raise AlreadyCompleted("A completed enrollment cannot be cancelled.")
+    if not paid:
         return transitions.cancel_unpaid(enrollment_id=enrollment.pk)
     if enrollment.status not in LIVE_STATUSES:
         return enrollment
@@ -283,6 +296,11 @@ def progress_record(
     on_recorded: Callable[[LessonProgress], None] | None = None,
 ) -> ProgressAnswer:
     """Record a lesson's progress; the student's open tabs get `progress.updated`.
+
+    The write that leaves no lesson of the course uncompleted completes the enrollment, in
+    this transaction (transitions.complete: status, certificate, events). A completed
+    enrollment still records progress (the student reviews); it stays completed whatever
+    the percent does later (a lesson unticked, or added to the course).
     `on_recorded(row)` runs in the same transaction (the view attaches its Idempotency-Key
     claim to the row, so a retry of a request that died after commit writes nothing)."""
     if not Lesson.objects.filter(pk=lesson_id, module__course_id=enrollment.course_id).exists():
@@ -290,7 +308,7 @@ def progress_record(
             "That lesson is not part of this course.", {"lesson": ["Not a lesson of this course."]}
         )
     current = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
-    if current.status != EnrollmentStatus.ACTIVE:
+    if current.status not in ACCESS_STATUSES:
         raise EnrollmentNotActive("Progress can only be recorded on an active enrollment.")
     progress, _ = LessonProgress.objects.get_or_create(enrollment=current, lesson_id=lesson_id)
     if completed is not None and completed != progress.completed:
@@ -305,6 +323,8 @@ def progress_record(
     total = Lesson.objects.filter(module__course_id=current.course_id).count()
     percent = progress_body(completed=done, total=total)["percent"]
     notify.publish_progress(enrollment=enrollment, progress=progress, completed=done, total=total)
+    if current.status == EnrollmentStatus.ACTIVE and total and done >= total:
+        transitions.complete(enrollment_id=current.pk)
     return ProgressAnswer(
         current.pk, lesson_id, progress.completed, progress.position_seconds, percent
     )

@@ -16,6 +16,7 @@ from portal.shapes import Field, keys_of
 class EnrollmentStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     ACTIVE = "active", "Active"
+    COMPLETED = "completed", "Completed"
     CANCELLED = "cancelled", "Cancelled"
     REFUNDED = "refunded", "Refunded"
 
@@ -47,8 +48,16 @@ class Progress(TypedDict):
     percent: float
 
 
+class CertificateRef(TypedDict):
+    """Where an enrollment's certificate is verified (`enrollment.completed` carries it)."""
+
+    code: str
+    url: Annotated[str, Field(help_text="The verification page's path, /certificates/{code}")]
+
+
 class Enrollment(TypedDict):
-    """The contract's `Enrollment` (with `activated_at` beside it)."""
+    """The contract's `Enrollment` (with `activated_at`, `completed_at` and `certificate`
+    beside it)."""
 
     id: int
     number: Annotated[str, Field(help_text="e.g. ENR-2026-000123")]
@@ -59,6 +68,28 @@ class Enrollment(TypedDict):
     progress: Progress
     created_at: Annotated[str, Field(format="date-time")]
     activated_at: Annotated[str | None, Field(format="date-time")]
+    completed_at: Annotated[str | None, Field(format="date-time")]
+    certificate: CertificateRef | None
+
+
+class CertificateCourse(TypedDict):
+    """The course as it was when the certificate was issued."""
+
+    slug: str
+    title: str
+
+
+class Certificate(TypedDict):
+    """`GET /api/enrollments/{id}/certificate` and `GET /api/certificates/{code}`: what was
+    snapshotted at completion, so later course edits never change it."""
+
+    code: str
+    url: Annotated[str, Field(help_text="The verification page's path, /certificates/{code}")]
+    pdf_url: Annotated[str, Field(help_text="The PDF's path, /certificates/{code}.pdf")]
+    issued_at: Annotated[str, Field(format="date-time")]
+    course: CertificateCourse
+    student_name: str
+    instructors: list[str]
 
 
 ENROLLMENT_KEYS = keys_of(Enrollment)

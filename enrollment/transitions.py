@@ -13,8 +13,12 @@ from django.utils import timezone
 from catalog.seats import course_seat_release, course_seat_take
 from catalog.stats import course_stats_add
 from enrollment import notify, selectors
+from enrollment.certificates import certificate_issue
+from enrollment.errors import AlreadyCompleted
 from enrollment.models import (
+    ACCESS_STATUSES,
     LIVE_STATUSES,
+    Certificate,
     Enrollment,
     EnrollmentStatus,
     Payment,
@@ -60,7 +64,7 @@ def activate(*, enrollment_id: int, reference: str = "") -> Enrollment:
         payment.failure_reason = ""
         payment.save(update_fields=["status", "provider_reference", "failure_reason", "updated_at"])
     if enrollment.status != EnrollmentStatus.PENDING:
-        if enrollment.status == EnrollmentStatus.ACTIVE:
+        if enrollment.status in ACCESS_STATUSES:
             return enrollment
         # Money arrived for an enrollment that ended. After a decline (the customer retried
         # and paid) take the seat back if there is one; after a cancellation, or with no
@@ -89,6 +93,28 @@ def activate(*, enrollment_id: int, reference: str = "") -> Enrollment:
         job_enqueue_on_commit(job, enrollment.pk)
     log.info("enrollment.activated", enrollment=enrollment.number, course=enrollment.course_id)
     return enrollment
+
+
+@transaction.atomic
+def complete(*, enrollment_id: int) -> Certificate | None:
+    """Every lesson is completed: the enrollment becomes `completed` and its certificate is
+    issued, in the caller's transaction (the progress write that completed the last lesson).
+    Exactly once: the enrollment's row lock serialises concurrent completions, and the one
+    that finds it no longer active does nothing (None). The seat is kept: the student keeps
+    reviewing the course. Nothing undoes it; a lesson added later lowers the percent only."""
+    enrollment, payment = lock(enrollment_id)
+    if enrollment.status != EnrollmentStatus.ACTIVE:
+        return None
+    enrollment.status = EnrollmentStatus.COMPLETED
+    enrollment.completed_at = timezone.now()
+    enrollment.save(update_fields=["status", "completed_at", "updated_at"])
+    links = selectors.course_instructor_links(enrollment.course_id)
+    certificate = certificate_issue(enrollment=enrollment, instructor_links=links)
+    body = notify.enrollment_payload_held(enrollment, payment, links, certificate)
+    notify.publish_status(enrollment, body)
+    notify.publish_completed(enrollment, body, certificate, [link.user_id for link in links])
+    log.info("enrollment.completed", enrollment=enrollment.number, certificate=certificate.code)
+    return certificate
 
 
 def _retake_seat(enrollment: Enrollment) -> bool:
@@ -157,6 +183,8 @@ def cancel_unpaid(*, enrollment_id: int) -> Enrollment:
     enrollment, payment = lock(enrollment_id)
     if enrollment.status not in LIVE_STATUSES:
         return enrollment
+    if enrollment.status == EnrollmentStatus.COMPLETED:
+        raise AlreadyCompleted("A completed enrollment cannot be cancelled.")
     if payment is not None and payment.status == PaymentStatus.SUCCEEDED:
         raise ValueError("a paid enrollment is cancelled through a refund")
     if payment is not None and payment.status in OPEN_PAYMENT:
@@ -168,7 +196,9 @@ def cancel_unpaid(*, enrollment_id: int) -> Enrollment:
 
 
 def _end(enrollment: Enrollment, status: str, *, reason: str) -> None:
-    if enrollment.status == EnrollmentStatus.ACTIVE:
+    # A completed enrollment that ends (a refund made at the provider) keeps its
+    # completed_at and certificate: they record what the student did.
+    if enrollment.status in ACCESS_STATUSES:
         course_stats_add(course_id=enrollment.course_id, enrollments=-1, revenue=Decimal("0"))
     enrollment.status = status
     enrollment.ended_at = timezone.now()

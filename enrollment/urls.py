@@ -19,5 +19,15 @@ urlpatterns = [
         views.EnrollmentProgressView.as_view(),
         name="enrollment-progress",
     ),
+    path(
+        "enrollments/<int:enrollment_id>/certificate",
+        views.EnrollmentCertificateView.as_view(),
+        name="enrollment-certificate",
+    ),
+    path(
+        "certificates/<str:code>",
+        views.CertificateVerifyView.as_view(),
+        name="certificate-verify",
+    ),
     path("payments/stripe/webhook", views.StripeWebhookView.as_view(), name="stripe-webhook"),
 ]

@@ -4,7 +4,7 @@ answer; refusals are `ApplicationError`s the one exception handler turns into an
 from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -14,6 +14,7 @@ from enrollment.errors import PaymentDeclined
 from enrollment.payments import InvalidWebhook
 from enrollment.payments.webhooks import parse_stripe_event
 from enrollment.schema import (
+    CertificateSchema,
     EnrollmentPageSchema,
     EnrollmentSchema,
     LessonProgressListSchema,
@@ -171,6 +172,34 @@ class EnrollmentProgressView(APIView):
             on_recorded=(lambda row: idempotency_attach(claim, row.pk)) if claim else None,
         )
         return Response(answer.body())
+
+
+class EnrollmentCertificateView(APIView):
+    """The certificate of a completed enrollment, for whoever may read the enrollment (its
+    student, the course's instructors, staff); 404 before completion."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: CertificateSchema})
+    def get(self, request: Request, enrollment_id: int) -> Response:
+        enrollment = selectors.enrollment_visible_get(
+            enrollment_id=enrollment_id, user=request.user
+        )
+        certificate = selectors.certificate_of_enrollment(enrollment=enrollment)
+        return Response(presenters.certificate_body(certificate))
+
+
+class CertificateVerifyView(APIView):
+    """Verification: anyone holding a certificate's code reads what it certifies (no
+    credentials needed, none looked at)."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: CertificateSchema})
+    def get(self, request: Request, code: str) -> Response:
+        certificate = selectors.certificate_by_code(code=code)
+        return Response(presenters.certificate_body(certificate))
 
 
 class StripeWebhookView(APIView):

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from frontend import views
 
@@ -13,4 +13,13 @@ urlpatterns = [
     path("instructor", views.instructor, name="instructor"),
     path("sw.js", views.service_worker, name="service-worker"),
     path("manifest.webmanifest", views.web_manifest, name="web-manifest"),
+    # Certificates by code (Crockford base32 in groups, any case): the PDF and the page.
+    re_path(
+        r"^certificates/(?P<code>[0-9A-Za-z-]{1,40})\.pdf$",
+        views.certificate_pdf_download,
+        name="certificate-pdf",
+    ),
+    re_path(
+        r"^certificates/(?P<code>[0-9A-Za-z-]{1,40})$", views.certificate, name="certificate-page"
+    ),
 ]

@@ -1,6 +1,8 @@
 """Page views only: each renders a template; the pages fetch their data from the API.
 
 Every page sets the CSRF cookie (the pages' scripts send it back as X-CSRFToken).
+The certificate page is the exception: it renders its certificate on the server, so the
+verification reads (and prints) without scripts, and the PDF is made here too.
 """
 
 import functools
@@ -10,14 +12,19 @@ import re
 from pathlib import Path
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.templatetags.static import static
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 from drf_spectacular.views import SpectacularSwaggerSplitView
+
+from enrollment import presenters, selectors
+from enrollment.certificate_pdf import certificate_pdf, instructors_text, issued_on
+from portal.errors import NotFound
 
 DEFAULT_NEXT = "/dashboard"
 # Browsers drop tab, CR and LF anywhere in a URL ("/\t/evil.example" is "//evil.example")
@@ -82,6 +89,42 @@ def lesson(request: HttpRequest, enrollment_id: int, lesson_id: int | None = Non
 @ensure_csrf_cookie
 def instructor(request: HttpRequest) -> HttpResponse:
     return _page(request, "instructor.html", page="instructor")
+
+
+@ensure_csrf_cookie
+def certificate(request: HttpRequest, code: str) -> HttpResponse:
+    """The printable, public verification page of a certificate; 404 page for a code that
+    names none."""
+    try:
+        found = selectors.certificate_by_code(code=code)
+    except NotFound:
+        context = {"page": "certificate", "certificate": None, "code": code}
+        return render(request, "frontend/certificate.html", context, status=404)
+    return _page(
+        request,
+        "certificate.html",
+        page="certificate",
+        certificate=found,
+        body=presenters.certificate_body(found),
+        issued_on=issued_on(found),
+        instructors=instructors_text(found.instructor_names),
+        verify_url=request.build_absolute_uri(reverse("certificate-page", args=[found.code])),
+    )
+
+
+def certificate_pdf_download(request: HttpRequest, code: str) -> HttpResponse:
+    try:
+        found = selectors.certificate_by_code(code=code)
+    except NotFound as exc:
+        raise Http404("No certificate has this code.") from exc
+    document = certificate_pdf(
+        found,
+        verify_url=request.build_absolute_uri(reverse("certificate-page", args=[found.code])),
+        font_dir=settings.CERTIFICATE_FONT_DIR,
+    )
+    response = HttpResponse(document, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="certificate-{found.code}.pdf"'
+    return response
 
 
 class ApiDocsView(SpectacularSwaggerSplitView):

@@ -228,6 +228,9 @@ RECONCILE_ABANDON_HOURS = env_int("RECONCILE_ABANDON_HOURS", 23)
 # A free enrollment still pending this long after it was reserved lost its request.
 PENDING_SWEEP_AFTER_SECONDS = env_int("PENDING_SWEEP_AFTER_SECONDS", 60)
 EVENT_RETENTION_DAYS = env_int("EVENT_RETENTION_DAYS", 7)
+# A folder with DejaVuSans.ttf and DejaVuSans-Bold.ttf (Debian's fonts-dejavu-core) for
+# certificate PDFs in any script; without them the PDF falls back to Latin-1 core fonts.
+CERTIFICATE_FONT_DIR = env_str("CERTIFICATE_FONT_DIR", "/usr/share/fonts/truetype/dejavu")
 
 # --- Websockets ---------------------------------------------------------------------
 WS_HEARTBEAT_SECONDS = env_int("WS_HEARTBEAT_SECONDS", 20)

@@ -7,6 +7,7 @@ from django.utils.html import json_script
 from django.utils.safestring import SafeString
 
 from catalog.shapes import Level
+from enrollment.models import ACCESS_STATUSES, LIVE_STATUSES
 from enrollment.shapes import EnrollmentStatus
 
 register = template.Library()
@@ -25,5 +26,8 @@ def enum_labels() -> SafeString:
     labels = {
         "level": dict(Level.choices),
         "enrollment_status": dict(EnrollmentStatus.choices),
+        # Which statuses hold a seat (live) and which open the lessons (access).
+        "enrollment_live": [status.value for status in LIVE_STATUSES],
+        "enrollment_access": [status.value for status in ACCESS_STATUSES],
     }
     return json_script(labels, "portal-labels")

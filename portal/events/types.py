@@ -69,6 +69,8 @@ class ProgressSummary(TypedDict):
 
 
 class CertificateRef(TypedDict):
+    """The certificate in `enrollment.completed` (enrollment.shapes.CertificateRef)."""
+
     code: str
     url: str
 
@@ -209,6 +211,9 @@ class EnrollmentCreated(Event):
 
 @dataclass(frozen=True)
 class EnrollmentCompleted(Event):
+    """To the student and every instructor of the course, when its last lesson is
+    completed: the enrollment (status `completed`) and where its certificate is."""
+
     type: ClassVar[str] = "enrollment.completed"
     enrollment: Enrollment
     certificate: CertificateRef

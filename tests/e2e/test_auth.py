@@ -23,7 +23,7 @@ def test_register_signs_in_and_sign_out_ends_the_session(new_page):
         page.click("#register-form button[type=submit]")
     wait_live(page)
     expect(page.locator(".account-name")).to_have_text("Nora New")
-    expect(page.locator(".empty-state")).to_contain_text("enrolled in a course yet")
+    expect(page.locator("#enrollments .empty-state")).to_contain_text("enrolled in a course yet")
     assert page.evaluate("window.portal.socket.user.email") == "nora@example.com"
     assert User.objects.filter(email="nora@example.com").exists()
 

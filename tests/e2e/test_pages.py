@@ -77,7 +77,7 @@ def check(page, name: str) -> None:
     assert scroll_width <= width, f"{name}: {scroll_width}px wide at {width}px"
     assert csp_violations(page) == [], name
     screenshot(page, name)
-    assert_accessible(page, f"{name} at {width}px")
+    assert_accessible(page)
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])

@@ -11,6 +11,7 @@ from django.test import Client, TestCase
 from catalog.models import Course
 from enrollment.models import Enrollment, LessonProgress, Payment, Student
 from portal.events.models import UserEvent
+from tests.conftest import client_for
 
 
 def after_commit():
@@ -26,6 +27,18 @@ def enroll(client: Client, body: Any, **headers: str):
     extra = {f"HTTP_{name.upper().replace('-', '_')}": value for name, value in headers.items()}
     with after_commit():
         return client.post("/api/enrollments", raw, content_type="application/json", **extra)
+
+
+def enroll_as(user, course: Course, payment_method: str | None = None) -> dict:
+    """`user` enrolls in `course` through the API (signed in); the answer, active."""
+    body: dict = {"course": course.slug}
+    if payment_method:
+        body["payment_method"] = payment_method
+    with after_commit():
+        response = client_for(user).post("/api/enrollments", body, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["status"] == "active"
+    return response.json()
 
 
 def guest_body(course: Course, email: str, payment_method: str | None = "pm_card_visa") -> dict:

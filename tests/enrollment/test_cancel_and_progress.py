@@ -8,25 +8,13 @@ from rest_framework.test import APIClient
 
 from catalog.models import Course, Lesson
 from enrollment.models import Enrollment, LessonProgress, Payment
-from portal.accounts.models import User
 from portal.events.models import UserEvent
 from tests.conftest import client_for
-from tests.enrollment.helpers import after_commit, run_concurrently
+from tests.enrollment.helpers import after_commit, enroll_as, run_concurrently
 from tests.factories import make_course, make_instructor, make_user
 
 pytestmark = pytest.mark.django_db
 PRICE = Decimal("49.00")
-
-
-def enroll_as(user: User, course: Course, payment_method: str | None = None) -> dict:
-    body: dict = {"course": course.slug}
-    if payment_method:
-        body["payment_method"] = payment_method
-    with after_commit():
-        response = client_for(user).post("/api/enrollments", body, format="json")
-    assert response.status_code == 201, response.json()
-    assert response.json()["status"] == "active"
-    return response.json()
 
 
 def cancel(client: APIClient | Client, enrollment_id: int):

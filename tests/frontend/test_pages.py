@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 
 from catalog.shapes import Level
+from enrollment.models import ACCESS_STATUSES, LIVE_STATUSES
 from enrollment.shapes import EnrollmentStatus
 from tests.factories import PASSWORD, make_instructor, make_user
 
@@ -125,7 +126,11 @@ def test_level_options_and_labels_come_from_the_enums():
     assert json.loads(data) == {
         "level": dict(Level.choices),
         "enrollment_status": dict(EnrollmentStatus.choices),
+        "enrollment_live": ["pending", "active", "completed"],
+        "enrollment_access": ["active", "completed"],
     }
+    assert json.loads(data)["enrollment_live"] == list(LIVE_STATUSES)
+    assert json.loads(data)["enrollment_access"] == list(ACCESS_STATUSES)
 
 
 # --- the installable app -----------------------------------------------------------------

@@ -54,8 +54,8 @@ def apply_events(state: State, frames: list[dict]) -> State:
     state = copy.deepcopy(state)
     enrollments: list[dict] = state["enrollments"]
     for frame in frames:
-        if frame["type"] == "enrollment.status":
-            # dashboard.js upsert(): replace in place, or put a new one first.
+        if frame["type"] in ("enrollment.status", "enrollment.completed"):
+            # dashboard.js applyEvent(): replace in place, or put a new one first.
             body = frame["enrollment"]
             index = next((i for i, e in enumerate(enrollments) if e["id"] == body["id"]), None)
             if index is None:
@@ -64,7 +64,7 @@ def apply_events(state: State, frames: list[dict]) -> State:
             else:
                 enrollments[index] = body
         elif frame["type"] == "progress.updated":
-            # dashboard.js onProgress() and lessonstore.js rememberProgressEvent().
+            # dashboard.js applyEvent() and lessonstore.js rememberProgressEvent().
             for enrollment in enrollments:
                 if enrollment["id"] == frame["enrollment"]:
                     enrollment["progress"] = frame["progress"]
@@ -214,3 +214,87 @@ def test_the_reducer_notices_a_missing_event(scene):
     before = fetch_state(client)
     post(client, "/api/enrollments", {"course": free.slug}, status=201)
     assert apply_events(before, []) != fetch_state(client)
+
+
+def test_completing_the_last_lesson_completes_the_enrollment(scene):
+    """The last lesson's write brings `progress.updated`, `enrollment.status` (completed)
+    and `enrollment.completed`; applied to the dashboard's state they give what a fresh
+    fetch shows (status, completed_at, the certificate). Later writes keep it completed."""
+    student, client, free, _ = scene
+    enrollment = post(client, "/api/enrollments", {"course": free.slug}, status=201)
+    progress = f"/api/enrollments/{enrollment['id']}/progress"
+    *first, last = lessons_of(free)
+    for lesson in first:
+        post(client, progress, {"lesson": lesson, "completed": True})
+
+    frames = verify_action(
+        student,
+        client,
+        lambda: post(client, progress, {"lesson": last, "completed": True}),
+        events=3,
+    )
+    assert [frame["type"] for frame in frames] == [
+        "progress.updated",
+        "enrollment.status",
+        "enrollment.completed",
+    ]
+    certificate = frames[2]["certificate"]
+    assert frames[2]["enrollment"]["certificate"] == certificate
+    assert (
+        client.get(f"/api/enrollments/{enrollment['id']}/certificate").json()["code"]
+        == (certificate["code"])
+    )
+    # Unticking a lesson afterwards: the percent drops, the completion stands.
+    frames = verify_action(
+        student,
+        client,
+        lambda: post(client, progress, {"lesson": last, "completed": False}),
+        events=1,
+    )
+    assert frames[0]["percent"] == 75.0
+    assert fetch_state(client)["enrollments"][0]["status"] == "completed"
+
+
+def fetch_roster(client: APIClient) -> list[dict]:
+    page = client.get("/api/enrollments", {"role": "instructor", "page_size": 100})
+    assert page.status_code == 200
+    return page.json()["results"]
+
+
+def apply_instructor_events(roster: list[dict], frames: list[dict]) -> list[dict]:
+    """What instructor.js does with its frames: a new enrollment goes first, a completion
+    replaces the row."""
+    roster = copy.deepcopy(roster)
+    for frame in frames:
+        body = frame["enrollment"]
+        index = next((i for i, e in enumerate(roster) if e["id"] == body["id"]), None)
+        if frame["type"] == "enrollment.created":
+            assert index is None
+            roster.insert(0, body)
+        elif frame["type"] == "enrollment.completed":
+            roster[index] = body
+        else:
+            raise AssertionError(f"an instructor received {frame['type']!r}")
+    return roster
+
+
+def test_the_instructor_hears_of_enrollments_and_completions(scene):
+    _, client, free, _ = scene
+    instructor = free.course_instructors.get().user
+    teacher = client_for(instructor)
+    before, seq = fetch_roster(teacher), latest_seq(instructor.pk)
+    enrollment = post(client, "/api/enrollments", {"course": free.slug}, status=201)
+    for lesson in lessons_of(free):
+        post(
+            client,
+            f"/api/enrollments/{enrollment['id']}/progress",
+            {"lesson": lesson, "completed": True},
+        )
+    frames = [
+        assert_server_frame(event_message(row))
+        for row in UserEvent.objects.filter(user=instructor, seq__gt=seq).order_by("seq")
+    ]
+    assert [frame["type"] for frame in frames] == ["enrollment.created", "enrollment.completed"]
+    after = fetch_roster(teacher)
+    assert apply_instructor_events(before, frames) == after
+    assert after[0]["status"] == "completed" and after[0]["certificate"] is not None

@@ -112,7 +112,8 @@ def enroll(user, course):
 
 
 def events_while_redis_is_down(user, course) -> int:
-    """One transaction: an enrollment (pending, active) and progress on every lesson."""
+    """One transaction: an enrollment (pending, active), progress on every lesson and the
+    completion that follows the last (enrollment.status and enrollment.completed)."""
     with transaction.atomic():
         enrollment = enroll(user, course)
         for lesson in [
@@ -153,7 +154,8 @@ async def test_sockets_that_missed_events_while_redis_was_down_resync_and_resume
 
     private_redis.stop()
     latest = [await db(events_while_redis_is_down)(user, missed_course) for user in users]
-    assert latest == [10, 10, 10]  # 2 + (pending, active) + 6 lessons: committed all the same
+    # 2 + (pending, active) + 6 lessons + completion (status, completed): committed all the same
+    assert latest == [12, 12, 12]
     # Watching while the layer is down: answered from the database, the socket stays open.
     await watcher.socket.send(json.dumps({"type": "watch", "course": watched.slug}))
     seats = await watcher.until("course.seats")

@@ -1,9 +1,12 @@
-// The student dashboard: enrollments with progress bars kept live by the socket's
-// `progress.updated` and `enrollment.status` events (every open tab receives them).
+// The student dashboard: enrollments in two tabs, "Learning" and "Completed", with progress
+// bars kept live by the socket's `progress.updated`, `enrollment.status` and
+// `enrollment.completed` events (every open tab receives them). One reducer, applyEvent,
+// turns an event into the new state (tests/realtime/test_event_state.py mirrors it); the
+// page then redraws what changed.
 
 import { api, query } from "./api.js";
 import { rememberProgressEvent } from "./lessonstore.js";
-import { $, announce, clear, dateTime, emptyState, errorState, h, progressBar, setProgress, skeletonCards, statusBadge } from "./ui.js";
+import { $, announce, clear, dateTime, emptyState, errorState, h, hasAccess, isLive, progressBar, setProgress, skeletonCards, statusBadge, toast } from "./ui.js";
 
 export function progressText(progress) {
   const { completed_lessons: done = 0, total_lessons: total = 0, percent = 0 } = progress ?? {};
@@ -11,126 +14,224 @@ export function progressText(progress) {
   return `${done} of ${total} lessons · ${Math.round(percent)}%`;
 }
 
+export const SECTIONS = ["learning", "completed"];
+
+// Which tab an enrollment is listed in. A completed one stays there whatever its percent
+// does later (a lesson added to the course lowers it; the completion stands).
+export const sectionOf = (enrollment) => (enrollment.status === "completed" ? "completed" : "learning");
+
+// Apply one socket event to the state: `enrollments`, a Map of id → Enrollment, newest first
+// as GET /api/enrollments lists them. Returns {id, kind} ("added", "changed", "progress")
+// or null when the event is not about this dashboard's enrollments. Events carry absolute
+// values, so applying one twice changes nothing.
+export function applyEvent(enrollments, frame) {
+  if (frame.type === "enrollment.status" || frame.type === "enrollment.completed") {
+    const body = frame.enrollment;
+    if (!body?.id) return null;
+    if (enrollments.has(body.id)) {
+      enrollments.set(body.id, body);
+      return { id: body.id, kind: "changed" };
+    }
+    const rest = [...enrollments.entries()];
+    enrollments.clear();
+    enrollments.set(body.id, body);
+    for (const [id, value] of rest) enrollments.set(id, value);
+    return { id: body.id, kind: "added" };
+  }
+  if (frame.type === "progress.updated") {
+    const enrollment = enrollments.get(frame.enrollment);
+    if (!enrollment) return null;
+    const progress = frame.progress ?? { ...enrollment.progress, percent: frame.percent };
+    enrollments.set(frame.enrollment, { ...enrollment, progress });
+    return { id: frame.enrollment, kind: "progress" };
+  }
+  return null;
+}
+
+export function dashboardStats(enrollments) {
+  const values = [...enrollments.values()];
+  const live = values.filter((e) => isLive(e.status));
+  return {
+    courses: live.length,
+    completed: values.filter((e) => e.status === "completed").length,
+    lessons: live.reduce((n, e) => n + (e.progress?.completed_lessons ?? 0), 0),
+  };
+}
+
+function actionLabel(progress) {
+  return progress?.percent >= 100 ? "Review" : progress?.completed_lessons ? "Continue" : "Start learning";
+}
+
+function actions(enrollment) {
+  const title = enrollment.course.title;
+  if (enrollment.status === "completed") {
+    return [
+      enrollment.certificate
+        ? h("a", { class: "button primary", href: enrollment.certificate.url, dataset: { role: "certificate" } }, "View certificate", h("span", { class: "visually-hidden" }, ` for ${title}`))
+        : null,
+      h("a", { class: "button secondary", href: `/learn/${enrollment.id}` }, "Review", h("span", { class: "visually-hidden" }, ` ${title}`)),
+    ];
+  }
+  if (hasAccess(enrollment.status)) {
+    return h("a", { class: "button primary", href: `/learn/${enrollment.id}`, dataset: { role: "continue" } }, actionLabel(enrollment.progress));
+  }
+  return h("span", { class: "muted small" }, enrollment.status === "pending" ? "Waiting for payment confirmation…" : "No longer active");
+}
+
 function card(enrollment) {
   const course = enrollment.course;
-  const active = enrollment.status === "active";
-  const started = (enrollment.progress?.completed_lessons ?? 0) > 0;
-  const done = enrollment.progress?.percent >= 100;
+  const completed = enrollment.status === "completed";
+  const when = completed && enrollment.completed_at ? `Completed ${dateTime(enrollment.completed_at)}` : `Enrolled ${dateTime(enrollment.created_at)}`;
   return h(
     "article",
-    { class: "card enrollment-card", dataset: { enrollment: String(enrollment.id), status: enrollment.status } },
+    { class: `card enrollment-card${completed ? " completed" : ""}`, dataset: { enrollment: String(enrollment.id), status: enrollment.status } },
     h(
       "div",
       { class: "enrollment-head" },
       h("h3", {}, h("a", { href: `/courses/${encodeURIComponent(course.slug)}` }, course.title)),
       statusBadge(enrollment.status),
     ),
-    h("p", { class: "muted small" }, [enrollment.number, course.instructor?.name, `Enrolled ${dateTime(enrollment.created_at)}`].filter(Boolean).join(" · ")),
+    h("p", { class: "muted small" }, [enrollment.number, course.instructor?.name, when].filter(Boolean).join(" · ")),
     h(
       "div",
       { class: "progress-row" },
       progressBar(enrollment.progress?.percent ?? 0, `Progress in ${course.title}`),
       h("span", { class: "progress-label" }, progressText(enrollment.progress)),
     ),
-    h(
-      "div",
-      { class: "actions" },
-      active
-        ? h("a", { class: "button primary", href: `/learn/${enrollment.id}` }, done ? "Review" : started ? "Continue" : "Start learning")
-        : h("span", { class: "muted small" }, enrollment.status === "pending" ? "Waiting for payment confirmation…" : "No longer active"),
-    ),
+    h("div", { class: "actions" }, actions(enrollment)),
   );
 }
 
-export function mountDashboard({ socket, user, list = $("#enrollments") }) {
-  const enrollments = new Map();
+const EMPTY = {
+  learning: (any) =>
+    emptyState(any ? "Nothing in progress." : "You haven’t enrolled in a course yet.", "Find one you like in the catalog: enrolling takes a minute.", h("a", { class: "button primary", href: "/" }, "Browse the catalog")),
+  completed: () => emptyState("No completed courses yet.", "Complete every lesson of a course and its certificate appears here."),
+};
 
-  function stats() {
-    const values = [...enrollments.values()].filter((e) => e.status === "active" || e.status === "pending");
-    $("#stat-courses").textContent = String(values.length);
-    $("#stat-completed").textContent = String(values.filter((e) => e.progress?.percent >= 100).length);
-    $("#stat-lessons").textContent = String(values.reduce((n, e) => n + (e.progress?.completed_lessons ?? 0), 0));
+// ARIA tabs: arrow keys, Home and End move between them; the URL's #completed opens that tab.
+function mountTabs(onSelect) {
+  const tabs = SECTIONS.map((name) => $(`#tab-${name}`));
+  function select(name, { focus = false } = {}) {
+    for (const tab of tabs) {
+      const chosen = tab.id === `tab-${name}`;
+      tab.setAttribute("aria-selected", chosen ? "true" : "false");
+      tab.tabIndex = chosen ? 0 : -1;
+      $(`#${tab.getAttribute("aria-controls")}`).hidden = !chosen;
+      if (chosen && focus) tab.focus();
+    }
+    onSelect(name);
+  }
+  tabs.forEach((tab, index) => {
+    const name = SECTIONS[index];
+    tab.addEventListener("click", () => {
+      select(name);
+      history.replaceState(null, "", name === "completed" ? "#completed" : location.pathname + location.search);
+    });
+    tab.addEventListener("keydown", (event) => {
+      const moves = { ArrowRight: index + 1, ArrowLeft: index - 1, Home: 0, End: tabs.length - 1 };
+      if (!(event.key in moves)) return;
+      event.preventDefault();
+      const next = (moves[event.key] + tabs.length) % tabs.length;
+      tabs[next].click();
+      tabs[next].focus();
+    });
+  });
+  select(location.hash === "#completed" ? "completed" : "learning");
+  return { select };
+}
+
+export function mountDashboard({ socket, user }) {
+  const enrollments = new Map();
+  const lists = { learning: $("#enrollments"), completed: $("#completed") };
+  mountTabs(() => {});
+
+  function drawStats() {
+    const stats = dashboardStats(enrollments);
+    $("#stat-courses").textContent = String(stats.courses);
+    $("#stat-completed").textContent = String(stats.completed);
+    $("#stat-lessons").textContent = String(stats.lessons);
     $("#dashboard-stats").hidden = enrollments.size === 0;
+    const counts = { learning: 0, completed: 0 };
+    for (const enrollment of enrollments.values()) counts[sectionOf(enrollment)] += 1;
+    for (const name of SECTIONS) $(`#count-${name}`).textContent = String(counts[name]);
+  }
+
+  function drawSection(name) {
+    const cards = [...enrollments.values()].filter((e) => sectionOf(e) === name).map(card);
+    clear(lists[name], cards.length ? cards : EMPTY[name](enrollments.size > 0));
   }
 
   function render() {
-    if (!enrollments.size) {
-      clear(list, emptyState("You haven’t enrolled in a course yet.", "Find one you like in the catalog: enrolling takes a minute.", h("a", { class: "button primary", href: "/" }, "Browse the catalog")));
-    } else {
-      clear(list, [...enrollments.values()].map(card));
-    }
-    stats();
+    for (const name of SECTIONS) drawSection(name);
+    drawStats();
   }
 
-  function upsert(enrollment) {
-    const existing = list.querySelector(`[data-enrollment="${enrollment.id}"]`);
-    const isNew = !enrollments.has(enrollment.id);
-    enrollments.set(enrollment.id, enrollment);
-    if (existing) existing.replaceWith(card(enrollment));
-    else if (isNew) {
-      // Newest first, as the API lists them.
-      const items = [...enrollments.entries()];
-      enrollments.clear();
-      enrollments.set(enrollment.id, enrollment);
-      for (const [id, value] of items) if (id !== enrollment.id) enrollments.set(id, value);
-      render();
-      return;
+  function onProgress(id) {
+    const enrollment = enrollments.get(id);
+    const progress = enrollment.progress;
+    const element = document.querySelector(`[data-enrollment="${id}"]`);
+    if (element) {
+      setProgress(element.querySelector("progress"), progress.percent);
+      element.querySelector(".progress-label").textContent = progressText(progress);
+      const action = element.querySelector('[data-role="continue"]');
+      if (action) action.textContent = actionLabel(progress);
     }
-    stats();
+    announce(`${enrollment.course.title}: ${progressText(progress)}.`);
+  }
+
+  function onChange({ id, kind }, frame) {
+    const enrollment = enrollments.get(id);
+    const existing = document.querySelector(`[data-enrollment="${id}"]`);
+    const section = sectionOf(enrollment);
+    if (kind === "progress") onProgress(id);
+    else if (kind === "changed" && existing && existing.parentElement === lists[section]) existing.replaceWith(card(enrollment));
+    else {
+      // Added, or moved to the other tab (completed): both lists are redrawn in order.
+      drawSection("learning");
+      drawSection("completed");
+    }
+    drawStats();
+    if (frame.type === "enrollment.completed") {
+      announce(`${enrollment.course.title}: course completed. Your certificate is in the Completed tab.`);
+      toast(`You completed ${enrollment.course.title}. Your certificate is ready in the Completed tab.`, { title: "Course completed", tone: "success" });
+    } else if (frame.type === "enrollment.status") {
+      announce(`${enrollment.course.title}: enrollment ${enrollment.status}.`);
+    }
   }
 
   // Events that arrive while the list is loading are applied once it is there (they carry
   // absolute values, so applying one twice is harmless).
   let loading = null;
 
-  function onProgress(frame) {
-    const enrollment = enrollments.get(frame.enrollment);
-    if (!enrollment) return;
-    const progress = frame.progress ?? { ...enrollment.progress, percent: frame.percent };
-    enrollment.progress = progress;
-    const element = list.querySelector(`[data-enrollment="${frame.enrollment}"]`);
-    if (element) {
-      setProgress(element.querySelector("progress"), progress.percent);
-      element.querySelector(".progress-label").textContent = progressText(progress);
-      const action = element.querySelector(".actions .button");
-      if (action) action.textContent = progress.percent >= 100 ? "Review" : progress.completed_lessons ? "Continue" : "Start learning";
-    }
-    announce(`${enrollment.course.title}: ${progressText(progress)}.`);
-    stats();
+  function onEvent(frame) {
+    const change = applyEvent(enrollments, frame);
+    if (change) onChange(change, frame);
   }
 
-  function onStatus(frame) {
-    if (!frame.enrollment?.id) return;
-    upsert(frame.enrollment);
-    announce(`${frame.enrollment.course.title}: enrollment ${frame.enrollment.status}.`);
+  for (const type of ["progress.updated", "enrollment.status", "enrollment.completed"]) {
+    socket.on(type, (frame) => {
+      if (type === "progress.updated") rememberProgressEvent(user.id, frame);
+      if (loading) loading.push(frame);
+      else onEvent(frame);
+    });
   }
-
-  socket.on("progress.updated", (frame) => {
-    rememberProgressEvent(user.id, frame);
-    if (loading) loading.push(() => onProgress(frame));
-    else onProgress(frame);
-  });
-  socket.on("enrollment.status", (frame) => {
-    if (loading) loading.push(() => onStatus(frame));
-    else onStatus(frame);
-  });
 
   async function load() {
     loading = [];
-    clear(list, skeletonCards(3));
-    list.setAttribute("aria-busy", "true");
+    clear(lists.learning, skeletonCards(3));
+    for (const list of Object.values(lists)) list.setAttribute("aria-busy", "true");
     try {
       const page = await api(`/api/enrollments${query({ role: "student", page_size: 100 })}`);
       enrollments.clear();
       for (const enrollment of page.results) enrollments.set(enrollment.id, enrollment);
       render();
     } catch (error) {
-      clear(list, errorState(`Your courses could not be loaded: ${error.message}`, load));
+      clear(lists.learning, errorState(`Your courses could not be loaded: ${error.message}`, load));
     } finally {
-      list.setAttribute("aria-busy", "false");
+      for (const list of Object.values(lists)) list.setAttribute("aria-busy", "false");
       const queued = loading ?? [];
       loading = null;
-      for (const apply of queued) apply();
+      for (const frame of queued) onEvent(frame);
     }
   }
 

@@ -1,9 +1,10 @@
-// The instructor dashboard: a live feed of `enrollment.created` events (toast + list), an
-// enrollments-per-hour chart, per-course rosters and seat counts, all without reloads.
+// The instructor dashboard: a live feed of `enrollment.created` and `enrollment.completed`
+// events (toast + list), an enrollments-per-hour chart, per-course rosters and seat counts,
+// all without reloads.
 
 import { api, query } from "./api.js";
 import { chartSummary, hourlyBuckets, renderBarChart } from "./chart.js";
-import { $, clear, dateTime, emptyState, errorState, h, money, progressBar, statusBadge, timeAgo, toast } from "./ui.js";
+import { $, clear, dateTime, emptyState, errorState, h, isLive, money, progressBar, statusBadge, timeAgo, toast } from "./ui.js";
 
 const DAY = 24 * 3600_000;
 const MAX_PAGES = 10;
@@ -59,6 +60,23 @@ export function mountInstructor({ socket, user }) {
         { class: "feed-body" },
         h("p", {}, h("strong", {}, student.name || student.email || "A student"), " enrolled in ", h("a", { href: `/courses/${encodeURIComponent(course.slug)}` }, course.title)),
         h("p", { class: "muted small" }, [enrollment.number, amount, h("time", { datetime: enrollment.created_at }, timeAgo(enrollment.created_at))].flatMap((part, i) => (i ? [" · ", part] : [part]))),
+      ),
+    );
+  }
+
+  function completedItem(enrollment) {
+    const student = enrollment.student ?? {};
+    const course = enrollment.course;
+    const when = enrollment.completed_at || new Date().toISOString();
+    return h(
+      "li",
+      { class: "feed-item fresh completed", dataset: { completed: String(enrollment.id) } },
+      h("span", { class: "avatar", "aria-hidden": "true" }, initials(student.name || student.email)),
+      h(
+        "div",
+        { class: "feed-body" },
+        h("p", {}, h("strong", {}, student.name || student.email || "A student"), " completed ", h("a", { href: `/courses/${encodeURIComponent(course.slug)}` }, course.title)),
+        h("p", { class: "muted small" }, [enrollment.number, "certificate issued", h("time", { datetime: when }, timeAgo(when))].flatMap((part, i) => (i ? [" · ", part] : [part]))),
       ),
     );
   }
@@ -156,8 +174,26 @@ export function mountInstructor({ socket, user }) {
     toast(`${who} enrolled in ${course.title}.`, { title: "New enrollment", tone: "success" });
   }
 
+  function onCompleted(frame) {
+    const enrollment = frame.enrollment;
+    if (!enrollment?.course) return;
+    if (!feed.querySelector(`[data-completed="${enrollment.id}"]`)) {
+      feed.querySelector(".empty-state")?.remove();
+      feed.prepend(completedItem(enrollment));
+      while (feed.children.length > 30) feed.lastElementChild.remove();
+    }
+    // The roster row shows the new status and progress in place.
+    roster.querySelector(`tr[data-enrollment="${enrollment.id}"]`)?.replaceWith(rosterRow(enrollment));
+    const who = enrollment.student?.name || enrollment.student?.email || "A student";
+    toast(`${who} completed ${enrollment.course.title}.`, { title: "Course completed", tone: "success" });
+  }
+
   socket.on("enrollment.created", (frame) => {
     if (loaded) onCreated(frame);
+    else early.push(frame);
+  });
+  socket.on("enrollment.completed", (frame) => {
+    if (loaded) onCompleted(frame);
     else early.push(frame);
   });
 
@@ -188,10 +224,10 @@ export function mountInstructor({ socket, user }) {
       if (busiest) select.value = busiest.slug;
 
       for (const enrollment of recent) {
-        if (enrollment.status === "active" || enrollment.status === "pending") timestamps.push(enrollment.created_at);
+        if (isLive(enrollment.status)) timestamps.push(enrollment.created_at);
       }
       drawChart();
-      const latest = recent.filter((e) => e.status === "active" || e.status === "pending").slice(0, 8);
+      const latest = recent.filter((e) => isLive(e.status)).slice(0, 8);
       if (latest.length) clear(feed, latest.map((e) => feedItem(e, e.course)));
       else clear(feed, h("li", { class: "empty-state" }, h("p", { class: "muted" }, "Waiting for the next enrollment…")));
     } catch (error) {
@@ -200,7 +236,7 @@ export function mountInstructor({ socket, user }) {
       return;
     }
     loaded = true;
-    for (const frame of early.splice(0)) onCreated(frame);
+    for (const frame of early.splice(0)) (frame.type === "enrollment.completed" ? onCompleted : onCreated)(frame);
     await loadRoster();
   }
 

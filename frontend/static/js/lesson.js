@@ -8,7 +8,7 @@ import { debounce } from "./debounce.js";
 import { LessonStore, rememberProgressEvent } from "./lessonstore.js";
 import { rememberForOffline } from "./offline.js";
 import { ProgressQueue, queueKey, saveStatusText } from "./progressqueue.js";
-import { $, announce, clear, duration, h, setProgress } from "./ui.js";
+import { $, announce, clear, duration, h, hasAccess, setProgress } from "./ui.js";
 
 const SAVE_EVERY_SECONDS = 10;
 
@@ -281,7 +281,7 @@ export function mountLesson({ socket, user, root }) {
     renderOutline(course);
     renderProgress();
 
-    active = enrollment.status === "active";
+    active = hasAccess(enrollment.status); // a completed course can still be reviewed
     const saved = store.lesson(lesson.id);
     completed = !!saved.completed;
     length = Math.max(1, lesson.duration_seconds || 60);

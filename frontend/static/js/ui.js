@@ -96,6 +96,12 @@ export const LEVEL_LABELS = LABELS.level ?? {};
 export const levelLabel = (level) => LEVEL_LABELS[level] ?? level ?? "";
 
 export const STATUS_LABELS = LABELS.enrollment_status ?? {};
+// Which enrollment statuses hold a seat (live) and which open the lessons (access), from
+// enrollment/models.py; the defaults serve pages without the labels (and the Node tests).
+const LIVE = new Set(LABELS.enrollment_live ?? ["pending", "active", "completed"]);
+const ACCESS = new Set(LABELS.enrollment_access ?? ["active", "completed"]);
+export const isLive = (status) => LIVE.has(status);
+export const hasAccess = (status) => ACCESS.has(status);
 
 export function statusBadge(status) {
   return h("span", { class: `badge status status-${status}`, dataset: { status } }, STATUS_LABELS[status] ?? status);

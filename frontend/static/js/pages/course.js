@@ -3,7 +3,7 @@
 import { api, query } from "../api.js";
 import { boot } from "../app.js";
 import { mountEnrollForm } from "../enroll.js";
-import { $, clear, errorState, h, levelLabel, minutesLabel, money, seatsText } from "../ui.js";
+import { $, clear, errorState, h, hasAccess, isLive, levelLabel, minutesLabel, money, seatsText } from "../ui.js";
 
 const { user, socket } = boot();
 const root = $("#course-root");
@@ -62,7 +62,7 @@ async function existingEnrollment() {
   if (!user) return null;
   try {
     const page = await api(`/api/enrollments${query({ role: "student", course: slug })}`);
-    return page.results.find((e) => e.status === "active" || e.status === "pending") ?? null;
+    return page.results.find((e) => isLive(e.status)) ?? null;
   } catch {
     return null;
   }
@@ -104,10 +104,10 @@ async function load() {
   const mine = await existingEnrollment();
   if (mine) {
     showAlready(mine);
-    // A pending payment that settles (or fails) shows here live.
+    // A pending payment that settles (or fails), or a completion, shows here live.
     socket.on("enrollment.status", (frame) => {
       if (frame.enrollment?.id !== mine.id) return;
-      if (frame.enrollment.status === "active" || frame.enrollment.status === "pending") showAlready(frame.enrollment);
+      if (isLive(frame.enrollment.status)) showAlready(frame.enrollment);
       else location.reload();
     });
   }
@@ -115,11 +115,13 @@ async function load() {
 
 function showAlready(enrollment) {
   const already = $("#already");
-  const active = enrollment.status === "active";
+  const active = hasAccess(enrollment.status);
+  const completed = enrollment.status === "completed";
   clear(
     already,
-    h("p", {}, active ? "You’re enrolled in this course." : "Your enrollment is waiting for the payment to be confirmed."),
-    active ? h("a", { class: "button primary block", href: `/learn/${enrollment.id}` }, "Continue learning") : null,
+    h("p", {}, completed ? "You completed this course." : active ? "You’re enrolled in this course." : "Your enrollment is waiting for the payment to be confirmed."),
+    completed && enrollment.certificate ? h("a", { class: "button primary block", href: enrollment.certificate.url }, "View your certificate") : null,
+    active ? h("a", { class: `button ${completed ? "secondary" : "primary"} block`, href: `/learn/${enrollment.id}` }, completed ? "Review the course" : "Continue learning") : null,
   );
   already.classList.toggle("success", active);
   already.classList.toggle("warning", !active);
