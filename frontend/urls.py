@@ -10,6 +10,7 @@ urlpatterns = [
     path("dashboard", views.dashboard, name="dashboard"),
     path("learn/<int:enrollment_id>", views.lesson, name="learn"),
     path("learn/<int:enrollment_id>/<int:lesson_id>", views.lesson, name="lesson"),
+    path("lessons/<int:lesson_id>", views.lesson_preview, name="lesson-preview"),
     path("instructor", views.instructor, name="instructor"),
     path("sw.js", views.service_worker, name="service-worker"),
     path("manifest.webmanifest", views.web_manifest, name="web-manifest"),

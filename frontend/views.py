@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.staticfiles import finders
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.templatetags.static import static
@@ -87,6 +88,13 @@ def lesson(request: HttpRequest, enrollment_id: int, lesson_id: int | None = Non
 
 
 @ensure_csrf_cookie
+def lesson_preview(request: HttpRequest, lesson_id: int) -> HttpResponse:
+    """A preview lesson, readable by anyone (the course page links them); the page shows
+    what the API allows: a lesson that is not a preview asks to sign in or enroll."""
+    return _page(request, "lesson.html", page="lesson", lesson_id=lesson_id, preview=True)
+
+
+@ensure_csrf_cookie
 def instructor(request: HttpRequest) -> HttpResponse:
     return _page(request, "instructor.html", page="instructor")
 
@@ -150,12 +158,15 @@ ICONS = [
 ]
 
 
-def _shell_files() -> list[str]:
-    """What every page needs: the stylesheet, every ES module, the logo and the icons."""
-    names = ["css/portal.css", "img/logo.svg", *(name for name, _, _ in ICONS)]
+def _shell_files() -> dict[str, Path]:
+    """What the pages need, by static name: the stylesheets (the portal's and the code
+    highlighting of lesson text), every ES module, the logo and the icons."""
+    names = ["css/portal.css", "catalog/highlight.css", "img/logo.svg"]
+    names += [name for name, _, _ in ICONS]
     for folder in ("js", "js/pages"):
         names += sorted(f"{folder}/{path.name}" for path in (STATIC_DIR / folder).glob("*.js"))
-    return names
+    found = {name: finders.find(name) for name in names}
+    return {name: Path(path) for name, path in found.items() if isinstance(path, str)}
 
 
 @functools.cache
@@ -163,12 +174,12 @@ def _service_worker_source() -> str:
     """sw.js with its CONFIG: the shell's URLs (hashed names in production, and the plain
     ones modules import each other by) and a version that changes with any shell file, so
     a changed file installs a new worker and a fresh shell cache."""
-    names = _shell_files()
-    urls = sorted({static(name) for name in names} | {settings.STATIC_URL + name for name in names})
+    files = _shell_files()
+    urls = sorted({static(name) for name in files} | {settings.STATIC_URL + name for name in files})
     source = SERVICE_WORKER.read_text()
     digest = hashlib.sha256(source.encode())
-    for name in names:
-        digest.update((STATIC_DIR / name).read_bytes())
+    for path in files.values():
+        digest.update(path.read_bytes())
     config = json.dumps({"version": digest.hexdigest()[:16], "shell": urls})
     if SERVICE_WORKER_CONFIG not in source:
         raise RuntimeError("sw.js lost its CONFIG line")

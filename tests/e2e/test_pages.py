@@ -112,7 +112,7 @@ def test_every_page_renders_cleanly(new_page, console, portal, viewport):
     expect(student.locator(".enrollment-card")).to_have_count(1)
     check(student, "dashboard")
     visit(student, f"/learn/{portal['enrollment'].pk}/{portal['lesson']}")
-    expect(student.locator("#player")).to_be_visible()
+    expect(student.locator("#lesson-actions")).to_be_visible()
     check(student, "lesson")
     visit(student, "/courses/python-for-data-analysis")
     expect(student.locator("#already")).to_be_visible()

@@ -53,6 +53,9 @@ export function duration(seconds) {
   return hours ? `${hours}:${String(minutes).padStart(2, "0")}:${secs}` : `${minutes}:${secs}`;
 }
 
+// What a lesson is, in the outline ("video" and "text"; other kinds show no label).
+export const LESSON_KIND_LABELS = Object.freeze({ video: "Video", text: "Reading" });
+
 export function minutesLabel(seconds) {
   const minutes = Math.round((Number(seconds) || 0) / 60);
   if (minutes < 60) return `${minutes} min`;

@@ -3,7 +3,7 @@
 import { api, query } from "../api.js";
 import { boot } from "../app.js";
 import { mountEnrollForm } from "../enroll.js";
-import { $, clear, errorState, h, hasAccess, isLive, levelLabel, minutesLabel, money, seatsText } from "../ui.js";
+import { $, clear, errorState, h, hasAccess, isLive, LESSON_KIND_LABELS, levelLabel, minutesLabel, money, seatsText } from "../ui.js";
 
 const { user, socket } = boot();
 const root = $("#course-root");
@@ -43,7 +43,17 @@ function curriculum(course) {
       h(
         "ol",
         { class: "lessons" },
-        module.lessons.map((lesson) => h("li", {}, h("span", {}, lesson.title), h("span", { class: "muted small" }, minutesLabel(lesson.duration_seconds)))),
+        module.lessons.map((lesson) =>
+          h(
+            "li",
+            {},
+            // A preview lesson is readable by anyone: its title opens it.
+            lesson.preview
+              ? h("span", {}, h("a", { href: `/lessons/${lesson.id}`, class: "preview-link" }, lesson.title), " ", h("span", { class: "chip preview-chip" }, "Free preview"))
+              : h("span", {}, lesson.title),
+            h("span", { class: "muted small" }, [LESSON_KIND_LABELS[lesson.kind], minutesLabel(lesson.duration_seconds)].filter(Boolean).join(" · ")),
+          ),
+        ),
       ),
     );
   });
