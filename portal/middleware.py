@@ -1,5 +1,6 @@
 """Middleware that keeps every /api/ answer in the contract's error shape."""
 
+import re
 from collections.abc import Callable
 from http import HTTPStatus
 
@@ -49,10 +50,21 @@ def _reason(status: int) -> str:
 
 
 class ApiBodySizeMiddleware:
-    """Refuse oversized API bodies from Content-Length before anything reads them."""
+    """Refuse oversized API bodies from Content-Length before anything reads them: at most
+    API_MAX_BODY_BYTES, or the limit API_UPLOAD_BODY_LIMITS gives an upload's path."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
+        self.upload_limits = [
+            (re.compile(pattern), limit)
+            for pattern, limit in getattr(settings, "API_UPLOAD_BODY_LIMITS", ())
+        ]
+
+    def limit_for(self, path: str) -> int:
+        for pattern, limit in self.upload_limits:
+            if pattern.match(path):
+                return limit
+        return settings.API_MAX_BODY_BYTES
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if is_api_path(request):
@@ -60,10 +72,9 @@ class ApiBodySizeMiddleware:
                 length = int(request.META.get("CONTENT_LENGTH") or 0)
             except ValueError:
                 return error_response(400, "Invalid Content-Length header.")
-            if length > settings.API_MAX_BODY_BYTES:
-                return error_response(
-                    413, f"The request body is larger than {settings.API_MAX_BODY_BYTES} bytes."
-                )
+            limit = self.limit_for(request.path)
+            if length > limit:
+                return error_response(413, f"The request body is larger than {limit} bytes.")
         return self.get_response(request)
 
 
