@@ -5,8 +5,7 @@ The token is the authorisation: the lesson API hands one out only to a reader it
 for one file, until its expiry. A bad or altered token, or an expired one, answers 403; a
 file no longer stored, 404. `Range` requests get 206 with the bytes asked for (seeking in
 a video), 416 when unsatisfiable. The file is streamed in chunks, never read whole: with
-an async iterator under ASGI (Django would otherwise collect a sync iterator into a list
-first), a sync one under WSGI.
+an async iterator under ASGI, a sync one under WSGI.
 """
 
 import time
@@ -77,12 +76,9 @@ def media_file(request: HttpRequest, token: str, filename: str) -> HttpResponse:
         file.close()
         response: HttpResponse = HttpResponse(status=206 if wanted else 200)
     else:
-        body = (
-            _async_chunks(file, start, length)
-            if isinstance(request, ASGIRequest)
-            else _chunks(file, start, length)
+        response = StreamingHttpResponse(
+            _file_range(request, file, start, length), status=206 if wanted else 200
         )
-        response = StreamingHttpResponse(body, status=206 if wanted else 200)
     response["Content-Type"] = grant.content_type
     response["Content-Length"] = str(length)
     response["Accept-Ranges"] = "bytes"
@@ -107,30 +103,45 @@ def _wanted_range(request: HttpRequest, *, size: int, etag: str) -> ByteRange | 
     return byte_range(request.headers.get("Range"), size)
 
 
-def _chunks(file: File, start: int, length: int) -> Iterator[bytes]:
-    try:
-        file.seek(start)
-        left = length
-        while left > 0:
-            chunk = file.read(min(CHUNK_BYTES, left))
-            if not chunk:
-                break
-            left -= len(chunk)
-            yield chunk
-    finally:
-        file.close()
+class _FileRange:
+    """`length` bytes of an open file from `start`, read in chunks. Its `close()` closes
+    the file: Django calls it when the answer is done, whether or not every chunk was
+    sent (a player that seeks away drops the connection)."""
+
+    def __init__(self, file: File, start: int, length: int) -> None:
+        self.file, self.start, self.left = file, start, length
+        self._sought = False
+
+    def _next_chunk(self) -> bytes:
+        if not self._sought:
+            self.file.seek(self.start)
+            self._sought = True
+        if self.left <= 0:
+            return b""
+        chunk = self.file.read(min(CHUNK_BYTES, self.left))
+        self.left -= len(chunk)
+        return chunk
+
+    def close(self) -> None:
+        self.file.close()
 
 
-async def _async_chunks(file: File, start: int, length: int) -> AsyncIterator[bytes]:
-    read = sync_to_async(file.read, thread_sensitive=False)
-    try:
-        await sync_to_async(file.seek, thread_sensitive=False)(start)
-        left = length
-        while left > 0:
-            chunk = await read(min(CHUNK_BYTES, left))
-            if not chunk:
-                break
-            left -= len(chunk)
+class SyncFileRange(_FileRange):
+    def __iter__(self) -> Iterator[bytes]:
+        while chunk := self._next_chunk():
             yield chunk
-    finally:
-        await sync_to_async(file.close, thread_sensitive=False)()
+
+
+class AsyncFileRange(_FileRange):
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        read = sync_to_async(self._next_chunk, thread_sensitive=False)
+        while chunk := await read():
+            yield chunk
+
+
+def _file_range(request: HttpRequest, file: File, start: int, length: int) -> _FileRange:
+    # Under ASGI Django would first collect a sync iterator into a list (the whole file in
+    # memory): give it an async one. Under WSGI (the test client, a WSGI server), sync.
+    if isinstance(request, ASGIRequest):
+        return AsyncFileRange(file, start, length)
+    return SyncFileRange(file, start, length)

@@ -9,8 +9,8 @@ document, and every case is a real HTTP request to that server.
 Bounded and repeatable: a fixed number of examples per operation, derandomized (the same
 cases every run), no example database. Each operation is a test of its own on data it owns
 (flushed after it): an instructor, who is also a student, with a bearer token; a course they
-teach and an enrollment of theirs, which the path parameters name half of the time so the
-operations get past 404.
+teach (with a lesson) and an enrollment of theirs, which the path parameters name half of
+the time so the operations get past 404.
 """
 
 import json
@@ -49,6 +49,9 @@ BUSINESS_RULES: dict[str, list[str]] = {
     "POST /api/enrollments": ["400", "402"],
     "POST /api/enrollments/{enrollment_id}/progress": ["400"],
     "GET /api/courses": ["400"],
+    # A video's bytes must be MP4 or WebM, captions WebVTT (415); a form needs a video or
+    # captions, one language per captions file, captions need a video (400).
+    "POST /api/lessons/{lesson_id}/media": ["400", "415"],
 }
 # What schemathesis accepts for schema-valid input by default, but for 5xx: a server error
 # is a bug here, whatever the input.
@@ -103,7 +106,9 @@ def owned() -> dict:
     """The test's own rows, with fixed names so that every run sees the same data: a course
     the user teaches, one they are enrolled in, one they may enroll in."""
     user = make_instructor(email="fuzz-instructor@example.com", name="Fuzz Instructor")
-    make_course(title="Fuzzing 101", slug="fuzzing-101", instructor=user, modules=1)
+    taught = make_course(
+        title="Fuzzing 101", slug="fuzzing-101", instructor=user, modules=1, lessons_per_module=1
+    )
     enrolled = make_course(title="Enrolled", slug="enrolled", modules=1, lessons_per_module=2)
     make_course(title="Open Course", slug="open-course", capacity=3)
     answer = client_for(user).post("/api/enrollments", {"course": "enrolled"}, format="json")
@@ -112,7 +117,11 @@ def owned() -> dict:
     return {
         "user": user,
         "token": token_for(user),
-        ParameterLocation.PATH: {"slug": "fuzzing-101", "enrollment_id": answer.json()["id"]},
+        ParameterLocation.PATH: {
+            "slug": "fuzzing-101",
+            "enrollment_id": answer.json()["id"],
+            "lesson_id": Lesson.objects.get(module__course=taught).pk,
+        },
         ParameterLocation.BODY: {"course": "open-course", "lesson": lesson.pk},
     }
 
