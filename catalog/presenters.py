@@ -89,12 +89,7 @@ def lesson_detail(
     module = lesson.module
     course = module.course
     return {
-        "id": lesson.id,
-        "title": lesson.title,
-        "position": lesson.position,
-        "duration_seconds": lesson.duration_seconds,
-        "kind": lesson.kind,
-        "preview": lesson.preview,
+        **lesson_outline(lesson),
         "course": {"slug": course.slug, "title": course.title},
         "module": {"id": module.id, "title": module.title},
         "body_html": lesson.body_html,

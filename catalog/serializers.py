@@ -27,7 +27,7 @@ class LessonInput(BodyInput):
         allow_blank=True,
         default="",
         trim_whitespace=False,
-        max_length=100_000,
+        max_length=50_000,
         help_text="Markdown; answered as sanitised HTML (`body_html`).",
     )
 

@@ -134,16 +134,11 @@ class Resource(TypedDict):
     size: Annotated[int, Field(help_text="Bytes.")]
 
 
-class Lesson(TypedDict):
-    """The contract's `Lesson` (GET /api/lessons/{id}): built per reader, never cached
-    whole, since its media URLs are signed for this answer."""
+class Lesson(LessonOutline):
+    """The contract's `Lesson` (GET /api/lessons/{id}): the outline's entry plus its
+    content. Built per reader and never cached whole: its media links are signed for
+    this answer."""
 
-    id: int
-    title: str
-    position: int
-    duration_seconds: int
-    kind: Annotated[str, Field(choices=LessonKind)]
-    preview: Annotated[bool, Field(help_text=PREVIEW_HELP)]
     course: CourseRef
     module: ModuleRef
     body_html: Annotated[

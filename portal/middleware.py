@@ -8,9 +8,16 @@ import structlog
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.middleware.common import CommonMiddleware
 
-from portal.errors import error_response, is_api_path, is_outage, outage_response
+from portal.errors import (
+    MALFORMED_FORM,
+    error_response,
+    is_api_path,
+    is_outage,
+    outage_response,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -96,6 +103,8 @@ class ApiExceptionMiddleware:
             return None
         if isinstance(exception, RequestDataTooBig):
             return error_response(413, "The request body is too large.")
+        if isinstance(exception, MultiPartParserError):
+            return error_response(400, f"Malformed request body: {MALFORMED_FORM}")
         log.exception("api.unhandled_exception", path=request.path, method=request.method)
         return error_response(500, "An unexpected error occurred; it has been logged.")
 

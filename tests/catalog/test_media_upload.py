@@ -46,6 +46,15 @@ def upload(client, lesson_id: int, **form):
         return client.post(f"/api/lessons/{lesson_id}/media", form, format="multipart")
 
 
+def upload_with_captions(client, lesson_id: int, **form):
+    """The demo video with English captions (and whatever `form` adds or overrides)."""
+    return upload(
+        client,
+        lesson_id,
+        **{"file": video_file(), "captions": [captions_file()], "caption_lang": ["en"], **form},
+    )
+
+
 def stored_files(folder) -> set[str]:
     return {str(path.relative_to(folder)) for path in folder.rglob("*") if path.is_file()}
 
@@ -134,13 +143,7 @@ def test_a_video_is_judged_by_its_bytes_and_its_type(
     ],
 )
 def test_captions_must_be_webvtt(instructor_api, lesson, local_media, data):
-    response = upload(
-        instructor_api,
-        lesson.id,
-        file=video_file(),
-        captions=[captions_file(data)],
-        caption_lang=["en"],
-    )
+    response = upload_with_captions(instructor_api, lesson.id, captions=[captions_file(data)])
     assert_error(response, 415, "unsupported_media_type", "captions.0")
     assert stored_files(local_media) == set()  # the video was not stored either
 
@@ -302,13 +305,7 @@ def test_unknown_lessons_and_other_instructors_drafts_are_404(instructor_api, le
 
 
 def test_a_new_upload_replaces_the_old_files_and_deletes_them(instructor_api, lesson, local_media):
-    first = upload(
-        instructor_api,
-        lesson.id,
-        file=video_file(),
-        captions=[captions_file()],
-        caption_lang=["en"],
-    )
+    first = upload_with_captions(instructor_api, lesson.id)
     assert first.status_code == 201
     lesson.refresh_from_db()
     old_video = lesson.media.name
@@ -357,13 +354,7 @@ def test_files_stored_for_a_failed_change_are_deleted(
         raise RuntimeError("the database went away")
 
     monkeypatch.setattr(uploads, "_lesson_media_record", fail)
-    response = upload(
-        instructor_api,
-        lesson.id,
-        file=video_file(),
-        captions=[captions_file()],
-        caption_lang=["en"],
-    )
+    response = upload_with_captions(instructor_api, lesson.id)
     assert response.status_code == 500
     assert stored_files(local_media) == set()
 
