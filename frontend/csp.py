@@ -10,6 +10,8 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
+from catalog.media.storage import media_origins
+
 STRIPE_SCRIPT = ("https://js.stripe.com", "https://*.js.stripe.com")
 STRIPE_FRAME = ("https://js.stripe.com", "https://*.js.stripe.com", "https://hooks.stripe.com")
 STRIPE_CONNECT = ("https://api.stripe.com",)
@@ -31,6 +33,8 @@ def content_security_policy(request: HttpRequest) -> str:
         "script-src": script,
         "connect-src": connect,
         "img-src": ["'self'", "data:"],
+        # Lesson videos and captions: the portal's own signed links, or presigned S3 ones.
+        "media-src": ["'self'", *media_origins()],
         "style-src": ["'self'"],
         "frame-src": list(STRIPE_FRAME) if stripe else ["'none'"],
         "base-uri": ["'self'"],
