@@ -51,12 +51,13 @@ RUN SECRET_KEY=build-only-dummy-key-used-for-collectstatic-never-at-run-time \
     DJANGO_SETTINGS_MODULE=portal.settings_production \
     python manage.py collectstatic --no-input -v 0
 
-# Run as an unprivileged user; only var/ (SQLite fallback, beat schedule) is writable.
+# Run as an unprivileged user; only var/ (SQLite fallback, beat schedule, lesson media on
+# the local backend: a volume in compose) is writable.
 RUN groupadd --system --gid 10001 portal \
     && useradd --system --uid 10001 --gid portal --home-dir /app --no-create-home \
        --shell /usr/sbin/nologin portal \
-    && mkdir -p /app/var \
-    && chown portal:portal /app/var
+    && mkdir -p /app/var/media \
+    && chown -R portal:portal /app/var
 USER portal
 
 ENV DJANGO_SETTINGS_MODULE=portal.settings_production

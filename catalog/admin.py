@@ -1,6 +1,23 @@
+from django import forms
 from django.contrib import admin
+from django.db.models import Model
 
-from catalog.models import Course, CourseInstructor, Lesson, Module
+from catalog import cache as catalog_cache
+from catalog import services
+from catalog.media import checks
+from catalog.models import Course, CourseInstructor, Lesson, LessonCaption, LessonResource, Module
+
+
+class RetiresCachedCourse:
+    """Admin changes retire the changed course's cached answers after commit, as the
+    API's writes do (the outline shows titles, kinds, preview flags)."""
+
+    def course_slug(self, obj: Model) -> str:
+        raise NotImplementedError
+
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        catalog_cache.invalidate_on_commit([self.course_slug(form.instance)])
 
 
 class CourseInstructorInline(admin.TabularInline):
@@ -16,7 +33,7 @@ class ModuleInline(admin.TabularInline):
 
 
 @admin.register(Course)
-class CourseAdmin(admin.ModelAdmin):
+class CourseAdmin(RetiresCachedCourse, admin.ModelAdmin):
     list_display = [
         "title",
         "category",
@@ -36,16 +53,111 @@ class CourseAdmin(admin.ModelAdmin):
     date_hierarchy = "published_at"
     show_full_result_count = False
 
+    def course_slug(self, obj: Course) -> str:
+        return obj.slug
+
 
 class LessonInline(admin.TabularInline):
+    """The outline of a module; text, video and files are edited on the lesson's page."""
+
     model = Lesson
     extra = 0
+    fields = ["title", "position", "duration_seconds", "kind", "preview"]
+    show_change_link = True
 
 
 @admin.register(Module)
-class ModuleAdmin(admin.ModelAdmin):
+class ModuleAdmin(RetiresCachedCourse, admin.ModelAdmin):
     list_display = ["title", "course", "position"]
     list_select_related = ["course"]
     search_fields = ["title", "course__title"]
     autocomplete_fields = ["course"]
     inlines = [LessonInline]
+
+    def course_slug(self, obj: Module) -> str:
+        return obj.course.slug
+
+
+class LessonAdminForm(forms.ModelForm):
+    class Meta:
+        model = Lesson
+        fields = [
+            "module",
+            "title",
+            "position",
+            "duration_seconds",
+            "kind",
+            "preview",
+            "body",
+            "media",
+        ]
+
+    def clean_media(self):
+        """A new video's type comes from its first bytes (MP4 or WebM), not its name."""
+        media = self.cleaned_data.get("media")
+        if not media or not hasattr(media, "content_type"):  # unchanged, or cleared
+            return media
+        sniffed = checks.sniff_video_type(media)
+        if sniffed is None:
+            raise forms.ValidationError("The file is not an MP4 or WebM video.")
+        self.instance.media_content_type = sniffed
+        return media
+
+    def clean(self):
+        cleaned = super().clean()
+        if "media" in self.changed_data and not cleaned.get("media"):
+            self.instance.media_content_type = ""  # cleared
+        return cleaned
+
+
+class LessonCaptionForm(forms.ModelForm):
+    class Meta:
+        model = LessonCaption
+        fields = ["lang", "label", "file"]
+
+    def clean_file(self):
+        file = self.cleaned_data.get("file")
+        if file and hasattr(file, "content_type") and not checks.is_webvtt(file):
+            raise forms.ValidationError("Captions must be UTF-8 WebVTT text starting with WEBVTT.")
+        return file
+
+
+class LessonCaptionInline(admin.TabularInline):
+    model = LessonCaption
+    form = LessonCaptionForm
+    extra = 0
+
+
+class LessonResourceInline(admin.TabularInline):
+    model = LessonResource
+    extra = 0
+    fields = ["title", "file", "position", "size", "content_type"]
+    readonly_fields = ["size", "content_type"]
+
+
+@admin.register(Lesson)
+class LessonAdmin(RetiresCachedCourse, admin.ModelAdmin):
+    form = LessonAdminForm
+    list_display = ["title", "module", "position", "kind", "preview"]
+    list_filter = ["kind", "preview"]
+    list_select_related = ["module__course"]
+    search_fields = ["title", "module__title", "module__course__title"]
+    autocomplete_fields = ["module"]
+    readonly_fields = ["media_content_type"]
+    inlines = [LessonCaptionInline, LessonResourceInline]
+
+    def course_slug(self, obj: Lesson) -> str:
+        return obj.module.course.slug
+
+    def save_model(self, request, obj: Lesson, form, change) -> None:
+        services.lesson_save(lesson=obj)  # renders the Markdown
+
+    def save_formset(self, request, form, formset, change) -> None:
+        if formset.model is not LessonResource:
+            super().save_formset(request, form, formset, change)
+            return
+        for resource in formset.save(commit=False):
+            services.lesson_resource_save(resource=resource)  # keeps size and type
+        for resource in formset.deleted_objects:
+            resource.delete()
+        formset.save_m2m()

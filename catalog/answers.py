@@ -1,11 +1,14 @@
-"""The catalog API's answers as cacheable data: a page of courses and a course's detail,
-read through the catalog cache (see catalog.cache for how stamps retire them)."""
+"""The catalog API's answers: a page of courses and a course's detail as cacheable data,
+read through the catalog cache (see catalog.cache for how stamps retire them); a lesson,
+per reader and never cached (its media links are signed for the one answer)."""
 
+from collections.abc import Callable
 from typing import Any
 
+from catalog import access, presenters, selectors
 from catalog import cache as catalog_cache
-from catalog import presenters, selectors
-from catalog.models import Course
+from catalog.models import Course, Lesson
+from catalog.shapes import Lesson as LessonAnswer
 from portal.accounts.models import User
 from portal.errors import NotFound
 from portal.pagination import last_page, page_items
@@ -59,3 +62,33 @@ def course_detail_get(*, slug: str, viewer: User | None) -> dict[str, Any]:
         if course.is_published:
             catalog_cache.set_detail(cache_key, body)
     return body
+
+
+def lesson_found_get(*, lesson_id: int) -> Lesson:
+    lesson = selectors.lesson_get(lesson_id=lesson_id)
+    if lesson is None:
+        raise NotFound("No such lesson.")
+    return lesson
+
+
+def lesson_editable_get(*, lesson_id: int, user: User | None) -> Lesson:
+    """The lesson if `user` may change it (its course's instructors, staff)."""
+    lesson = lesson_found_get(lesson_id=lesson_id)
+    access.lesson_edit_check(lesson=lesson, user=user)
+    return lesson
+
+
+def lesson_answer(lesson: Lesson, *, absolute: Callable[[str], str]) -> LessonAnswer:
+    previous, following = selectors.lesson_neighbours(lesson=lesson)
+    return presenters.lesson_detail(
+        lesson, previous=previous, following=following, absolute=absolute
+    )
+
+
+def lesson_detail_get(
+    *, lesson_id: int, viewer: User | None, absolute: Callable[[str], str]
+) -> LessonAnswer:
+    """The contract's `Lesson` if `viewer` may read it (catalog.access)."""
+    lesson = lesson_found_get(lesson_id=lesson_id)
+    access.lesson_read_check(lesson=lesson, user=viewer)
+    return lesson_answer(lesson, absolute=absolute)

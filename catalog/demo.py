@@ -9,8 +9,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from django.utils.text import slugify
+
+from catalog.demo_content import DemoText, lesson_stem
 
 DEMO_PASSWORD = "portal-demo"  # noqa: S105 - the contract's documented demo password
 DEMO_INSTRUCTOR_EMAIL = "instructor@example.com"
@@ -250,10 +253,47 @@ PAID_PRICES = [
 CAPACITIES = [10, 20, 25, 30, 50, 100, 200]
 
 
+# The demo media, shipped under catalog/demo_media/ and stored once under these names
+# (every demo video lesson refers to the same files). The video is a 12-second test
+# pattern with a tone, made here with:
+#   ffmpeg -f lavfi -i testsrc2=size=640x360:rate=24 -f lavfi -i sine=frequency=440 -t 12 \
+#     -c:v libx264 -profile:v baseline -pix_fmt yuv420p -crf 30 -c:a aac -b:a 32k -ac 1 \
+#     -movflags +faststart lesson-demo.mp4
+DEMO_MEDIA_DIR = Path(__file__).resolve().parent / "demo_media"
+DEMO_VIDEO = "demo/lesson-demo.mp4"
+DEMO_VIDEO_TYPE = "video/mp4"
+DEMO_VIDEO_SECONDS = 12
+DEMO_CAPTIONS = "demo/lesson-demo.en.vtt"
+DEMO_CHEATSHEET = "demo/python-cheatsheet.txt"
+DEMO_FILES = {
+    DEMO_VIDEO: DEMO_MEDIA_DIR / "lesson-demo.mp4",
+    DEMO_CAPTIONS: DEMO_MEDIA_DIR / "lesson-demo.en.vtt",
+    DEMO_CHEATSHEET: DEMO_MEDIA_DIR / "python-cheatsheet.txt",
+}
+# Catalogs above this size get one paragraph per lesson, so that a benchmark-sized load
+# stays a few hundred megabytes.
+RICH_TEXT_MAX_COURSES = 20_000
+
+
+@dataclass
+class ResourceSpec:
+    title: str
+    name: str  # a DEMO_FILES key
+
+
 @dataclass
 class LessonSpec:
     title: str
     duration_seconds: int
+    kind: str = "text"
+    preview: bool = False
+    body: str = ""
+    body_html: str = ""
+    resources: list[ResourceSpec] = field(default_factory=list)
+
+    @property
+    def is_video(self) -> bool:
+        return self.kind == "video"
 
 
 @dataclass
@@ -307,9 +347,27 @@ def _outline(rng: random.Random, scale: int) -> list[ModuleSpec]:
     return modules
 
 
+def _write_text(
+    modules: list[ModuleSpec], *, text: DemoText, rng: random.Random, category: str, topic: str
+) -> None:
+    """Give every lesson its body; the course's first lesson is its preview."""
+    for lesson in (lesson for module in modules for lesson in module.lessons):
+        stem = lesson_stem(lesson.title)
+        body = (
+            text.video_lesson(rng, topic=topic, stem=stem)
+            if lesson.is_video
+            else text.text_lesson(rng, category=category, topic=topic, stem=stem)
+        )
+        lesson.body, lesson.body_html = body.markdown, body.html
+    modules[0].lessons[0].preview = True
+
+
 def generate_courses(*, count: int, seed: int, instructors: int) -> Iterator[CourseSpec]:
-    """`count` course specs; slugs are unique within the run."""
+    """`count` course specs; slugs are unique within the run. Lesson text comes from a
+    generator of its own per course, so the catalog's other fields stay those the seed
+    always gave."""
     rng = random.Random(seed)
+    text = DemoText(rich=count <= RICH_TEXT_MAX_COURSES)
     categories = list(TOPICS)
     seen_slugs: dict[str, int] = {}
     for index in range(count):
@@ -322,7 +380,7 @@ def generate_courses(*, count: int, seed: int, instructors: int) -> Iterator[Cou
         slug = base_slug if seen == 1 else f"{base_slug}-{seen}"
         free = rng.random() < 0.15
         limited = rng.random() < 0.4
-        yield CourseSpec(
+        spec = CourseSpec(
             slug=slug,
             title=title if seen == 1 else f"{title} ({_edition(seen)})",
             summary=rng.choice(SUMMARY_TEMPLATES).format(t=topic),
@@ -337,37 +395,63 @@ def generate_courses(*, count: int, seed: int, instructors: int) -> Iterator[Cou
             instructor_index=index % instructors,
             modules=_outline(rng, count),
         )
+        _write_text(
+            spec.modules,
+            text=text,
+            rng=random.Random(f"{seed}:{index}"),
+            category=category,
+            topic=topic,
+        )
+        yield spec
 
 
 def _edition(number: int) -> str:
     return f"Edition {number}"
 
 
+def _video(title: str, **kwargs) -> LessonSpec:
+    return LessonSpec(title, DEMO_VIDEO_SECONDS, kind="video", **kwargs)
+
+
 def demo_account_courses() -> list[CourseSpec]:
     """The contract's guaranteed courses of instructor@example.com: one paid with a
-    capacity, one free and unlimited."""
-    outline = [
-        ModuleSpec(
-            "1. Getting started",
-            [
-                LessonSpec("Installing Python", 420),
-                LessonSpec("Your first program", 600),
-                LessonSpec("Variables and types", 780),
-            ],
-        ),
-        ModuleSpec(
-            "2. Control flow",
-            [LessonSpec("Conditions", 540), LessonSpec("Loops", 660), LessonSpec("Functions", 900)],
-        ),
-        ModuleSpec(
-            "3. Working with data",
-            [
-                LessonSpec("Lists and dicts", 720),
-                LessonSpec("Files", 600),
-                LessonSpec("A small project", 1500),
-            ],
-        ),
-    ]
+    capacity, one free and unlimited. Both mix video lessons (the demo video, with
+    captions) and text lessons; the first lesson is a preview."""
+    cheatsheet = ResourceSpec("Python cheat sheet", DEMO_CHEATSHEET)
+    text = DemoText()
+
+    def outline() -> list[ModuleSpec]:
+        modules = [
+            ModuleSpec(
+                "1. Getting started",
+                [
+                    _video("Installing Python"),
+                    LessonSpec("Your first program", 600, preview=True),
+                    LessonSpec("Variables and types", 780, resources=[cheatsheet]),
+                ],
+            ),
+            ModuleSpec(
+                "2. Control flow",
+                [_video("Conditions"), LessonSpec("Loops", 660), LessonSpec("Functions", 900)],
+            ),
+            ModuleSpec(
+                "3. Working with data",
+                [
+                    LessonSpec("Lists and dicts", 720),
+                    _video("Files"),
+                    LessonSpec("A small project", 1500, resources=[cheatsheet]),
+                ],
+            ),
+        ]
+        _write_text(
+            modules,
+            text=text,
+            rng=random.Random("instructor@example.com"),
+            category="Programming",
+            topic="Python",
+        )
+        return modules
+
     return [
         CourseSpec(
             slug="intro-to-python",
@@ -383,7 +467,7 @@ def demo_account_courses() -> list[CourseSpec]:
             rating=Decimal("4.8"),
             published_at=CATALOG_EPOCH,
             instructor_index=-1,
-            modules=outline,
+            modules=outline(),
         ),
         CourseSpec(
             slug="python-foundations-free",
@@ -399,6 +483,6 @@ def demo_account_courses() -> list[CourseSpec]:
             rating=Decimal("4.6"),
             published_at=CATALOG_EPOCH,
             instructor_index=-1,
-            modules=outline[:2],
+            modules=outline()[:2],
         ),
     ]

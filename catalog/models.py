@@ -1,12 +1,16 @@
 """The course catalog: courses, their instructors, modules and lessons."""
 
+import secrets
 from decimal import Decimal
+from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.text import get_valid_filename
 
-from catalog.shapes import Level  # defined with the shapes; importers use this name too
+# Defined with the shapes; importers use these names too.
+from catalog.shapes import VIDEO_CONTENT_TYPES, LessonKind, Level
 
 
 class Course(models.Model):
@@ -107,17 +111,80 @@ class Module(models.Model):
         return self.title
 
 
+def lesson_file_path(instance: models.Model, filename: str) -> str:
+    """Storage names of lesson files: a random folder per file, so a name says nothing
+    guessable (the files are private either way) and uploads never overwrite each other;
+    the original name is kept last, for downloads."""
+    name = get_valid_filename(PurePosixPath(filename).name)[-100:] or "file"
+    return f"lessons/{secrets.token_urlsafe(12)}/{name}"
+
+
 class Lesson(models.Model):
     module = models.ForeignKey(Module, on_delete=models.CASCADE, related_name="lessons")
     title = models.CharField(max_length=200)
     position = models.PositiveIntegerField()
     duration_seconds = models.PositiveIntegerField(default=0)
+    kind = models.CharField(max_length=16, choices=LessonKind.choices, default=LessonKind.TEXT)
+    preview = models.BooleanField(default=False, help_text="Readable by anyone, enrolled or not.")
+    body = models.TextField(blank=True, help_text="Markdown.")
+    # Rendered from `body` and sanitised by catalog.content whenever a service saves the
+    # lesson (catalog.services.lesson_save): reads never render.
+    body_html = models.TextField(blank=True, editable=False)
+    media = models.FileField(upload_to=lesson_file_path, max_length=300, blank=True)
+    media_content_type = models.CharField(
+        max_length=32, blank=True, choices=[(value, value) for value in VIDEO_CONTENT_TYPES]
+    )
 
     class Meta:
         ordering = ["module", "position"]
         constraints = [
             models.UniqueConstraint(fields=["module", "position"], name="lesson_position_unique"),
+            models.CheckConstraint(
+                condition=Q(kind__in=[choice.value for choice in LessonKind]),
+                name="lesson_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(media="", media_content_type="")
+                | (~Q(media="") & Q(media_content_type__in=VIDEO_CONTENT_TYPES)),
+                name="lesson_media_has_type",
+            ),
         ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class LessonCaption(models.Model):
+    """A WebVTT captions file of a lesson's video, one per language."""
+
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="captions")
+    lang = models.CharField(max_length=35, help_text="BCP 47 language tag, e.g. en, pt-BR.")
+    label = models.CharField(max_length=100, help_text="Shown in the player, e.g. English.")
+    file = models.FileField(upload_to=lesson_file_path, max_length=300)
+
+    class Meta:
+        ordering = ["lesson", "lang"]
+        constraints = [
+            models.UniqueConstraint(fields=["lesson", "lang"], name="lesson_caption_lang_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lesson} ({self.lang})"
+
+
+class LessonResource(models.Model):
+    """A file to download beside a lesson (slides, a starter project, a cheat sheet)."""
+
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="resources")
+    title = models.CharField(max_length=200)
+    file = models.FileField(upload_to=lesson_file_path, max_length=300)
+    # Kept from the upload, so a lesson's answer never asks the storage (S3) for sizes.
+    size = models.PositiveBigIntegerField(default=0, editable=False)
+    content_type = models.CharField(max_length=100, blank=True, editable=False)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["lesson", "position", "id"]
 
     def __str__(self) -> str:
         return self.title

@@ -8,11 +8,12 @@ from portal.openapi import serializer_for
 
 InstructorRefSchema = serializer_for(shapes.InstructorRef)
 CourseSchema = serializer_for(shapes.Course)
-LessonSchema = serializer_for(shapes.Lesson)
+LessonOutlineSchema = serializer_for(shapes.LessonOutline)
 ModuleSchema = serializer_for(shapes.Module)
 CourseDetailSchema = serializer_for(shapes.CourseDetail)
 HighlightSchema = serializer_for(shapes.Highlight)
 SearchHitSchema = serializer_for(shapes.SearchHit)
+LessonSchema = serializer_for(shapes.Lesson)
 
 
 class CoursePageSchema(serializers.Serializer):

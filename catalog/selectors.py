@@ -6,8 +6,8 @@ from decimal import Decimal
 
 from django.db.models import F, OrderBy, Prefetch, Q, QuerySet
 
-from catalog.models import Course, CourseInstructor, Lesson, Module
-from catalog.shapes import COURSE_COLUMNS
+from catalog.models import Course, CourseInstructor, Lesson, LessonCaption, LessonResource, Module
+from catalog.shapes import COURSE_COLUMNS, LESSON_OUTLINE_KEYS
 from portal.accounts.models import User
 
 # Public sort names → ORDER BY; "id" last keeps pages stable. Unrated courses come last
@@ -102,7 +102,13 @@ def course_get(*, slug: str, viewer: User | None = None) -> Course | None:
         Prefetch(
             "modules",
             queryset=Module.objects.order_by("position").prefetch_related(
-                Prefetch("lessons", queryset=Lesson.objects.order_by("position"))
+                Prefetch(
+                    "lessons",
+                    # The outline's columns only: not the lessons' text.
+                    queryset=Lesson.objects.order_by("position").only(
+                        "module_id", *LESSON_OUTLINE_KEYS
+                    ),
+                )
             ),
         )
     )
@@ -122,4 +128,54 @@ def course_can_edit(*, course: Course, user: User) -> bool:
 def course_categories() -> list[str]:
     return list(
         published_courses().order_by("category").values_list("category", flat=True).distinct()
+    )
+
+
+# --- lessons ---------------------------------------------------------------------------
+
+
+def lesson_get(*, lesson_id: int) -> Lesson | None:
+    """A lesson with its module, course, captions and resources (what the lesson answer
+    shows), whoever may read it: catalog.access decides that."""
+    return (
+        Lesson.objects.select_related("module__course")
+        .prefetch_related("captions", "resources")
+        .filter(pk=lesson_id)
+        .first()
+    )
+
+
+def lesson_neighbours(*, lesson: Lesson) -> tuple[int | None, int | None]:
+    """The lessons before and after this one in course order (module, then lesson
+    position), across module boundaries."""
+    module = lesson.module
+    course_lessons = Lesson.objects.filter(module__course_id=module.course_id)
+    before = Q(module__position__lt=module.position) | Q(
+        module__position=module.position, position__lt=lesson.position
+    )
+    after = Q(module__position__gt=module.position) | Q(
+        module__position=module.position, position__gt=lesson.position
+    )
+    previous = (
+        course_lessons.filter(before)
+        .order_by("-module__position", "-position")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    following = (
+        course_lessons.filter(after)
+        .order_by("module__position", "position")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return previous, following
+
+
+def stored_file_in_use(*, name: str) -> bool:
+    """Whether any lesson, caption or resource still refers to this stored file (demo
+    lessons share one video)."""
+    return (
+        Lesson.objects.filter(media=name).exists()
+        or LessonCaption.objects.filter(file=name).exists()
+        or LessonResource.objects.filter(file=name).exists()
     )

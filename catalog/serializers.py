@@ -2,12 +2,13 @@
 
 from decimal import Decimal
 
+from django.conf import settings
 from rest_framework import serializers
 
 from catalog.search.types import MAX_LIMIT as MAX_SEARCH_LIMIT
 from catalog.search.types import MAX_OFFSET as MAX_SEARCH_OFFSET
 from catalog.selectors import COURSE_SORTS, DEFAULT_SORT
-from catalog.shapes import COURSE_WRITABLE_FIELDS, Level
+from catalog.shapes import COURSE_WRITABLE_FIELDS, PREVIEW_HELP, LessonKind, Level
 from portal.api import BodyInput
 from portal.validators import single_line
 
@@ -20,6 +21,15 @@ MAX_CAPACITY = 2_147_483_647
 class LessonInput(BodyInput):
     title = serializers.CharField(max_length=200, validators=[single_line])
     duration_seconds = serializers.IntegerField(min_value=0, max_value=24 * 3600, default=0)
+    kind = serializers.ChoiceField(choices=LessonKind.choices, default=LessonKind.TEXT)
+    preview = serializers.BooleanField(default=False, help_text=PREVIEW_HELP)
+    body = serializers.CharField(
+        allow_blank=True,
+        default="",
+        trim_whitespace=False,
+        max_length=50_000,
+        help_text="Markdown; answered as sanitised HTML (`body_html`).",
+    )
 
 
 class ModuleInput(BodyInput):
@@ -118,3 +128,57 @@ class SearchQuery(serializers.Serializer):
     )
     limit = serializers.IntegerField(min_value=1, max_value=MAX_SEARCH_LIMIT, default=20)
     offset = serializers.IntegerField(min_value=0, max_value=MAX_SEARCH_OFFSET, default=0)
+
+
+# BCP 47 language tags as <track srclang> takes them: "en", "pt-BR", "zh-Hant".
+LANGUAGE_TAG = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,3}$"
+
+
+class LessonMediaInput(serializers.Serializer):
+    """POST /api/lessons/{id}/media (multipart/form-data). Captions pair up with
+    `caption_lang` (and `caption_label`) by position."""
+
+    file = serializers.FileField(
+        required=False,
+        allow_empty_file=False,
+        help_text="The lesson's video: MP4 or WebM (checked by content, not only by the "
+        "declared type), at most LESSON_MEDIA_MAX_BYTES (200 MB by default).",
+    )
+    captions = serializers.ListField(
+        child=serializers.FileField(allow_empty_file=False),
+        required=False,
+        default=list,
+        max_length=settings.LESSON_CAPTIONS_MAX_FILES,
+        help_text="WebVTT files (text/vtt, starting with WEBVTT), one per language; each "
+        "replaces the lesson's captions of its language.",
+    )
+    caption_lang = serializers.ListField(
+        child=serializers.RegexField(LANGUAGE_TAG, max_length=35),
+        required=False,
+        default=list,
+        max_length=settings.LESSON_CAPTIONS_MAX_FILES,
+        help_text="The language of each captions file, in order (BCP 47: en, pt-BR).",
+    )
+    caption_label = serializers.ListField(
+        child=serializers.CharField(max_length=100, validators=[single_line]),
+        required=False,
+        default=list,
+        max_length=settings.LESSON_CAPTIONS_MAX_FILES,
+        help_text="The player's name for each captions file, in order (default: its language).",
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        captions = attrs["captions"]
+        if attrs.get("file") is None and not captions:
+            raise serializers.ValidationError({"file": ["Send a video, captions, or both."]})
+        if len(attrs["caption_lang"]) != len(captions):
+            raise serializers.ValidationError(
+                {"caption_lang": ["Give one language per captions file."]}
+            )
+        if attrs["caption_label"] and len(attrs["caption_label"]) != len(captions):
+            raise serializers.ValidationError(
+                {"caption_label": ["Give one label per captions file, or none."]}
+            )
+        if len({lang.lower() for lang in attrs["caption_lang"]}) != len(captions):
+            raise serializers.ValidationError({"caption_lang": ["Each language may come once."]})
+        return attrs

@@ -1,4 +1,5 @@
-"""Catalog writes: course authoring. Side effects (cache, search index) run after commit."""
+"""Catalog writes: course and lesson authoring. Side effects (cache, search index) run after
+commit."""
 
 from typing import Any
 
@@ -8,9 +9,11 @@ from django.utils.crypto import get_random_string
 from django.utils.text import slugify
 
 from catalog import cache as catalog_cache
-from catalog.models import Course, CourseInstructor, Lesson, Module
+from catalog.content import markdown_render
+from catalog.media.storage import guess_content_type
+from catalog.models import Course, CourseInstructor, Lesson, LessonResource, Module
 from catalog.search.sync import index_on_commit
-from catalog.shapes import COURSE_WRITABLE_FIELDS
+from catalog.shapes import COURSE_WRITABLE_FIELDS, LessonKind
 from portal.accounts.models import User
 from portal.errors import ApplicationError
 
@@ -73,6 +76,10 @@ def course_create(*, author: User, data: dict[str, Any]) -> Course:
                 title=lesson["title"],
                 position=lesson_position,
                 duration_seconds=lesson.get("duration_seconds", 0),
+                kind=lesson.get("kind", LessonKind.TEXT),
+                preview=lesson.get("preview", False),
+                body=lesson.get("body", ""),
+                body_html=markdown_render(lesson.get("body", "")),
             )
             for lesson_position, lesson in enumerate(module_data.get("lessons", []), start=1)
         )
@@ -114,3 +121,28 @@ def course_unpublish(*, course: Course) -> Course:
     catalog_cache.invalidate_on_commit([course.slug])
     index_on_commit([course.id])
     return course
+
+
+# --- lessons -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def lesson_save(*, lesson: Lesson) -> Lesson:
+    """Save a lesson as an author changed it: its Markdown rendered and sanitised into
+    `body_html` (reads never render), the course's cached outline retired (it shows each
+    lesson's kind and preview flag)."""
+    lesson.body_html = markdown_render(lesson.body)
+    lesson.save()
+    catalog_cache.invalidate_on_commit([lesson.module.course.slug])
+    return lesson
+
+
+@transaction.atomic
+def lesson_resource_save(*, resource: LessonResource) -> LessonResource:
+    """Save a downloadable resource with its size and type taken from the file, so that
+    lesson answers never ask the storage (S3) for them."""
+    if resource.file:
+        resource.size = resource.file.size
+        resource.content_type = guess_content_type(resource.file.name)
+    resource.save()
+    return resource

@@ -17,12 +17,30 @@ from portal.shapes import Field, keys_of
 
 MONEY_HELP = 'Two decimals, e.g. "49.00".'
 HIGHLIGHT_HELP = "HTML: escaped text, matches in <mark>…</mark>."
+PREVIEW_HELP = "Readable by anyone, enrolled or not."
+MEDIA_URL_HELP = (
+    "Time-limited (MEDIA_URL_EXPIRY_SECONDS) and bound to this one file; answers HTTP "
+    "Range requests with 206. Fetch the lesson again for a fresh one."
+)
 
 
 class Level(models.TextChoices):
     BEGINNER = "beginner", "Beginner"
     INTERMEDIATE = "intermediate", "Intermediate"
     ADVANCED = "advanced", "Advanced"
+
+
+class LessonKind(models.TextChoices):
+    """What a lesson mainly is: Markdown text, or a video (with captions). Either may have
+    a body and downloadable resources."""
+
+    TEXT = "text", "Text"
+    VIDEO = "video", "Video"
+
+
+# The video types a lesson's media may have (checked against the file's first bytes).
+VIDEO_CONTENT_TYPES = ("video/mp4", "video/webm")
+CAPTION_CONTENT_TYPE = "text/vtt"
 
 
 # --- answers -------------------------------------------------------------------------------
@@ -51,18 +69,22 @@ class Course(TypedDict):
     published_at: Annotated[str | None, Field(format="date-time")]
 
 
-class Lesson(TypedDict):
+class LessonOutline(TypedDict):
+    """A lesson as the course outline lists it (GET /api/courses/{slug})."""
+
     id: int
     title: str
     position: int
     duration_seconds: int
+    kind: Annotated[str, Field(choices=LessonKind)]
+    preview: Annotated[bool, Field(help_text=PREVIEW_HELP)]
 
 
 class Module(TypedDict):
     id: int
     title: str
     position: int
-    lessons: list[Lesson]
+    lessons: list[LessonOutline]
 
 
 class CourseDetail(Course):
@@ -84,7 +106,53 @@ class SearchHit(Course):
     highlight: Highlight
 
 
+class CourseRef(TypedDict):
+    slug: Annotated[str, Field(format="slug")]
+    title: str
+
+
+class ModuleRef(TypedDict):
+    id: int
+    title: str
+
+
+class Caption(TypedDict):
+    lang: Annotated[str, Field(help_text="BCP 47 language tag, e.g. en, pt-BR.")]
+    label: str
+    url: Annotated[str, Field(format="uri", help_text=MEDIA_URL_HELP)]
+
+
+class Media(TypedDict):
+    url: Annotated[str, Field(format="uri", help_text=MEDIA_URL_HELP)]
+    content_type: Annotated[str, Field(choices=VIDEO_CONTENT_TYPES)]
+    captions: list[Caption]
+
+
+class Resource(TypedDict):
+    title: str
+    url: Annotated[str, Field(format="uri", help_text=MEDIA_URL_HELP)]
+    size: Annotated[int, Field(help_text="Bytes.")]
+
+
+class Lesson(LessonOutline):
+    """The contract's `Lesson` (GET /api/lessons/{id}): the outline's entry plus its
+    content. Built per reader and never cached whole: its media links are signed for
+    this answer."""
+
+    course: CourseRef
+    module: ModuleRef
+    body_html: Annotated[
+        str, Field(help_text="Sanitised HTML rendered from the instructor's Markdown.")
+    ]
+    media: Media | None
+    resources: list[Resource]
+    previous: Annotated[int | None, Field(help_text="The lesson before, in course order.")]
+    next: Annotated[int | None, Field(help_text="The lesson after, in course order.")]
+
+
 COURSE_KEYS = keys_of(Course)
+LESSON_KEYS = keys_of(Lesson)
+LESSON_OUTLINE_KEYS = keys_of(LessonOutline)
 HIGHLIGHT_KEYS = keys_of(Highlight)
 # Course keys that are the model's own columns (the instructor comes from a relation).
 COURSE_COLUMNS = tuple(key for key in COURSE_KEYS if key != "instructor")

@@ -1,23 +1,32 @@
 """Catalog HTTP API: GET/POST /api/courses, GET/PATCH/DELETE /api/courses/{slug},
-GET /api/search."""
+GET /api/search, GET /api/lessons/{id}, POST /api/lessons/{id}/media."""
 
+from django.http import HttpRequest
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog import answers, presenters, search, selectors, services
-from catalog.schema import CourseDetailSchema, CoursePageSchema, SearchResultSchema
+from catalog.media import uploads
+from catalog.schema import CourseDetailSchema, CoursePageSchema, LessonSchema, SearchResultSchema
 from catalog.serializers import (
     CourseCreateInput,
     CourseListQuery,
     CourseUpdateInput,
+    LessonMediaInput,
     SearchQuery,
 )
-from portal.api import require_user, validated
+from portal.api import require_user, signed_in_user, validated
 from portal.errors import Forbidden
+from portal.openapi import documented_error
 from portal.pagination import page_link
+
+LESSON_ID = OpenApiParameter("lesson_id", int, OpenApiParameter.PATH)
+# A lesson answer carries links signed for its reader: no cache may keep or share it.
+PRIVATE = {"Cache-Control": "private, no-store"}
 
 
 def _require_author(request: Request) -> None:
@@ -100,3 +109,57 @@ class SearchView(APIView):
             query=params["q"], filters=filters, limit=params["limit"], offset=params["offset"]
         )
         return Response(body)
+
+
+class LessonDetailView(APIView):
+    @extend_schema(
+        operation_id="lessons_retrieve", parameters=[LESSON_ID], responses={200: LessonSchema}
+    )
+    def get(self, request: Request, lesson_id: int) -> Response:
+        body = answers.lesson_detail_get(
+            lesson_id=lesson_id,
+            viewer=signed_in_user(request),
+            absolute=request.build_absolute_uri,
+        )
+        return Response(body, headers=PRIVATE)
+
+
+class LessonMediaView(APIView):
+    """A lesson's video and captions (multipart), for its course's instructors and staff."""
+
+    parser_classes = [MultiPartParser]
+
+    def initialize_request(self, request: HttpRequest, *args, **kwargs) -> Request:
+        # Before anything parses the form (the session's CSRF check may): per-file limits.
+        uploads.upload_limits_install(request)
+        return super().initialize_request(request, *args, **kwargs)
+
+    @extend_schema(
+        operation_id="lessons_media_create",
+        parameters=[LESSON_ID],
+        request={"multipart/form-data": LessonMediaInput},
+        responses={
+            201: LessonSchema,
+            413: documented_error(413),
+            415: documented_error(415),
+        },
+    )
+    def post(self, request: Request, lesson_id: int) -> Response:
+        lesson = answers.lesson_editable_get(lesson_id=lesson_id, user=signed_in_user(request))
+        form = request.data  # parsed here, under the upload limits
+        if refusal := uploads.upload_refusal(request._request):
+            raise refusal
+        data = validated(LessonMediaInput, form)
+        labels = data["caption_label"] or data["caption_lang"]
+        lesson = uploads.lesson_media_attach(
+            lesson=lesson,
+            video=data.get("file"),
+            captions=[
+                uploads.CaptionUpload(file=file, lang=lang, label=label)
+                for file, lang, label in zip(
+                    data["captions"], data["caption_lang"], labels, strict=True
+                )
+            ],
+        )
+        body = answers.lesson_answer(lesson, absolute=request.build_absolute_uri)
+        return Response(body, status=status.HTTP_201_CREATED, headers=PRIVATE)

@@ -4,3 +4,12 @@ from django.apps import AppConfig
 class EnrollmentConfig(AppConfig):
     name = "enrollment"
     verbose_name = "Enrollment"
+
+    def ready(self) -> None:
+        # Imported here, not at the top: they import models, which Django loads only after
+        # every apps module.
+        from catalog.access import learner_check_register
+        from enrollment.access import enrollment_grants_access
+
+        # The catalog's lessons open to the course's students (catalog/access.py).
+        learner_check_register(enrollment_grants_access)

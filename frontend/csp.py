@@ -10,6 +10,8 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
+from catalog.media.storage import media_origins
+
 STRIPE_SCRIPT = ("https://js.stripe.com", "https://*.js.stripe.com")
 STRIPE_FRAME = ("https://js.stripe.com", "https://*.js.stripe.com", "https://hooks.stripe.com")
 STRIPE_CONNECT = ("https://api.stripe.com",)
@@ -25,14 +27,20 @@ def _socket_origin(request: HttpRequest) -> str:
 def content_security_policy(request: HttpRequest) -> str:
     stripe = bool(settings.STRIPE_PUBLISHABLE_KEY)
     script = ["'self'", *(STRIPE_SCRIPT if stripe else ())]
-    connect = ["'self'", _socket_origin(request), *(STRIPE_CONNECT if stripe else ())]
+    # The lesson page fetches captions (WebVTT) for its transcript from where media live.
+    connect = [
+        "'self'",
+        _socket_origin(request),
+        *media_origins(),
+        *(STRIPE_CONNECT if stripe else ()),
+    ]
     directives = {
         "default-src": ["'self'"],
         "script-src": script,
         "connect-src": connect,
         "img-src": ["'self'", "data:"],
-        # Lesson videos and captions: the signed media URLs of this site.
-        "media-src": ["'self'"],
+        # Lesson videos and captions: the portal's own signed links, or presigned S3 ones.
+        "media-src": ["'self'", *media_origins()],
         "style-src": ["'self'"],
         # The service worker (/sw.js) and the web app manifest come from the site itself.
         "worker-src": ["'self'"],

@@ -1,5 +1,6 @@
 """ASGI entry point: HTTP through Django, websockets through Channels."""
 
+import functools
 import os
 
 from django.core.asgi import get_asgi_application
@@ -26,6 +27,32 @@ get_channel_layer()
 # requests queue their first ones (portal.enqueue looks jobs up by name).
 celery_app.loader.import_default_modules()
 celery_app.finalize(auto=True)
+
+
+def leave_form_parsing_to_django() -> None:
+    """daphne serves HTTP with Twisted, whose Request parses every multipart/form-data
+    POST body itself before daphne hands the body on to Django, which parses it again:
+    Twisted reads the whole body into memory (a lesson video: up to 200 MB, then copies)
+    and answers forms its email-based parser rejects with a bare 400, outside Django and
+    the API's error shape (twisted#4519, #9739; daphne#447). Twisted has a switch for it;
+    daphne does not expose it, so its request class gets it here: Django alone parses
+    bodies, with its upload handlers and limits."""
+    from daphne.http_protocol import WebRequest
+
+    if getattr(WebRequest, "portal_leaves_forms_to_django", False):
+        return
+    original = WebRequest.__init__
+
+    @functools.wraps(original)
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("parsePOSTFormSubmission", False)
+        original(self, *args, **kwargs)
+
+    WebRequest.__init__ = __init__
+    WebRequest.portal_leaves_forms_to_django = True
+
+
+leave_form_parsing_to_django()
 
 application = ProtocolTypeRouter(
     {

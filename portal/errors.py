@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.views.csrf import csrf_failure as default_csrf_failure
 from django.views.defaults import page_not_found, server_error
 from rest_framework import exceptions, status
@@ -51,6 +52,9 @@ OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
     kombu.exceptions.OperationalError,
 )
 OUTAGE_MESSAGE = "A service the portal depends on is unavailable; retry shortly."
+# Django's form parser refuses a multipart body (no boundary, a broken part) with its own
+# exception, raised wherever request.POST is first read: a CSRF check, a view.
+MALFORMED_FORM = "The multipart/form-data body cannot be parsed."
 OUTAGE_RETRY_AFTER = "5"
 
 
@@ -190,6 +194,8 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
+    elif isinstance(exc, MultiPartParserError):
+        exc = exceptions.ParseError(MALFORMED_FORM)
     if isinstance(exc, ApplicationError):
         set_rollback()
         return Response(exc.body(), status=exc.status_code)

@@ -1,5 +1,6 @@
 """Middleware that keeps every /api/ answer in the contract's error shape."""
 
+import re
 from collections.abc import Callable
 from http import HTTPStatus
 
@@ -7,9 +8,16 @@ import structlog
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.middleware.common import CommonMiddleware
 
-from portal.errors import error_response, is_api_path, is_outage, outage_response
+from portal.errors import (
+    MALFORMED_FORM,
+    error_response,
+    is_api_path,
+    is_outage,
+    outage_response,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -49,10 +57,21 @@ def _reason(status: int) -> str:
 
 
 class ApiBodySizeMiddleware:
-    """Refuse oversized API bodies from Content-Length before anything reads them."""
+    """Refuse oversized API bodies from Content-Length before anything reads them: at most
+    API_MAX_BODY_BYTES, or the limit API_UPLOAD_BODY_LIMITS gives an upload's path."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
+        self.upload_limits = [
+            (re.compile(pattern), limit)
+            for pattern, limit in getattr(settings, "API_UPLOAD_BODY_LIMITS", ())
+        ]
+
+    def limit_for(self, path: str) -> int:
+        for pattern, limit in self.upload_limits:
+            if pattern.match(path):
+                return limit
+        return settings.API_MAX_BODY_BYTES
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if is_api_path(request):
@@ -60,10 +79,9 @@ class ApiBodySizeMiddleware:
                 length = int(request.META.get("CONTENT_LENGTH") or 0)
             except ValueError:
                 return error_response(400, "Invalid Content-Length header.")
-            if length > settings.API_MAX_BODY_BYTES:
-                return error_response(
-                    413, f"The request body is larger than {settings.API_MAX_BODY_BYTES} bytes."
-                )
+            limit = self.limit_for(request.path)
+            if length > limit:
+                return error_response(413, f"The request body is larger than {limit} bytes.")
         return self.get_response(request)
 
 
@@ -85,6 +103,8 @@ class ApiExceptionMiddleware:
             return None
         if isinstance(exception, RequestDataTooBig):
             return error_response(413, "The request body is too large.")
+        if isinstance(exception, MultiPartParserError):
+            return error_response(400, f"Malformed request body: {MALFORMED_FORM}")
         log.exception("api.unhandled_exception", path=request.path, method=request.method)
         return error_response(500, "An unexpected error occurred; it has been logged.")
 

@@ -346,7 +346,8 @@ SPECTACULAR_SETTINGS = {
     # No badge fetched from validator.swagger.io.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
-# Bodies larger than this are refused with 413 before any view reads them.
+# Bodies larger than this are refused with 413 before any view reads them (uploads:
+# API_UPLOAD_BODY_LIMITS, with the media settings).
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 256 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 
@@ -362,8 +363,53 @@ WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 if DEBUG:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
+# --- Media: lesson videos, captions and resources (catalog/media/) -------------------
+# Never public: the API hands out links that expire after this many seconds (presigned
+# on S3, signed by the portal on the local backend). Long enough to watch a lesson and
+# seek in it; the lesson page fetches the lesson again for fresh links.
+MEDIA_URL_EXPIRY_SECONDS = env_int("MEDIA_URL_EXPIRY_SECONDS", 3600)
+# The local backend's folder: outside every static route (WhiteNoise serves STATIC_ROOT).
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+# POST /api/lessons/{id}/media: the video's size limit, each captions file's, how many.
+LESSON_MEDIA_MAX_BYTES = env_int("LESSON_MEDIA_MAX_BYTES", 200 * 1024 * 1024)
+LESSON_CAPTIONS_MAX_BYTES = env_int("LESSON_CAPTIONS_MAX_BYTES", 1024 * 1024)
+LESSON_CAPTIONS_MAX_FILES = 10
+# The API's body limit on the upload's path: a video, its captions, the form's overhead.
+API_UPLOAD_BODY_LIMITS = [
+    (
+        r"^/api/lessons/[0-9]+/media$",
+        LESSON_MEDIA_MAX_BYTES + LESSON_CAPTIONS_MAX_FILES * LESSON_CAPTIONS_MAX_BYTES + 64 * 1024,
+    ),
+]
+AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME")
+if AWS_STORAGE_BUCKET_NAME:
+    # django-storages on S3 (or any S3-compatible server: AWS_S3_ENDPOINT_URL). Objects
+    # stay private (no ACL); links are presigned GETs (query-string auth, SigV4).
+    _MEDIA_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "endpoint_url": env_str("AWS_S3_ENDPOINT_URL") or None,
+            "access_key": env_str("AWS_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("AWS_SECRET_ACCESS_KEY") or None,
+            "region_name": env_str("AWS_S3_REGION_NAME") or None,
+            "signature_version": "s3v4",
+            "addressing_style": env_str("AWS_S3_ADDRESSING_STYLE") or None,
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": MEDIA_URL_EXPIRY_SECONDS,
+            "file_overwrite": False,
+        },
+    }
+else:
+    _MEDIA_STORAGE = {
+        "BACKEND": "catalog.media.storage.PrivateFileSystemStorage",
+        "OPTIONS": {"location": MEDIA_ROOT},
+    }
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _MEDIA_STORAGE,
     "staticfiles": {
         # Hashed names, so WhiteNoise can serve them with far-future cache headers.
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"

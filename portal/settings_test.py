@@ -11,7 +11,7 @@ from django.conf import global_settings
 
 from portal.env import env_str
 from portal.settings import *  # noqa: F403
-from portal.settings import RATE_LIMITS
+from portal.settings import RATE_LIMITS, VAR_DIR
 
 # Hashing a password once per made-up user with 1,000,000 PBKDF2 iterations would dominate
 # the run. MD5 comes first, for new hashes; the production hashers stay listed after it, so
@@ -28,3 +28,15 @@ EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.locmem.Email
 # No scope is limited: rate_limit() lets every request through when its scope has no entry.
 RATE_LIMITS_ENFORCED = dict(RATE_LIMITS)
 RATE_LIMITS: dict[str, tuple[int, int]] = {}
+
+# Lesson files the tests store (and the servers they start serve) go to a folder of their
+# own, not the development media.
+MEDIA_ROOT = VAR_DIR / "test-media"
+if not AWS_STORAGE_BUCKET_NAME:  # noqa: F405
+    STORAGES = {
+        **STORAGES,  # noqa: F405
+        "default": {
+            "BACKEND": "catalog.media.storage.PrivateFileSystemStorage",
+            "OPTIONS": {"location": MEDIA_ROOT},
+        },
+    }

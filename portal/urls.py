@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+from catalog.media.views import media_file
 from frontend.views import ApiDocsView
 from portal import health
 from portal.accounts.views import admin_login
@@ -23,6 +24,8 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics_view, name="metrics"),
     path("api/", include(api_patterns)),
+    # Lesson files of the local storage backend, for holders of a signed, unexpired link.
+    path("media/<str:token>/<str:filename>", media_file, name="media-file"),
     # Before the admin's own URLs: its sign-in, rate-limited like the API's.
     path("admin/login/", admin_login, name="admin-login"),
     path("admin/", admin.site.urls),

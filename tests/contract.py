@@ -9,4 +9,5 @@ from catalog import shapes as catalog_shapes
 from enrollment import shapes as enrollment_shapes
 
 COURSE_KEYS = frozenset(catalog_shapes.COURSE_KEYS)
+LESSON_KEYS = frozenset(catalog_shapes.LESSON_KEYS)
 ENROLLMENT_KEYS = frozenset(enrollment_shapes.ENROLLMENT_KEYS)

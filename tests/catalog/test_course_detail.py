@@ -16,7 +16,7 @@ from tests.factories import make_course, make_instructor
 pytestmark = pytest.mark.django_db
 
 MODULE_KEYS = {"id", "title", "position", "lessons"}
-LESSON_KEYS = {"id", "title", "position", "duration_seconds"}
+LESSON_KEYS = {"id", "title", "position", "duration_seconds", "kind", "preview"}
 
 
 def assert_not_found(response) -> None:
@@ -44,7 +44,14 @@ def test_detail_is_a_course_plus_its_outline_in_position_order(api):
     Lesson.objects.create(module=later, title="Loops", position=2, duration_seconds=660)
     Lesson.objects.create(module=later, title="Conditions", position=1, duration_seconds=540)
     Lesson.objects.create(module=first, title="Your first program", position=3)
-    Lesson.objects.create(module=first, title="Installing", position=1, duration_seconds=420)
+    Lesson.objects.create(
+        module=first,
+        title="Installing",
+        position=1,
+        duration_seconds=420,
+        kind="video",
+        preview=True,
+    )
 
     response = api.get("/api/courses/intro-to-python")
 
@@ -71,13 +78,19 @@ def test_detail_is_a_course_plus_its_outline_in_position_order(api):
     ]
     assert [
         [
-            (lesson["title"], lesson["position"], lesson["duration_seconds"])
+            (
+                lesson["title"],
+                lesson["position"],
+                lesson["duration_seconds"],
+                lesson["kind"],
+                lesson["preview"],
+            )
             for lesson in m["lessons"]
         ]
         for m in body["modules"]
     ] == [
-        [("Installing", 1, 420), ("Your first program", 3, 0)],
-        [("Conditions", 1, 540), ("Loops", 2, 660)],
+        [("Installing", 1, 420, "video", True), ("Your first program", 3, 0, "text", False)],
+        [("Conditions", 1, 540, "text", False), ("Loops", 2, 660, "text", False)],
     ]
     lesson_ids = {lesson["id"] for m in body["modules"] for lesson in m["lessons"]}
     assert lesson_ids == set(

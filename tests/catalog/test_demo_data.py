@@ -1,14 +1,29 @@
 """manage.py load_demo_data: the contract's demo accounts and a varied, deterministic catalog."""
 
+import random
 from decimal import Decimal
 from io import StringIO
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db.models import Count, Max, Min
 
-from catalog.demo import DEMO_INSTRUCTOR_EMAIL, DEMO_PASSWORD, DEMO_STUDENT_EMAIL
-from catalog.models import Course, CourseInstructor, Lesson, Module
+from catalog.content import markdown_render
+from catalog.demo import (
+    DEMO_CAPTIONS,
+    DEMO_CHEATSHEET,
+    DEMO_FILES,
+    DEMO_INSTRUCTOR_EMAIL,
+    DEMO_PASSWORD,
+    DEMO_STUDENT_EMAIL,
+    DEMO_VIDEO,
+    DEMO_VIDEO_SECONDS,
+    TOPICS,
+)
+from catalog.demo_content import OPENINGS, DemoText
+from catalog.media import checks
+from catalog.models import Course, CourseInstructor, Lesson, LessonCaption, LessonResource, Module
 from enrollment.models import Enrollment, Payment, Student
 from portal.accounts.models import User
 
@@ -51,7 +66,7 @@ def outline_snapshot() -> list[tuple]:
 
 
 @pytest.fixture
-def demo() -> str:
+def demo(local_media) -> str:
     return load()
 
 
@@ -243,3 +258,79 @@ def test_negative_course_count_is_refused():
     with pytest.raises(CommandError):
         load(courses=-1)
     assert not Course.objects.exists()
+
+
+def test_every_lesson_has_readable_text_and_every_course_a_preview(demo):
+    assert not Lesson.objects.filter(body="").exists()
+    assert not Course.objects.exclude(modules__lessons__preview=True).exists()
+    # Varied: headings, lists or tables, and code in the courses' own languages.
+    bodies = list(Lesson.objects.filter(kind="text").values_list("body", flat=True))
+    assert len(set(bodies)) > len(bodies) / 3
+    assert any("\n## " in body for body in bodies)
+    assert any("\n- " in body or "\n1. " in body for body in bodies)
+    assert any("```python" in body for body in bodies)
+    assert any("```" in body and "```python" not in body for body in bodies)
+    assert any("| --- |" in body or "|---|" in body for body in bodies)
+
+
+def test_demo_html_is_what_the_renderer_gives_for_the_text(demo):
+    # The loader renders each block once and writes the topic in afterwards: the result
+    # must be exactly the sanitised rendering of the whole body.
+    for body, html in Lesson.objects.values_list("body", "body_html"):
+        assert html == markdown_render(body)
+
+
+def test_the_demo_instructor_teaches_video_lessons_with_captions(api, demo):
+    videos = Lesson.objects.filter(
+        kind="video", module__course__course_instructors__user__email=DEMO_INSTRUCTOR_EMAIL
+    )
+    assert videos.count() >= 4
+    assert set(videos.values_list("media", flat=True)) == {DEMO_VIDEO}  # one file, shared
+    assert not videos.exclude(duration_seconds=DEMO_VIDEO_SECONDS).exists()
+    captions = LessonCaption.objects.filter(lesson__in=videos)
+    assert captions.count() == videos.count()
+    assert set(captions.values_list("file", "lang")) == {(DEMO_CAPTIONS, "en")}
+    assert LessonResource.objects.filter(file=DEMO_CHEATSHEET).exists()
+    # Only the demo instructor's courses have videos.
+    assert not Lesson.objects.filter(kind="video").exclude(pk__in=videos).exists()
+
+    # A preview video plays for anyone, captions included.
+    preview = videos.filter(preview=True).first()
+    body = api.get(f"/api/lessons/{preview.id}").json()
+    video = api.get(body["media"]["url"], HTTP_RANGE="bytes=0-15")
+    assert video.status_code == 206
+    assert b"".join(video.streaming_content) == DEMO_FILES[DEMO_VIDEO].read_bytes()[:16]
+    track = api.get(body["media"]["captions"][0]["url"])
+    assert b"".join(track.streaming_content).startswith(b"WEBVTT")
+
+
+def test_demo_text_matches_the_renderer_for_every_topic():
+    text = DemoText()
+    for category, topics in TOPICS.items():
+        for topic in topics:
+            rng = random.Random(topic)
+            for stem in [*OPENINGS, "Unknown"]:
+                for body in (
+                    text.text_lesson(rng, category=category, topic=topic, stem=stem),
+                    text.video_lesson(rng, topic=topic, stem=stem),
+                ):
+                    assert body.html == markdown_render(body.markdown), (topic, stem)
+                    assert topic in body.markdown
+
+
+def test_the_shipped_media_are_small_and_pass_the_upload_checks():
+    video = DEMO_FILES[DEMO_VIDEO]
+    assert video.stat().st_size < 1024 * 1024
+    upload = SimpleUploadedFile("v.mp4", video.read_bytes(), content_type="video/mp4")
+    assert checks.sniff_video_type(upload) == "video/mp4"
+    captions = SimpleUploadedFile("c.vtt", DEMO_FILES[DEMO_CAPTIONS].read_bytes())
+    assert checks.is_webvtt(captions)
+
+
+def test_demo_files_are_stored_once_and_kept_by_later_loads(local_media):
+    load(courses=2)
+    stored = sorted(path.relative_to(local_media).as_posix() for path in local_media.rglob("*.*"))
+    assert stored == sorted(DEMO_FILES)
+    load(if_empty=True)
+    again = sorted(path.relative_to(local_media).as_posix() for path in local_media.rglob("*.*"))
+    assert again == stored

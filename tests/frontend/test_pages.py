@@ -7,6 +7,7 @@ import re
 import pytest
 from django.test import Client
 
+from catalog.media.storage import media_origins
 from catalog.shapes import Level
 from enrollment.models import ACCESS_STATUSES, LIVE_STATUSES
 from enrollment.shapes import EnrollmentStatus
@@ -179,3 +180,30 @@ def test_the_web_app_manifest_names_the_app_and_its_icons():
         assert body.startswith(b"\x89PNG")
         width, height = int.from_bytes(body[16:20], "big"), int.from_bytes(body[20:24], "big")
         assert f"{width}x{height}" == icon["sizes"]
+
+
+def test_the_lesson_page_may_fetch_captions_from_the_bucket_when_media_are_on_s3(settings):
+    """The transcript is built from the captions file, fetched by the page: with media on
+    S3 its origin is in connect-src as well as media-src (presigning needs no server)."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": "lessons",
+                "endpoint_url": "http://127.0.0.1:9",
+                "access_key": "testing",
+                "secret_key": "testing",
+                "region_name": "us-east-1",
+                "addressing_style": "path",
+                "querystring_auth": True,
+            },
+        },
+    }
+    media_origins.cache_clear()
+    try:
+        policy = policy_of(Client().get("/learn/1/2"))
+    finally:
+        media_origins.cache_clear()
+    assert policy["media-src"] == ["'self'", "http://127.0.0.1:9"]
+    assert "http://127.0.0.1:9" in policy["connect-src"]

@@ -6,9 +6,10 @@ for websocket frames."""
 
 import json
 import re
+import secrets
 
 import pytest
-from django.test import override_settings
+from django.test import Client, override_settings
 
 from catalog.models import Course
 from enrollment.models import Enrollment
@@ -220,6 +221,44 @@ def test_progress_with_text_for_numbers_or_booleans_is_400(student, body, field)
     )
 
     assert_invalid(response, field)
+
+
+# --- malformed forms ---------------------------------------------------------------------
+
+
+def malformed_form_post(user, path: str, content_type: str):
+    """A signed-in browser's POST whose form Django cannot parse: its session's CSRF check
+    reads request.POST first (under daphne, Twisted's bare 400 used to hide what follows)."""
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(user)
+    csrf = secrets.token_hex(16)
+    browser.cookies["csrftoken"] = csrf
+    return browser.generic(
+        "POST", path, b'{"email": "a@b.c"}', content_type=content_type, HTTP_X_CSRFTOKEN=csrf
+    )
+
+
+MALFORMED_FORMS = ["multipart/form-data", "multipart/form-data; boundary="]
+
+
+@pytest.mark.parametrize("content_type", MALFORMED_FORMS)
+def test_a_form_without_a_boundary_is_400_not_500(student, content_type):
+    # Sign-in checks CSRF before its view (Django's csrf_protect), parsing the form there.
+    response = malformed_form_post(student, "/api/auth/login", content_type)
+    assert_invalid(response)
+    assert "multipart" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("content_type", MALFORMED_FORMS)
+@pytest.mark.parametrize(
+    "path", ["/api/auth/register", "/api/enrollments", "/api/courses", "/api/lessons/1/media"]
+)
+def test_malformed_forms_to_other_operations_are_refused_in_the_error_shape(
+    student, path, content_type
+):
+    response = malformed_form_post(student, path, content_type)
+    assert response.status_code in (400, 404, 415), response.content
+    assert response.json()["error"]["code"] in ("invalid", "not_found", "unsupported_media_type")
 
 
 # --- Django's own answers, whatever DEBUG is ----------------------------------------------

@@ -9,8 +9,8 @@ document, and every case is a real HTTP request to that server.
 Bounded and repeatable: a fixed number of examples per operation, derandomized (the same
 cases every run), no example database. Each operation is a test of its own on data it owns
 (flushed after it): an instructor, who is also a student, with a bearer token; a course they
-teach and an enrollment of theirs, which the path parameters name half of the time so the
-operations get past 404.
+teach (with a lesson) and an enrollment of theirs, which the path parameters name half of
+the time so the operations get past 404.
 """
 
 import json
@@ -49,10 +49,31 @@ BUSINESS_RULES: dict[str, list[str]] = {
     "POST /api/enrollments": ["400", "402"],
     "POST /api/enrollments/{enrollment_id}/progress": ["400"],
     "GET /api/courses": ["400"],
+    # A video's bytes must be MP4 or WebM, captions WebVTT (415); a form needs a video or
+    # captions, one language per captions file, captions need a video (400).
+    "POST /api/lessons/{lesson_id}/media": ["400", "415"],
 }
 # What schemathesis accepts for schema-valid input by default, but for 5xx: a server error
 # is a bug here, whatever the input.
 ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429"]
+# What counts as refusing schema-invalid input: schemathesis' list plus 413, the answer to
+# a body over API_MAX_BODY_BYTES (a long enough invalid string is one; lesson text may be
+# long, so such strings are generated).
+REFUSED = [
+    "400",
+    "401",
+    "403",
+    "404",
+    "405",
+    "406",
+    "409",
+    "413",
+    "415",
+    "422",
+    "428",
+    "429",
+    "5xx",
+]
 
 CONFIG = schemathesis.Config.from_dict(
     {
@@ -64,7 +85,10 @@ CONFIG = schemathesis.Config.from_dict(
             # 3.0 cannot say; tests/portal/test_bad_input.py covers it.
             "allow-x00": False,
         },
-        "checks": {"positive_data_acceptance": {"expected-statuses": ACCEPTED}},
+        "checks": {
+            "positive_data_acceptance": {"expected-statuses": ACCEPTED},
+            "negative_data_rejection": {"expected-statuses": REFUSED},
+        },
         "operations": [
             {
                 "include-name": name,
@@ -103,7 +127,9 @@ def owned() -> dict:
     """The test's own rows, with fixed names so that every run sees the same data: a course
     the user teaches, one they are enrolled in, one they may enroll in."""
     user = make_instructor(email="fuzz-instructor@example.com", name="Fuzz Instructor")
-    make_course(title="Fuzzing 101", slug="fuzzing-101", instructor=user, modules=1)
+    taught = make_course(
+        title="Fuzzing 101", slug="fuzzing-101", instructor=user, modules=1, lessons_per_module=1
+    )
     enrolled = make_course(title="Enrolled", slug="enrolled", modules=1, lessons_per_module=2)
     make_course(title="Open Course", slug="open-course", capacity=3)
     answer = client_for(user).post("/api/enrollments", {"course": "enrolled"}, format="json")
@@ -112,7 +138,11 @@ def owned() -> dict:
     return {
         "user": user,
         "token": token_for(user),
-        ParameterLocation.PATH: {"slug": "fuzzing-101", "enrollment_id": answer.json()["id"]},
+        ParameterLocation.PATH: {
+            "slug": "fuzzing-101",
+            "enrollment_id": answer.json()["id"],
+            "lesson_id": Lesson.objects.get(module__course=taught).pk,
+        },
         ParameterLocation.BODY: {"course": "open-course", "lesson": lesson.pk},
     }
 

@@ -10,22 +10,36 @@ import time
 from itertools import islice
 
 from django.contrib.auth.hashers import make_password
+from django.core.files import File
+from django.core.files.storage import storages
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 from tqdm import tqdm
 
 from catalog import cache as catalog_cache
 from catalog.demo import (
+    DEMO_CAPTIONS,
+    DEMO_FILES,
     DEMO_INSTRUCTOR_EMAIL,
     DEMO_PASSWORD,
     DEMO_STUDENT_EMAIL,
+    DEMO_VIDEO,
+    DEMO_VIDEO_TYPE,
     CourseSpec,
     demo_account_courses,
     generate_courses,
     instructor_count_for,
     instructor_identity,
 )
-from catalog.models import Course, CourseInstructor, Lesson, Module
+from catalog.media.storage import guess_content_type
+from catalog.models import (
+    Course,
+    CourseInstructor,
+    Lesson,
+    LessonCaption,
+    LessonResource,
+    Module,
+)
 from enrollment.models import Enrollment, LessonProgress, Payment, Student
 from portal.accounts.models import User
 
@@ -56,6 +70,7 @@ class Command(BaseCommand):
         existing = Course.objects.count()
         if existing and options["if_empty"]:
             self._ensure_accounts()
+            self._store_demo_files()
             self.stdout.write(f"Catalog already has {existing} courses; demo data left as is.")
             self._print_logins()
             return
@@ -68,6 +83,7 @@ class Command(BaseCommand):
         if existing:
             self._delete_catalog()
         demo_instructor = self._ensure_accounts()
+        self._store_demo_files()
         instructors = self._ensure_instructors(instructor_count_for(count))
         owners = {-1: demo_instructor, **dict(enumerate(instructors))}
         specs = [
@@ -173,23 +189,73 @@ class Command(BaseCommand):
             Module(course=course, title=module.title, position=position)
             for course, module, position in module_specs
         )
-        Lesson.objects.bulk_create(
+        lesson_specs = [
+            (module, position, lesson)
+            for module, (_, module_spec, _) in zip(modules, module_specs, strict=True)
+            for position, lesson in enumerate(module_spec.lessons, start=1)
+        ]
+        lessons = Lesson.objects.bulk_create(
             (
                 Lesson(
                     module=module,
                     title=lesson.title,
                     position=position,
                     duration_seconds=lesson.duration_seconds,
+                    kind=lesson.kind,
+                    preview=lesson.preview,
+                    body=lesson.body,
+                    body_html=lesson.body_html,
+                    # Every demo video lesson shows the one stored demo video.
+                    media=DEMO_VIDEO if lesson.is_video else "",
+                    media_content_type=DEMO_VIDEO_TYPE if lesson.is_video else "",
                 )
-                for module, (_, module_spec, _) in zip(modules, module_specs, strict=True)
-                for position, lesson in enumerate(module_spec.lessons, start=1)
+                for module, position, lesson in lesson_specs
             ),
-            batch_size=5000,
+            batch_size=2000,
         )
+        LessonCaption.objects.bulk_create(
+            LessonCaption(lesson=row, lang="en", label="English", file=DEMO_CAPTIONS)
+            for row, (_, _, lesson) in zip(lessons, lesson_specs, strict=True)
+            if lesson.is_video
+        )
+        LessonResource.objects.bulk_create(
+            LessonResource(
+                lesson=row,
+                title=resource.title,
+                file=resource.name,
+                size=DEMO_FILES[resource.name].stat().st_size,
+                content_type=guess_content_type(resource.name),
+                position=position,
+            )
+            for row, (_, _, lesson) in zip(lessons, lesson_specs, strict=True)
+            for position, resource in enumerate(lesson.resources, start=1)
+        )
+
+    def _store_demo_files(self) -> None:
+        """The demo video, captions and resource, stored once under fixed names (on S3
+        too): lessons refer to them by name."""
+        storage = storages["default"]
+        for name, path in DEMO_FILES.items():
+            if storage.exists(name):
+                continue
+            with path.open("rb") as source:
+                stored = storage.save(name, File(source, name=path.name))
+            if stored != name:
+                raise CommandError(f"Stored {path.name} as {stored}, not {name}.")
 
     def _delete_catalog(self) -> None:
         self.stdout.write("Deleting the existing catalog, enrollments and payments…")
-        models = [LessonProgress, Payment, Enrollment, Lesson, Module, CourseInstructor, Course]
+        models = [
+            LessonProgress,
+            Payment,
+            Enrollment,
+            LessonCaption,
+            LessonResource,
+            Lesson,
+            Module,
+            CourseInstructor,
+            Course,
+        ]
         with transaction.atomic(), connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in models)
@@ -202,5 +268,5 @@ class Command(BaseCommand):
         """Refresh planner statistics so the first queries on a big catalog plan well."""
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                for model in (Course, CourseInstructor, Module, Lesson):
+                for model in (Course, CourseInstructor, Module, Lesson, LessonCaption):
                     cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
