@@ -9,11 +9,11 @@ from playwright.sync_api import expect
 
 from catalog.models import Lesson
 from catalog.services import lesson_save
-from enrollment.models import LessonProgress
+from enrollment.models import Certificate, LessonProgress
 from tests.catalog.media import give_resource, give_video
 from tests.e2e.axe import assert_accessible
 from tests.e2e.conftest import DESKTOP, PHONE, csp_violations, screenshot, sign_in, wait_live
-from tests.e2e.data import enroll
+from tests.e2e.data import enroll, record_progress
 from tests.factories import PASSWORD, make_course, make_instructor, make_user
 
 # The daphne subprocess serving Chromium reads what the test commits.
@@ -83,7 +83,7 @@ def open_lesson(page, enrollment, lesson) -> None:
 
 
 def wait_for_metadata(page) -> None:
-    page.wait_for_function("document.getElementById('video').readyState >= 1")
+    page.wait_for_function("() => document.getElementById('video').readyState >= 1")
 
 
 def video_time(page) -> float:
@@ -125,7 +125,9 @@ def test_a_video_lesson_shows_captions_and_a_transcript_resumes_and_completes_at
     track = page.locator("#video track")
     expect(track).to_have_count(1)
     assert track.get_attribute("kind") == "captions" and track.get_attribute("srclang") == "en"
-    page.wait_for_function("document.getElementById('video').textTracks[0].cues?.length === 4")
+    page.wait_for_function(
+        "() => document.getElementById('video').textTracks[0].cues?.length === 4"
+    )
     assert page.evaluate("document.getElementById('video').textTracks[0].mode") == "showing"
 
     # The transcript, built from the same WebVTT: a line per cue; choosing one seeks there.
@@ -156,7 +158,7 @@ def test_a_video_lesson_shows_captions_and_a_transcript_resumes_and_completes_at
     # Back later: the video resumes where it was, at the speed chosen.
     open_lesson(page, enrollment, video)
     wait_for_metadata(page)
-    page.wait_for_function("document.getElementById('video').currentTime >= 4")
+    page.wait_for_function("() => document.getElementById('video').currentTime >= 4")
     assert video_time(page) == pytest.approx(4, abs=0.5)
     expect(page.locator("#resume-note")).to_contain_text("0:04")
     expect(page.locator("#speed")).to_have_value("1.5")
@@ -177,11 +179,33 @@ def test_a_video_lesson_shows_captions_and_a_transcript_resumes_and_completes_at
     expect(page.locator("#resource-list li")).to_contain_text("B")
     assert csp_violations(page) == []
 
+    # The service worker kept the lesson for offline reading, but no media: their links
+    # are signed and expire.
+    kept: list[str] = []
+    for _ in range(50):
+        kept = page.evaluate(
+            """async () => {
+              const urls = [];
+              for (const name of await caches.keys()) {
+                for (const request of await (await caches.open(name)).keys()) urls.push(request.url);
+              }
+              return urls;
+            }"""
+        )
+        if any(f"/api/lessons/{video.pk}" in url for url in kept):
+            break
+        page.wait_for_timeout(100)
+    assert any(f"/api/lessons/{video.pk}" in url for url in kept), kept
+    assert not [url for url in kept if "/media/" in url or url.endswith((".mp4", ".vtt"))]
+
 
 def test_a_text_lesson_renders_highlighted_code_and_completes_by_hand(
     new_page, course_with_content
 ):
     enrollment, text = course_with_content["enrollment"], course_with_content["text"]
+    # Every other lesson is done: this one finishes the course.
+    for other in (course_with_content["video"], course_with_content["preview"]):
+        record_progress(enrollment, other.pk, completed=True)
     page = new_page()
     sign_in(page, "sam@example.com", PASSWORD)
     open_lesson(page, enrollment, text)
@@ -206,12 +230,22 @@ def test_a_text_lesson_renders_highlighted_code_and_completes_by_hand(
     expect(page.locator("#complete")).to_have_text("✓ Completed")
     expect(page.locator("#save-status")).to_have_text("Saved")
     assert progress_of(enrollment, text)[0] is True
+    # enrollment.completed, live: the certificate is one link away.
+    code = Certificate.objects.get(enrollment=enrollment).code
+    expect(page.locator("#lesson-notice")).to_contain_text("You have completed this course.")
+    expect(page.get_by_role("link", name="See your certificate")).to_have_attribute(
+        "href", f"/certificates/{code}"
+    )
+    expect(page.locator("#course-progress-label")).to_have_text("3 of 3 lessons · 100%")
 
     page.locator("#next-lesson").click()
     expect(page.locator("#lesson-title")).to_have_text(course_with_content["video"].title)
 
 
-def test_a_preview_lesson_is_readable_by_anyone_from_the_course_page(new_page, course_with_content):
+def test_a_preview_lesson_is_readable_by_anyone_from_the_course_page(
+    new_page, console, course_with_content
+):
+    console.allow("status of 401")  # the lesson that is not a preview, asked for below
     preview = course_with_content["preview"]
     page = new_page()
     page.goto("/courses/python-from-scratch")
@@ -228,6 +262,7 @@ def test_a_preview_lesson_is_readable_by_anyone_from_the_course_page(new_page, c
     expect(page.get_by_role("link", name="Enroll to continue")).to_have_attribute(
         "href", "/courses/python-from-scratch"
     )
+    screenshot(page, "lesson-preview")
     assert_accessible(page)
 
     # A lesson that is not a preview asks a visitor to sign in.

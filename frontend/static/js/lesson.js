@@ -219,6 +219,17 @@ export function mountLesson({ socket, user, root }) {
     }
   });
 
+  // The course is finished: say so, with the certificate.
+  function showCompletedCourse(certificate) {
+    const link = certificate?.url ? { href: certificate.url, text: "See your certificate" } : null;
+    showNotice("You have completed this course.", "success", link);
+  }
+
+  socket.on("enrollment.completed", (frame) => {
+    if (preview || frame.enrollment?.id !== enrollmentId) return;
+    showCompletedCourse(frame.certificate);
+  });
+
   function renderResources(resources) {
     const list = $("#resource-list");
     clear(
@@ -309,7 +320,7 @@ export function mountLesson({ socket, user, root }) {
     const enrollLink = $("#enroll-link");
     if (enrollLink) enrollLink.href = `/courses/${encodeURIComponent(course.slug)}`;
     $("#back-link").href = `/courses/${encodeURIComponent(course.slug)}`;
-    $("#back-link").textContent = `← ${course.title}`;
+    $("#back-link").textContent = "← About this course";
     return course;
   }
 
@@ -408,6 +419,7 @@ export function mountLesson({ socket, user, root }) {
         `/api/courses/${encodeURIComponent(course.slug)}`,
         `/api/enrollments/${enrollmentId}/progress`,
       ]);
+      if (enrollment.status === "completed") showCompletedCourse(enrollment.certificate);
       if (!active) {
         showNotice(
           enrollment.status === "pending"

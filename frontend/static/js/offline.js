@@ -13,9 +13,13 @@ function defaultStorage() {
   }
 }
 
-// Whether this page was served through the worker: on a first visit it was not, and the
-// worker is then handed what the page read (rememberForOffline).
-const controlledAtStart = Boolean(globalThis.navigator?.serviceWorker?.controller);
+// Whether this page was served through the worker (its navigation timing says so; the
+// controller may have been claimed while the page loaded). On a first visit it was not,
+// and the worker is then handed what the page read (rememberForOffline).
+function servedByWorker(perf = globalThis.performance) {
+  const navigation = perf?.getEntriesByType?.("navigation")?.[0];
+  return Boolean(navigation && navigation.workerStart > 0);
+}
 
 export function registerServiceWorker(nav = globalThis.navigator) {
   if (!nav?.serviceWorker) return Promise.resolve(null);
@@ -37,28 +41,30 @@ export async function forgetOfflineData({ cachesApi = globalThis.caches, storage
 }
 
 // Called by every page with the signed-in user's id (or null): another owner's data goes.
+// The owner is written before anything is awaited, so the next page (the worker may already
+// be keeping its answers) sees it; with no owner recorded nothing was kept since the last
+// forget (a sign-out or a page without a user), so there is nothing to delete.
 export async function claimOfflineData(userId, deps = {}) {
   const storage = deps.storage === undefined ? defaultStorage() : deps.storage;
   const current = userId ? String(userId) : null;
   let owner = null;
   try {
     owner = storage?.getItem(OWNER_KEY) ?? null;
-  } catch {
-    /* storage disabled */
-  }
-  if (owner === current) return false;
-  await forgetOfflineData({ ...deps, storage });
-  try {
+    if (owner === current) return false;
     if (current) storage?.setItem(OWNER_KEY, current);
+    else storage?.removeItem(OWNER_KEY);
   } catch {
-    /* storage disabled */
+    owner = undefined; // no storage to tell: whoever it was, nobody is signed in now
+    if (current) return false;
   }
+  if (owner === null) return false;
+  await forgetOfflineData({ ...deps, storage: null });
   return true;
 }
 
 // A page the worker did not serve hands it the URLs it read, so it is readable offline
 // from its first visit on.
-export function rememberForOffline(urls, nav = globalThis.navigator) {
-  if (!nav?.serviceWorker || controlledAtStart) return;
+export function rememberForOffline(urls, nav = globalThis.navigator, perf = globalThis.performance) {
+  if (!nav?.serviceWorker || servedByWorker(perf)) return;
   nav.serviceWorker.ready.then((registration) => registration.active?.postMessage({ type: "remember", urls })).catch(() => {});
 }

@@ -132,7 +132,9 @@ export function mountVideo({
   transcriptList.addEventListener("click", (event) => {
     const button = event.target.closest("button[data-start]");
     if (!button) return;
-    video.currentTime = Number(button.dataset.start);
+    // Just past the line's start: at the very start the line before (ending there) is
+    // still shown by the browser's captions too.
+    video.currentTime = Number(button.dataset.start) + 0.01;
     highlight(video.currentTime);
     video.play().catch(() => {});
   });
