@@ -338,7 +338,11 @@ SPECTACULAR_SETTINGS = {
         "portal.openapi.error_responses_hook",
     ],
     "SERVE_INCLUDE_SCHEMA": False,
-    "ENUM_NAME_OVERRIDES": {"CourseLevelEnum": "catalog.models.Level"},
+    "ENUM_NAME_OVERRIDES": {
+        "CourseLevelEnum": "catalog.models.Level",
+        "LessonKindEnum": "catalog.shapes.LessonKind",
+        "VideoContentTypeEnum": "catalog.shapes.VIDEO_CONTENT_TYPES",
+    },
     # The docs UI's files come from the project (drf-spectacular-sidecar), not a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

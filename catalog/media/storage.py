@@ -22,6 +22,8 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage, storages
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 
@@ -74,6 +76,12 @@ def media_url(name: str, *, content_type: str, download_as: str | None = None) -
     return storages["default"].url(
         name, parameters=parameters, expire=settings.MEDIA_URL_EXPIRY_SECONDS
     )
+
+
+@receiver(setting_changed)
+def _storages_changed(*, setting: str, **kwargs) -> None:
+    if setting == "STORAGES":  # tests switch backends
+        media_origins.cache_clear()
 
 
 @functools.cache

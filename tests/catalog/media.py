@@ -8,7 +8,6 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 
 from catalog.demo import DEMO_CAPTIONS, DEMO_CHEATSHEET, DEMO_FILES, DEMO_VIDEO
-from catalog.media.storage import media_origins
 from catalog.models import Lesson, LessonCaption, LessonResource
 from enrollment.models import Enrollment, Student
 from portal.accounts.models import User
@@ -31,7 +30,6 @@ def use_local_storage(settings, folder: Path) -> None:
             "OPTIONS": {"location": folder},
         },
     }
-    media_origins.cache_clear()
 
 
 def store(name: str, data: bytes) -> str:
