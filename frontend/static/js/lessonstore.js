@@ -4,7 +4,8 @@
 
 const PREFIX = "portal.lessons.";
 
-function defaultStorage() {
+// This browser's localStorage, or null where it is disabled (reading it can throw).
+export function defaultStorage() {
   try {
     return globalThis.localStorage ?? null;
   } catch {

@@ -2,16 +2,10 @@
 // lesson pages and answers to the one user they belong to: deleted on sign-out and
 // whenever a page finds another user, or nobody, signed in.
 
+import { defaultStorage } from "./lessonstore.js";
+
 export const USER_CACHE = "portal-user-data";
 const OWNER_KEY = "portal.offline-owner";
-
-function defaultStorage() {
-  try {
-    return globalThis.localStorage ?? null;
-  } catch {
-    return null;
-  }
-}
 
 // Whether this page was served through the worker (its navigation timing says so; the
 // controller may have been claimed while the page loaded). On a first visit it was not,

@@ -8,6 +8,7 @@
 // node --test drives it without a browser.
 
 import { backoffDelay } from "./backoff.js";
+import { defaultStorage } from "./lessonstore.js";
 
 const PREFIX = "portal.progress-queue.";
 const RETRY = Object.freeze({ base: 1000, cap: 30000 });
@@ -21,14 +22,6 @@ export const SaveState = Object.freeze({
   SIGNED_OUT: "signed-out", // the session ended: writes wait for the next sign-in
   FAILED: "failed", // the server refused a write (kept until the next one is saved)
 });
-
-function defaultStorage() {
-  try {
-    return globalThis.localStorage ?? null;
-  } catch {
-    return null;
-  }
-}
 
 function defaultKey() {
   const crypto = globalThis.crypto;
