@@ -268,6 +268,7 @@ export function mountLesson({ socket, user, root }) {
 
   function renderVideo() {
     $("#video-lesson").hidden = false;
+    $("#video").setAttribute("aria-label", `Video: ${lesson.title}`);
     const saved = store?.lesson(lesson.id) ?? { position: 0 };
     position = saved.position || 0;
     lastSaved = position;
