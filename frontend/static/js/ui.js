@@ -57,7 +57,10 @@ export function duration(seconds) {
 export const LESSON_KIND_LABELS = Object.freeze({ video: "Video", text: "Reading" });
 
 export function minutesLabel(seconds) {
-  const minutes = Math.round((Number(seconds) || 0) / 60);
+  const total = Number(seconds) || 0;
+  // A short clip is not "0 min".
+  if (total > 0 && total < 60) return `${Math.round(total)} s`;
+  const minutes = Math.round(total / 60);
   if (minutes < 60) return `${minutes} min`;
   const hours = Math.floor(minutes / 60);
   const rest = minutes % 60;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import { safeNext } from "../ui.js";
+import { minutesLabel, safeNext } from "../ui.js";
 
 // What a browser makes of a path handed to location.assign(): the WHATWG URL parser drops
 // tab, CR and LF anywhere and C0 controls or spaces at the ends.
@@ -43,5 +43,14 @@ describe("safeNext", () => {
   it("returns the cleaned path, which stays on the site", () => {
     assert.equal(safeNext("/dash\tboard"), "/dashboard");
     assert.equal(resolved(safeNext("/courses/\nintro")).host, "portal.example");
+  });
+});
+
+describe("minutesLabel", () => {
+  it("gives short clips in seconds, not 0 min", () => {
+    assert.equal(minutesLabel(12), "12 s");
+    assert.equal(minutesLabel(0), "0 min");
+    assert.equal(minutesLabel(600), "10 min");
+    assert.equal(minutesLabel(3900), "1 h 5 min");
   });
 });
