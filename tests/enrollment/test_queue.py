@@ -6,7 +6,6 @@ import json
 import os
 import socket
 import subprocess
-import sys
 import time
 from email import message_from_bytes
 from pathlib import Path
@@ -24,10 +23,10 @@ from portal.celery import app
 from portal.events.models import UserEvent
 from tests.enrollment.helpers import enroll, guest_body
 from tests.factories import make_course
+from tests.faults.stack import QUEUES, WORKER_COMMAND
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
-QUEUES = ("emails", "default", "notifications")
 
 
 @pytest.fixture
@@ -128,23 +127,7 @@ def test_a_real_worker_delivers_the_welcome_email_over_smtp(broker):
         "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
     }
     worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "portal",
-            "worker",
-            "-Q",
-            ",".join(QUEUES),
-            "-P",
-            "solo",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-l",
-            "info",
-        ],
+        WORKER_COMMAND,
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

@@ -20,9 +20,16 @@ from aiosmtpd.controller import Controller
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect as ws_connect
 
+from enrollment.models import Enrollment
+from portal.events.publish import latest_seq
 from tests.live import ROOT, LiveServer, free_port, test_database_url
 
 QUEUES = ("emails", "default", "notifications")
+# One Celery worker process serving every queue, as the queue tests run it.
+WORKER_COMMAND = [
+    *(sys.executable, "-m", "celery", "-A", "portal", "worker", "-Q", ",".join(QUEUES)),
+    *("-P", "solo", "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "info"),
+]
 ARTIFACTS = ROOT / "test-artifacts"
 
 
@@ -152,23 +159,7 @@ class Stack:
     def start_worker(self) -> None:
         log = (ARTIFACTS / f"worker-{self.redis.port}.log").open("ab")
         self.worker = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "portal",
-                "worker",
-                "-Q",
-                ",".join(QUEUES),
-                "-P",
-                "solo",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "-l",
-                "info",
-            ],
+            WORKER_COMMAND,
             cwd=ROOT,
             env={**os.environ, **self.env},
             stdout=log,
@@ -275,3 +266,38 @@ class Listener:
     def close(self) -> None:
         self._connection.__exit__(None, None, None)
         self.thread.join(timeout=10)
+
+
+def wait_for_every_job(stack: Stack, total: int) -> None:
+    """Until all `total` enrollments had their three jobs run and the queues are empty."""
+    wait_until(
+        lambda: (
+            Enrollment.objects.filter(
+                welcome_email_sent_at__isnull=False,
+                access_granted_at__isnull=False,
+                instructors_notified_at__isnull=False,
+            ).count()
+            == total
+            and stack.queues_empty()
+        ),
+        timeout=120,
+        what="every job to run",
+    )
+
+
+def assert_events_resumable(students: list, listeners: list[Listener]) -> None:
+    """Every event of each student is in the log, numbered without a gap, and reachable
+    from their socket: whatever arrived live is part of what resume replays; each of their
+    two enrollments ends active."""
+    for student, listener in zip(students, listeners, strict=True):
+        replayed = listener.resume_all()
+        seqs = [frame["seq"] for frame in replayed]
+        assert seqs == list(range(1, latest_seq(student.pk) + 1))
+        assert set(listener.live_seqs()) <= set(seqs)
+        final = {
+            frame["enrollment"]["id"]: frame["enrollment"]["status"]
+            for frame in replayed
+            if frame["type"] == "enrollment.status"
+        }
+        assert sorted(final.values()) == ["active", "active"]
+        listener.close()

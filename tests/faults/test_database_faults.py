@@ -14,10 +14,16 @@ from django.db import connection
 
 from catalog.models import Course
 from enrollment.models import Enrollment
-from portal.events.publish import latest_seq
 from portal.outbox.models import Effect
 from tests.factories import make_course, make_instructor, make_user, token_for
-from tests.faults.stack import Listener, Stack, post_enrollment, wait_until
+from tests.faults.stack import (
+    Listener,
+    Stack,
+    assert_events_resumable,
+    post_enrollment,
+    wait_for_every_job,
+    wait_until,
+)
 
 REQUESTS = 30
 
@@ -122,34 +128,10 @@ def test_terminated_backends_strand_nothing(stack):
         course = Course.objects.get(pk=course.pk)
         assert (course.seats_taken, course.enrollment_count) == (per_course, per_course)
 
-    wait_until(
-        lambda: (
-            Enrollment.objects.filter(
-                welcome_email_sent_at__isnull=False,
-                access_granted_at__isnull=False,
-                instructors_notified_at__isnull=False,
-            ).count()
-            == total
-            and stack.queues_empty()
-        ),
-        timeout=120,
-        what="every job to run",
-    )
+    wait_for_every_job(stack, total)
     expected = {(f"d{index}@example.com",): 1 for index in range(REQUESTS)}
     expected.update({(student.email,): 2 for student in students})  # one per course
     assert stack.inbox.count("Welcome to") == expected
     assert stack.inbox.count("New enrollment in") == {("teacher@example.com",): total}
 
-    # Every event of each student is in the log, numbered without a gap, and reachable
-    # from their socket: whatever arrived live is a part of what resume replays.
-    for student, listener in zip(students, listeners, strict=True):
-        replayed = listener.resume_all()
-        seqs = [frame["seq"] for frame in replayed]
-        assert seqs == list(range(1, latest_seq(student.pk) + 1))
-        assert set(listener.live_seqs()) <= set(seqs)
-        final = {}
-        for frame in replayed:
-            if frame["type"] == "enrollment.status":
-                final[frame["enrollment"]["id"]] = frame["enrollment"]["status"]
-        assert sorted(final.values()) == ["active", "active"]
-        listener.close()
+    assert_events_resumable(students, listeners)
