@@ -18,8 +18,31 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+class PortTaken(Exception):
+    """The server could not bind its port: something took it after we found it free."""
+
+
+def listening_socket(port: int) -> socket.socket:
+    """A socket listening on 127.0.0.1:port, to hand to a server process."""
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind(("127.0.0.1", port))
+        listener.listen(1024)
+    except OSError:
+        listener.close()
+        raise
+    return listener
+
+
 class ServerProcess:
-    """One server process; start() returns once /healthz answers."""
+    """One server process; start() returns once /healthz answers.
+
+    daphne is handed a socket this process has bound (`daphne --fd`): a port found free
+    can be taken before a server binds it, by another test process starting a server of
+    its own, whose /healthz would then answer for ours. uvicorn binds its port itself (its
+    --fd takes Unix sockets only); a chosen port it finds taken is chosen again.
+    """
 
     def __init__(
         self,
@@ -30,10 +53,15 @@ class ServerProcess:
         **env: str,
     ) -> None:
         self.port = port or free_port()
+        self.port_chosen_here = port is None
         self.server = server
         self.env = env
         self.process: subprocess.Popen | None = None
-        self.log_path = (log_dir or ROOT / "test-artifacts") / f"{server}-{self.port}.log"
+        self.log_dir = log_dir or ROOT / "test-artifacts"
+
+    @property
+    def log_path(self) -> Path:
+        return self.log_dir / f"{self.server}-{self.port}.log"
 
     @property
     def url(self) -> str:
@@ -43,7 +71,7 @@ class ServerProcess:
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/ws/"
 
-    def command(self) -> list[str]:
+    def command(self, listener: socket.socket | None = None) -> list[str]:
         if self.server == "uvicorn":
             return [
                 sys.executable,
@@ -59,28 +87,69 @@ class ServerProcess:
                 "--ws",
                 "websockets",
             ]
+        if listener is None:
+            return [
+                sys.executable, "-m", "daphne",
+                "-b", "127.0.0.1", "-p", str(self.port),
+                "portal.asgi:application",
+            ]  # fmt: skip
         return [
             sys.executable,
             "-m",
             "daphne",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(self.port),
+            "--fd",
+            str(listener.fileno()),
             "portal.asgi:application",
         ]
 
     def start(self, timeout: float = 30) -> "ServerProcess":
+        for _attempt in range(3):
+            try:
+                return self._start(timeout)
+            except PortTaken:
+                self.port = free_port()
+        return self._start(timeout)
+
+    def _listen(self) -> socket.socket | None:
+        if self.server != "daphne":
+            return None
+        try:
+            return listening_socket(self.port)
+        except OSError:
+            if not self.port_chosen_here:
+                raise
+        listener = listening_socket(0)
+        self.port = listener.getsockname()[1]
+        return listener
+
+    def _start(self, timeout: float) -> "ServerProcess":
         env = {**os.environ, "ALLOWED_HOSTS": "127.0.0.1,localhost", **self.env}
+        listener = self._listen()
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                self.command(), cwd=ROOT, env=env, stdout=log, stderr=log
-            )
+        try:
+            with self.log_path.open("ab") as log:
+                logged_before = log.tell()
+                self.process = subprocess.Popen(
+                    self.command(listener),
+                    cwd=ROOT,
+                    env=env,
+                    stdout=log,
+                    stderr=log,
+                    pass_fds=(listener.fileno(),) if listener else (),
+                )
+        finally:
+            if listener is not None:
+                listener.close()  # the server holds it now; closed when it stops
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.log_path.read_text()[-2000:]}")
+                self.process = None
+                with self.log_path.open("rb") as log:
+                    log.seek(logged_before)
+                    output = log.read().decode(errors="replace")[-2000:]
+                if self.port_chosen_here and "Address already in use" in output:
+                    raise PortTaken(self.port)
+                raise RuntimeError(f"server exited: {output}")
             try:
                 with urllib.request.urlopen(self.url + "/healthz", timeout=1) as answer:
                     if answer.status == 200:

@@ -23,6 +23,17 @@ def pytest_configure(config):
         )
 
 
+def pytest_collection_modifyitems(items):
+    # schemathesis names each API operation's item `test_...[GET /api/...]`, but pytest 9.2
+    # builds a node id from the function's name and a parametrize callspec only, so all of
+    # them share one; pytest-xdist schedules by node id and would run a single operation.
+    # Each gets the id its name says (tests/portal/test_schemathesis.py checks they differ).
+    for item in items:
+        label = getattr(item, "operation_label", None)
+        if label and item.nodeid == f"{item.parent.nodeid}::{item.originalname}":
+            item._id = item.parent.id.child(item.originalname).with_params(label)
+
+
 # Migrations' reference rows: identical after every flush, so they are kept, not re-made.
 _KEPT_TABLES = frozenset({"django_content_type", "auth_permission"})
 
@@ -39,19 +50,23 @@ def _flush_only_what_was_written(django_db_setup):
     if connection.vendor != "postgresql":
         yield
         return
-    original_sql_flush = connection.ops.sql_flush  # restored at the end of the session
+    # Patched on the class, not on this connection: Django keeps a connection per context,
+    # and the browser tests' flushes run in Playwright's (a greenlet of its own), where an
+    # unpatched connection would TRUNCATE the content types and nothing would make them again.
+    operations = type(connection.ops)
+    original_sql_flush = operations.sql_flush  # restored at the end of the session
     original_emit = flush.emit_post_migrate_signal
 
-    def sql_flush(style, tables, *, reset_sequences=False, allow_cascade=False):
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
         candidates = [table for table in tables if table not in _KEPT_TABLES]
         if not candidates:
             return []
-        quote = connection.ops.quote_name
+        quote = self.quote_name
         probe = " UNION ALL ".join(
             f"(SELECT %s FROM {quote(table)} LIMIT 1)"  # noqa: S608 - table names from Django
             for table in candidates
         )
-        with connection.cursor() as cursor:
+        with self.connection.cursor() as cursor:
             cursor.execute(probe, candidates)
             written = [row[0] for row in cursor.fetchall()]
         # DELETE, not TRUNCATE: a few rows go faster than a new file per table. Django's
@@ -59,10 +74,10 @@ def _flush_only_what_was_written(django_db_setup):
         # still referencing a row holds rows itself and is emptied in the same transaction.
         return [f"DELETE FROM {quote(table)}" for table in written]  # noqa: S608 - model tables
 
-    connection.ops.sql_flush = sql_flush
+    operations.sql_flush = sql_flush
     flush.emit_post_migrate_signal = lambda *args, **kwargs: None
     yield
-    connection.ops.sql_flush = original_sql_flush
+    operations.sql_flush = original_sql_flush
     flush.emit_post_migrate_signal = original_emit
 
 

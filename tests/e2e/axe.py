@@ -21,8 +21,20 @@ def _axe_source() -> str:
     return AXE_SCRIPT.read_text(encoding="utf-8")
 
 
+# Waits for every running animation and transition that ends (a spinner's never does).
+SETTLE_ANIMATIONS = """async () => {
+  const finite = document.getAnimations().filter(
+    (animation) => animation.effect?.getComputedTiming().endTime !== Infinity,
+  );
+  await Promise.allSettled(finite.map((animation) => animation.finished));
+}"""
+
+
 def axe_violations(page, *, include: str | None = None) -> list[dict[str, Any]]:
-    """axe's violations on the page as it is now (or within the `include` selector)."""
+    """axe's violations on the page once its finite animations and transitions have ended
+    (or within the `include` selector): a toast fading out is half transparent, and axe
+    would measure the contrast of that passing frame."""
+    page.evaluate(SETTLE_ANIMATIONS)
     if not page.evaluate("typeof window.axe === 'object'"):
         page.evaluate(_axe_source())
     return page.evaluate(

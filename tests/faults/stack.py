@@ -23,6 +23,7 @@ from websockets.sync.client import connect as ws_connect
 from enrollment.models import Enrollment
 from portal.events.publish import latest_seq
 from tests.live import ROOT, LiveServer, free_port, test_database_url
+from tests.redis_server import PrivateRedis
 
 QUEUES = ("emails", "default", "notifications")
 # One Celery worker process serving every queue, as the queue tests run it.
@@ -41,59 +42,6 @@ def wait_until(condition: Callable[[], object], *, timeout: float, what: str) ->
             return value
         time.sleep(0.2)
     raise AssertionError(f"timed out waiting for {what}")
-
-
-class PrivateRedis:
-    """A redis-server of the test's own, stopped and started by PID (never the shared one).
-    Configured as a broker must be (docker-compose.yml): its append-only file keeps queued
-    jobs across a crash (fsync on every write here, so a SIGKILL loses none)."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self.port = free_port()
-        self.data_dir = data_dir
-        self.process: subprocess.Popen | None = None
-
-    def url(self, db: int) -> str:
-        return f"redis://127.0.0.1:{self.port}/{db}"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--dir",
-                str(self.data_dir),
-                "--save",
-                "",
-                "--appendonly",
-                "yes",
-                "--appendfsync",
-                "always",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        client = redis.Redis(port=self.port, socket_connect_timeout=0.5)
-        wait_until(self._answers(client), timeout=20, what="the private Redis")
-
-    @staticmethod
-    def _answers(client: redis.Redis) -> Callable[[], bool]:
-        def probe() -> bool:
-            try:
-                return bool(client.ping())
-            except redis.RedisError:
-                return False
-
-        return probe
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-        self.process = None
 
 
 class Inbox:
@@ -127,7 +75,7 @@ class Inbox:
 
 class Stack:
     def __init__(self, tmp: Path, **env: str) -> None:
-        self.redis = PrivateRedis(tmp)
+        self.redis = PrivateRedis(tmp, durable=True)
         self.inbox = Inbox()
         self.smtp = Controller(self.inbox, hostname="127.0.0.1", port=free_port())
         self.extra = env
@@ -139,8 +87,8 @@ class Stack:
     def env(self) -> dict[str, str]:
         return {
             "DATABASE_URL": test_database_url(),
-            "REDIS_URL": self.redis.url(0),
-            "CELERY_BROKER_URL": self.redis.url(1),
+            "REDIS_URL": self.redis.url_for(0),
+            "CELERY_BROKER_URL": self.redis.url_for(1),
             "CELERY_TASK_ALWAYS_EAGER": "false",
             "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
             "EMAIL_HOST": "127.0.0.1",
@@ -188,7 +136,7 @@ class Stack:
         return done.stdout
 
     def queues_empty(self) -> bool:
-        client = redis.Redis.from_url(self.redis.url(1))
+        client = redis.Redis.from_url(self.redis.url_for(1))
         waiting = sum(client.llen(queue) for queue in QUEUES)
         return waiting == 0 and client.hlen("unacked") == 0
 
