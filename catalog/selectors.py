@@ -115,6 +115,11 @@ def course_get(*, slug: str, viewer: User | None = None) -> Course | None:
     return queryset.first()
 
 
+def course_visible_get(*, slug: str, viewer: User | None = None) -> Course | None:
+    """The course row alone (no outline), if the viewer may see it: a page's check."""
+    return Course.objects.filter(course_visible_q(viewer), slug=slug).distinct().first()
+
+
 def course_is_taught_by(*, course: Course, user: User) -> bool:
     return CourseInstructor.objects.filter(course=course, user=user).exists()
 

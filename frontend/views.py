@@ -23,6 +23,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 from drf_spectacular.views import SpectacularSwaggerSplitView
 
+from catalog import selectors as course_selectors
 from enrollment import presenters, selectors
 from enrollment.certificate_pdf import certificate_pdf, instructors_text, issued_on
 from portal.errors import NotFound
@@ -44,11 +45,25 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @ensure_csrf_cookie
 def course(request: HttpRequest, slug: str) -> HttpResponse:
+    """A course page. A draft, like a course that does not exist, is a 404 page for
+    everyone but its instructors and staff; they (who may edit it) see "Edit course" and
+    its draft/published state where students see the enrollment form."""
+    found = course_selectors.course_visible_get(slug=slug, viewer=request.user)
+    if found is None:
+        context = {"page": "course", "slug": slug}
+        return render(request, "frontend/course_missing.html", context, status=404)
+    user = request.user
+    teaches = user.is_authenticated and course_selectors.course_is_taught_by(
+        course=found, user=user
+    )
     return _page(
         request,
         "course.html",
         page="course",
         slug=slug,
+        course=found,
+        teaches=teaches,
+        can_edit=teaches or request.user.is_staff,
         stripe_publishable_key=settings.STRIPE_PUBLISHABLE_KEY,
     )
 

@@ -11,7 +11,7 @@ from catalog.media.storage import media_origins
 from catalog.shapes import Level
 from enrollment.models import ACCESS_STATUSES, LIVE_STATUSES
 from enrollment.shapes import EnrollmentStatus
-from tests.factories import PASSWORD, make_instructor, make_user
+from tests.factories import PASSWORD, make_course, make_instructor, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -35,8 +35,14 @@ def policy_of(response) -> dict[str, list[str]]:
     return directives
 
 
+@pytest.fixture
+def intro_course(db):
+    """The course the course-page paths name: the page is a 404 for a course nobody may see."""
+    return make_course(slug="intro-to-python", title="Intro to Python")
+
+
 @pytest.mark.parametrize("path", PAGES)
-def test_every_page_renders_with_the_csrf_cookie_and_a_strict_policy(path):
+def test_every_page_renders_with_the_csrf_cookie_and_a_strict_policy(path, intro_course):
     response = Client().get(path)
     assert response.status_code == 200
     assert "csrftoken" in response.cookies
@@ -61,7 +67,7 @@ def test_every_page_renders_with_the_csrf_cookie_and_a_strict_policy(path):
     assert '<link rel="manifest" href="/manifest.webmanifest">' in body
 
 
-def test_stripe_is_allowed_only_when_a_publishable_key_is_set(settings):
+def test_stripe_is_allowed_only_when_a_publishable_key_is_set(settings, intro_course):
     settings.STRIPE_PUBLISHABLE_KEY = "pk_test_123"
     response = Client().get("/courses/intro-to-python", secure=True)
     policy = policy_of(response)
@@ -73,7 +79,7 @@ def test_stripe_is_allowed_only_when_a_publishable_key_is_set(settings):
     assert b"test-methods" not in response.content  # Elements replaces the test cards
 
 
-def test_the_test_gateway_cards_show_without_a_key():
+def test_the_test_gateway_cards_show_without_a_key(intro_course):
     body = Client().get("/courses/intro-to-python").content.decode()
     for method in [
         "pm_card_visa",

@@ -1,4 +1,5 @@
-// A course page: outline, price, instructor, live seats, the enrollment form.
+// A course page: outline, price, instructor, live seats, the enrollment form (or, for its
+// instructors and staff, the author card with "Edit course").
 
 import { api, query } from "../api.js";
 import { boot } from "../app.js";
@@ -102,8 +103,11 @@ async function load() {
   main.setAttribute("aria-busy", "false");
 
   $("#course-price").textContent = money(course.price, course.currency);
-  $("#enroll-card").hidden = false;
-  const form = mountEnrollForm({ form: $("#enroll-form"), course, user, socket, stripeKey, result: $("#enroll-result") });
+  // Its instructors and staff get the author card (server-rendered: "Edit course" and the
+  // draft/published state) instead of the enrollment form.
+  const author = $("#author-card");
+  const form = author ? null : mountEnrollForm({ form: $("#enroll-form"), course, user, socket, stripeKey, result: $("#enroll-result") });
+  (author ?? $("#enroll-card")).hidden = false;
   renderSeats(course.seats_taken, course.capacity, form);
 
   socket.on("course.seats", (frame) => {
@@ -111,6 +115,7 @@ async function load() {
   });
   socket.watch(slug);
 
+  if (author) return;
   const mine = await existingEnrollment();
   if (mine) {
     showAlready(mine);
