@@ -1,7 +1,9 @@
 // What every page shares: the signed-in user, the one socket, the connection indicator,
-// the header's sign-out button, and the service worker (offline lessons, installable app).
+// the header's sign-out button, instructor notices (notices.js), and the service worker
+// (offline lessons, installable app).
 
 import { api } from "./api.js";
+import { mountInstructorNotices } from "./notices.js";
 import { claimOfflineData, forgetOfflineData, registerServiceWorker } from "./offline.js";
 import { PortalSocket, socketUrl } from "./socket.js";
 import { mountConnectionIndicator, pageUser, toast } from "./ui.js";
@@ -22,6 +24,7 @@ export function boot() {
     },
   });
   mountConnectionIndicator(socket);
+  mountInstructorNotices({ socket, user, page: document.body.dataset.page, notify: toast });
 
   socket.on("hello", ({ user: socketUser, previousUser }) => {
     // The session ended or changed in another tab: this page's state belongs to someone

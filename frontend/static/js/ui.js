@@ -135,23 +135,43 @@ export function pageUser() {
 
 // --- live regions: toasts and the connection indicator --------------------------------
 
-export function toast(message, { tone = "info", timeout = 6000, title } = {}) {
+// A toast in the page's polite live region (screen readers announce it). `link` adds a
+// link after the message ({href, text}); hovering or focusing the toast holds it open, so
+// the link can be reached before it leaves.
+export function toast(message, { tone = "info", timeout = 6000, title, link } = {}) {
   const region = document.getElementById("toasts");
   if (!region) return null;
   const close = h("button", { type: "button", class: "toast-close", "aria-label": "Dismiss" }, "×");
   const item = h(
     "div",
     { class: `toast toast-${tone}` },
-    h("div", { class: "toast-body" }, title ? h("strong", { class: "toast-title" }, title) : null, h("span", {}, message)),
+    h(
+      "div",
+      { class: "toast-body" },
+      title ? h("strong", { class: "toast-title" }, title) : null,
+      h("span", {}, message),
+      link ? h("a", { class: "toast-link", href: link.href }, link.text) : null,
+    ),
     close,
   );
+  let timer = null;
   const remove = () => {
+    clearTimeout(timer);
     item.classList.add("leaving");
     setTimeout(() => item.remove(), 200);
   };
+  const hold = () => clearTimeout(timer);
+  const release = () => {
+    clearTimeout(timer);
+    if (timeout && !item.matches(":hover, :focus-within")) timer = setTimeout(remove, timeout);
+  };
   close.addEventListener("click", remove);
+  item.addEventListener("mouseenter", hold);
+  item.addEventListener("focusin", hold);
+  item.addEventListener("mouseleave", release);
+  item.addEventListener("focusout", () => setTimeout(release, 0));
   region.append(item);
-  if (timeout) setTimeout(remove, timeout);
+  if (timeout) timer = setTimeout(remove, timeout);
   while (region.children.length > 4) region.firstElementChild.remove();
   return item;
 }
