@@ -42,7 +42,9 @@ def test_buckets_count_each_hour_and_fill_in_zeros(instructor, instructor_api):
     assert body["hours"] == 48 and body["course"] is None
     assert len(body["buckets"]) == 48
     hours = [datetime.fromisoformat(b["hour"]) for b in body["buckets"]]
-    assert all(later - earlier == timedelta(hours=1) for earlier, later in itertools.pairwise(hours))
+    assert all(
+        later - earlier == timedelta(hours=1) for earlier, later in itertools.pairwise(hours)
+    )
     counts = {b["hour"]: b["count"] for b in body["buckets"]}
     expected: dict[str, int] = {}
     for moment in [*times, now - timedelta(hours=5)]:
