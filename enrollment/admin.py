@@ -1,14 +1,70 @@
-from django.contrib import admin
+"""The enrollment admin. Statuses are read-only here: they change through the same services
+the API uses (enrollment.services, enrollment.reconcile, which call enrollment.transitions,
+the only writer of statuses), run by the actions below, each row reported on its own."""
+
+from collections.abc import Callable
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.urls import reverse
 
+from enrollment import reconcile, services
 from enrollment.models import (
     Certificate,
     Enrollment,
+    EnrollmentStatus,
     LessonProgress,
     Payment,
+    PaymentStatus,
     Student,
     WebhookEvent,
 )
+from portal.errors import ApplicationError
+
+
+def _paid(enrollment: Enrollment) -> bool:
+    payment = Payment.objects.filter(enrollment=enrollment).first()
+    return payment is not None and payment.status == PaymentStatus.SUCCEEDED
+
+
+def _refund(enrollment: Enrollment) -> str:
+    if not _paid(enrollment):
+        raise ApplicationError("No succeeded payment to refund.")
+    services.enrollment_cancel(enrollment=enrollment)
+    return "refunded"
+
+
+def _cancel(enrollment: Enrollment) -> str:
+    if _paid(enrollment):
+        raise ApplicationError("Paid: use “Refund” to cancel it with its money back.")
+    services.enrollment_cancel(enrollment=enrollment)
+    return "cancelled"
+
+
+def _activate(enrollment: Enrollment) -> str:
+    """A pending enrollment finished as a retried request would be: a free one is
+    activated, a paid one takes its payment's outcome from the gateway."""
+    if enrollment.status != EnrollmentStatus.PENDING:
+        raise ApplicationError(f"Not pending ({enrollment.status}): nothing to activate.")
+    reconcile.enrollment_resume(enrollment_id=enrollment.pk)
+    status = Enrollment.objects.values_list("status", flat=True).get(pk=enrollment.pk)
+    if status != EnrollmentStatus.ACTIVE:
+        raise ApplicationError(f"Still {status}: its payment has not succeeded.")
+    return "activated"
+
+
+def _each(admin_view, request: HttpRequest, queryset: QuerySet, act: Callable[[Enrollment], str]):
+    """Run `act` on every selected enrollment; one message per row, success or failure."""
+    for enrollment in queryset.select_related("student", "course").order_by("pk"):
+        try:
+            outcome = act(enrollment)
+        except ApplicationError as exc:
+            admin_view.message_user(request, f"{enrollment.number}: {exc.message}", messages.ERROR)
+        except ValueError as exc:
+            admin_view.message_user(request, f"{enrollment.number}: {exc}", messages.ERROR)
+        else:
+            admin_view.message_user(request, f"{enrollment.number} {outcome}.", messages.SUCCESS)
 
 
 @admin.register(Student)
@@ -45,12 +101,27 @@ class EnrollmentAdmin(admin.ModelAdmin):
         "number",
         "created_at",
         "updated_at",
+        "status",
         "activated_at",
         "completed_at",
         "ended_at",
+        "end_reason",
     ]
     inlines = [PaymentInline]
     show_full_result_count = False
+    actions = ["refund", "cancel", "activate"]
+
+    @admin.action(description="Refund the selected paid enrollments (through the gateway)")
+    def refund(self, request: HttpRequest, queryset: QuerySet) -> None:
+        _each(self, request, queryset, _refund)
+
+    @admin.action(description="Cancel the selected free or unpaid enrollments")
+    def cancel(self, request: HttpRequest, queryset: QuerySet) -> None:
+        _each(self, request, queryset, _cancel)
+
+    @admin.action(description="Activate the selected pending enrollments")
+    def activate(self, request: HttpRequest, queryset: QuerySet) -> None:
+        _each(self, request, queryset, _activate)
 
 
 @admin.register(Payment)
@@ -60,6 +131,8 @@ class PaymentAdmin(admin.ModelAdmin):
     list_select_related = ["enrollment"]
     search_fields = ["enrollment__number", "provider_reference"]
     raw_id_fields = ["enrollment"]
+    # Changed by the enrollment's actions (refund, cancel, activate), never by hand.
+    readonly_fields = ["status", "provider_reference", "failure_reason", "created_at"]
 
 
 @admin.register(LessonProgress)

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "portal.outbox",
     "catalog",
     "enrollment",
+    "instructor",
     "realtime",
     "frontend",
 ]
@@ -183,6 +184,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "enrollment.tasks.send_welcome_email": {"queue": "emails"},
     "enrollment.tasks.notify_instructors": {"queue": "notifications"},
+    "instructor.tasks.send_announcement_batch": {"queue": "notifications"},
     # Everything else goes to "default".
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -278,6 +280,9 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Course announcements: recipients per job (each job queues the next batch), body size.
+ANNOUNCEMENT_BATCH_SIZE = env_int("ANNOUNCEMENT_BATCH_SIZE", 200)
+ANNOUNCEMENT_BODY_MAX_CHARS = env_int("ANNOUNCEMENT_BODY_MAX_CHARS", 20000)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Learning Portal <no-reply@portal.local>")
 
 # --- Auth ---------------------------------------------------------------------------
@@ -302,6 +307,8 @@ RATE_LIMITS: dict[str, tuple[int, int]] = {
     # Counted on declines only; once reached, paid enrollments are refused before charging.
     "decline": (env_int("RATE_LIMIT_DECLINE", 5), 3600),
     "decline_ip": (env_int("RATE_LIMIT_DECLINE_IP", 20), 3600),
+    # Announcements an instructor (or staff member) may send, all their courses together.
+    "announce": (env_int("RATE_LIMIT_ANNOUNCE", 5), 3600),
 }
 # With the cache down these scopes let requests through (logged): the seat rule and
 # idempotency live in PostgreSQL. Every other scope answers 503 (docs/operations.md).

@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 from catalog.media.views import media_file
 from frontend.views import ApiDocsView
+from instructor.pages import unsubscribe
 from portal import health
 from portal.accounts.views import admin_login
 from portal.metrics import metrics_view
@@ -15,6 +16,7 @@ api_patterns = [
     path("", include("portal.accounts.urls")),
     path("", include("catalog.urls")),
     path("", include("enrollment.urls")),
+    path("", include("instructor.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),
 ]
@@ -29,5 +31,7 @@ urlpatterns = [
     # Before the admin's own URLs: its sign-in, rate-limited like the API's.
     path("admin/login/", admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
+    # The link of every announcement email (signed token; one-click POST, RFC 8058).
+    path("unsubscribe/<str:token>", unsubscribe, name="unsubscribe"),
     path("", include("frontend.urls")),
 ]

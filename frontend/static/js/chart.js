@@ -17,6 +17,31 @@ export function hourlyBuckets(timestamps, { now = Date.now(), hours = 24 } = {})
   return buckets;
 }
 
+// The aggregate endpoint's answer (GET /api/instructor/enrollments-per-hour) as buckets:
+// [{start: ms, count}], oldest first. The server counted them; nothing is paged here.
+export function bucketsFromAnswer(answer) {
+  return (answer?.buckets ?? [])
+    .map((bucket) => ({ start: new Date(bucket.hour).getTime(), count: Number(bucket.count) || 0 }))
+    .filter((bucket) => Number.isFinite(bucket.start));
+}
+
+// One more enrollment at `time` (none when it is not a date): counted in its hour's bucket; a new hour slides the window
+// (the oldest bucket goes, an empty one for the new hour comes). Returns the buckets.
+export function bucketsAdd(buckets, time, { now = Date.now() } = {}) {
+  if (!buckets.length) return buckets;
+  const current = Math.floor(now / HOUR) * HOUR;
+  while (buckets[buckets.length - 1].start < current) {
+    buckets.push({ start: buckets[buckets.length - 1].start + HOUR, count: 0 });
+    buckets.shift();
+  }
+  const at = time instanceof Date ? time.getTime() : new Date(time).getTime();
+  if (!Number.isFinite(at)) return buckets;
+  const hour = Math.floor(at / HOUR) * HOUR;
+  const bucket = buckets.find((b) => b.start === hour);
+  if (bucket) bucket.count += 1;
+  return buckets;
+}
+
 // A round axis maximum ≥ the largest count (1, 2, 5, 10, 20, 50, …).
 export function niceMax(value) {
   if (value <= 1) return 1;

@@ -1,261 +1,265 @@
-// The instructor dashboard: a live feed of `enrollment.created` and `enrollment.completed`
-// events (toast + list), an enrollments-per-hour chart, per-course rosters and seat counts,
-// all without reloads.
+// The instructor dashboard: revenue per course and totals (GET /api/instructor/revenue), an
+// enrollments-per-hour chart counted by the server (GET /api/instructor/enrollments-per-hour),
+// a live feed of `enrollment.created` and `enrollment.completed` (toast + list), a CSV roster
+// export per course and a form to email a course's students.
 
-import { api, query } from "./api.js";
-import { chartSummary, hourlyBuckets, renderBarChart } from "./chart.js";
-import { $, clear, dateTime, emptyState, errorState, h, isLive, money, progressBar, statusBadge, timeAgo, toast } from "./ui.js";
+import { api, fieldMessages, query } from "./api.js";
+import { bucketsAdd, bucketsFromAnswer, chartSummary, renderBarChart } from "./chart.js";
+import { formErrors } from "./forms.js";
+import { $, announce, clear, emptyState, errorState, h, money, setBusy, timeAgo, toast } from "./ui.js";
 
-const DAY = 24 * 3600_000;
-const MAX_PAGES = 10;
+const HOURS = 24;
 
 export function initials(name) {
   const parts = String(name || "?").trim().split(/\s+/).filter(Boolean);
   return ((parts[0]?.[0] ?? "?") + (parts.length > 1 ? parts[parts.length - 1][0] : "")).toUpperCase();
 }
 
-export function mountInstructor({ socket, user }) {
-  const courses = new Map(); // slug → course (seats kept current)
-  const timestamps = [];
+export function rosterHref(slug) {
+  return `/api/courses/${encodeURIComponent(slug)}/roster.csv`;
+}
+
+// "Queued for 3 students" (or the one student).
+export function queuedText(recipients) {
+  return `Queued for ${recipients} student${recipients === 1 ? "" : "s"}.`;
+}
+
+// Money in a report: "$0.00" stays a sum (ui.money says "Free" for a price of 0).
+export function cash(amount, currency = "usd") {
+  const value = Number(amount);
+  if (!Number.isFinite(value)) return "";
+  try {
+    return new Intl.NumberFormat("en-US", { style: "currency", currency: currency.toUpperCase() }).format(value);
+  } catch {
+    return `${value.toFixed(2)} ${currency.toUpperCase()}`;
+  }
+}
+
+export function totalsText(totals) {
+  if (!totals?.length) return cash("0.00");
+  return totals.map((total) => cash(total.net, total.currency)).join(" + ");
+}
+
+export function mountInstructor({ socket }) {
+  let buckets = [];
+  const courses = new Map(); // slug → revenue row (first currency row)
   const feed = $("#feed");
   const chart = $("#chart");
-  const select = $("#roster-course");
-  const roster = $("#roster");
-  const more = $("#roster-more");
-  let rosterPage = 1;
-  let rosterGeneration = 0;
+  const revenue = $("#revenue");
+  const form = $("#announce-form");
+  const select = $("#announce-course");
+  const status = $("#announce-status");
+  const send = $("#announce-send");
+  const errors = formErrors(form);
   let loaded = false;
   const early = [];
 
   function drawChart() {
-    const buckets = hourlyBuckets(timestamps);
     renderBarChart(chart, buckets);
     chart.setAttribute("aria-busy", "false");
     $("#chart-summary").textContent = chartSummary(buckets);
-    const now = Date.now();
-    $("#stat-hour").textContent = String(timestamps.filter((t) => now - new Date(t).getTime() < 3600_000).length);
-    $("#stat-day").textContent = String(timestamps.filter((t) => now - new Date(t).getTime() < DAY).length);
+    $("#stat-hour").textContent = String(buckets[buckets.length - 1]?.count ?? 0);
+    $("#stat-day").textContent = String(buckets.reduce((n, b) => n + b.count, 0));
   }
 
-  function drawCourseStats() {
-    $("#stat-courses").textContent = String(courses.size);
-    const taken = [...courses.values()].reduce((n, c) => n + (c.seats_taken ?? 0), 0);
-    $("#stat-seats").textContent = String(taken);
-  }
-
-  function courseLabel(course) {
-    const seats = course.capacity === null || course.capacity === undefined ? `${course.seats_taken} enrolled` : `${course.seats_taken}/${course.capacity} seats`;
-    return `${course.title} (${seats})`;
-  }
-
-  function feedItem(enrollment, course, { fresh = false } = {}) {
-    const student = enrollment.student ?? {};
-    const amount = enrollment.payment ? money(enrollment.payment.amount, enrollment.payment.currency) : "Free";
-    return h(
-      "li",
-      { class: `feed-item${fresh ? " fresh" : ""}`, dataset: { enrollment: String(enrollment.id) } },
-      h("span", { class: "avatar", "aria-hidden": "true" }, initials(student.name || student.email)),
-      h(
-        "div",
-        { class: "feed-body" },
-        h("p", {}, h("strong", {}, student.name || student.email || "A student"), " enrolled in ", h("a", { href: `/courses/${encodeURIComponent(course.slug)}` }, course.title)),
-        h("p", { class: "muted small" }, [enrollment.number, amount, h("time", { datetime: enrollment.created_at }, timeAgo(enrollment.created_at))].flatMap((part, i) => (i ? [" · ", part] : [part]))),
-      ),
-    );
-  }
-
-  function completedItem(enrollment) {
-    const student = enrollment.student ?? {};
-    const course = enrollment.course;
-    const when = enrollment.completed_at || new Date().toISOString();
-    return h(
-      "li",
-      { class: "feed-item fresh completed", dataset: { completed: String(enrollment.id) } },
-      h("span", { class: "avatar", "aria-hidden": "true" }, initials(student.name || student.email)),
-      h(
-        "div",
-        { class: "feed-body" },
-        h("p", {}, h("strong", {}, student.name || student.email || "A student"), " completed ", h("a", { href: `/courses/${encodeURIComponent(course.slug)}` }, course.title)),
-        h("p", { class: "muted small" }, [enrollment.number, "certificate issued", h("time", { datetime: when }, timeAgo(when))].flatMap((part, i) => (i ? [" · ", part] : [part]))),
-      ),
-    );
-  }
-
-  function rosterRow(enrollment) {
-    const student = enrollment.student ?? {};
+  function revenueRow(row) {
     return h(
       "tr",
-      { dataset: { enrollment: String(enrollment.id) } },
-      h("td", {}, h("span", { class: "cell-main" }, student.name || "—"), h("span", { class: "cell-sub muted small" }, student.email)),
-      h("td", { class: "nowrap" }, enrollment.number),
-      h("td", {}, statusBadge(enrollment.status)),
-      h("td", { class: "progress-cell" }, progressBar(enrollment.progress?.percent ?? 0, `Progress of ${student.name || student.email}`), h("span", { class: "small muted" }, `${Math.round(enrollment.progress?.percent ?? 0)}%`)),
-      h("td", { class: "nowrap small" }, dateTime(enrollment.created_at)),
+      { dataset: { course: row.slug } },
+      h("th", { scope: "row" }, h("a", { href: `/courses/${encodeURIComponent(row.slug)}` }, row.title)),
+      h("td", { class: "num", dataset: { label: "Enrollments" } }, String(row.enrollments)),
+      h("td", { class: "num", dataset: { label: "Active" } }, String(row.active)),
+      h("td", { class: "num", dataset: { label: "Completed" } }, String(row.completed)),
+      h("td", { class: "num", dataset: { label: "Gross" } }, cash(row.gross, row.currency)),
+      h("td", { class: "num", dataset: { label: "Refunds" } }, cash(row.refunds, row.currency)),
+      h("td", { class: "num", dataset: { net: row.slug, label: "Net" } }, cash(row.net, row.currency)),
+      h(
+        "td",
+        {},
+        h(
+          "span",
+          { class: "row-actions" },
+          h("a", { class: "button secondary small", href: rosterHref(row.slug), download: "", "aria-label": `Export roster of ${row.title} (CSV)` }, "Export roster (CSV)"),
+          h("button", { type: "button", class: "button ghost small", dataset: { email: row.slug }, "aria-label": `Email students of ${row.title}` }, "Email students"),
+        ),
+      ),
     );
   }
 
-  function rosterTable(rows, course) {
+  function revenueTable(body) {
+    const head = ["Course", "Enrollments", "Active", "Completed", "Gross", "Refunds", "Net", "Actions"];
     return h(
       "table",
-      { class: "table" },
-      h("caption", { class: "visually-hidden" }, `Students enrolled in ${course.title}`),
-      h("thead", {}, h("tr", {}, ["Student", "Enrollment", "Status", "Progress", "Enrolled"].map((name) => h("th", { scope: "col" }, name)))),
-      h("tbody", {}, rows),
+      { class: "table revenue-table" },
+      h("caption", { class: "visually-hidden" }, "Revenue and enrollments per course, with totals per currency"),
+      h("thead", {}, h("tr", {}, head.map((name, i) => h("th", { scope: "col", class: i >= 1 && i <= 6 ? "num" : "" }, name)))),
+      h("tbody", {}, body.courses.map(revenueRow)),
+      h(
+        "tfoot",
+        {},
+        body.totals.map((total) =>
+          h(
+            "tr",
+            { dataset: { total: total.currency } },
+            h("th", { scope: "row" }, `Total (${total.currency.toUpperCase()})`),
+            h("td", { class: "num", dataset: { label: "Enrollments" } }, String(total.enrollments)),
+            h("td", {}, ""),
+            h("td", {}, ""),
+            h("td", { class: "num", dataset: { label: "Gross" } }, cash(total.gross, total.currency)),
+            h("td", { class: "num", dataset: { label: "Refunds" } }, cash(total.refunds, total.currency)),
+            h("td", { class: "num", dataset: { label: "Net" } }, cash(total.net, total.currency)),
+            h("td", {}, ""),
+          ),
+        ),
+      ),
     );
   }
 
-  function drawSeats(course) {
-    if (!course) return;
-    $("#roster-seats").textContent =
-      course.capacity === null || course.capacity === undefined
-        ? `${course.seats_taken} enrolled · unlimited seats`
-        : `${course.seats_taken} of ${course.capacity} seats taken`;
+  async function loadRevenue() {
+    revenue.setAttribute("aria-busy", "true");
+    try {
+      const body = await api("/api/instructor/revenue");
+      courses.clear();
+      for (const row of body.courses) if (!courses.has(row.slug)) courses.set(row.slug, row);
+      $("#stat-courses").textContent = String(courses.size);
+      $("#stat-net").textContent = totalsText(body.totals);
+      if (!body.courses.length) clear(revenue, emptyState("No courses yet.", "Courses you teach show their revenue here."));
+      else clear(revenue, revenueTable(body));
+      const chosen = select.value;
+      clear(select, [...courses.values()].map((row) => h("option", { value: row.slug }, row.title)));
+      if (courses.has(chosen)) select.value = chosen;
+      select.disabled = send.disabled = courses.size === 0;
+    } catch (error) {
+      clear(revenue, errorState(`Revenue could not be loaded: ${error.message}`, loadRevenue));
+    } finally {
+      revenue.setAttribute("aria-busy", "false");
+    }
   }
 
-  async function loadRoster({ append = false } = {}) {
-    const slug = select.value;
-    const course = courses.get(slug);
-    if (!course) {
-      clear(roster, emptyState("No courses yet.", "Courses you teach will show their rosters here."));
-      return;
-    }
-    const mine = append ? rosterGeneration : ++rosterGeneration;
-    if (!append) {
-      rosterPage = 1;
-      clear(roster, h("p", { class: "muted" }, "Loading roster…"));
-    }
-    drawSeats(course);
-    more.hidden = true;
+  async function loadChart() {
     try {
-      const page = await api(`/api/enrollments${query({ course: slug, page: rosterPage, page_size: 25 })}`);
-      if (mine !== rosterGeneration) return;
-      if (!append) {
-        if (!page.results.length) {
-          clear(roster, emptyState("Nobody has enrolled yet.", "New students appear here live."));
-          return;
-        }
-        clear(roster, rosterTable(page.results.map(rosterRow), course));
-      } else {
-        $("tbody", roster)?.append(...page.results.map(rosterRow));
-      }
-      rosterPage += 1;
-      more.hidden = !page.next;
+      buckets = bucketsFromAnswer(await api(`/api/instructor/enrollments-per-hour${query({ hours: HOURS })}`));
+      drawChart();
     } catch (error) {
-      if (mine === rosterGeneration) clear(roster, errorState(`The roster could not be loaded: ${error.message}`, () => loadRoster()));
+      clear(chart, errorState(`The chart could not be loaded: ${error.message}`, loadChart));
+      chart.setAttribute("aria-busy", "false");
     }
+  }
+
+  function feedItem(enrollment, course, verb, { fresh = true } = {}) {
+    const student = enrollment.student ?? {};
+    const when = (verb === "completed" ? enrollment.completed_at : enrollment.created_at) || new Date().toISOString();
+    const detail = verb === "completed" ? "certificate issued" : enrollment.payment ? money(enrollment.payment.amount, enrollment.payment.currency) : "Free";
+    return h(
+      "li",
+      { class: `feed-item${fresh ? " fresh" : ""}${verb === "completed" ? " completed" : ""}`, dataset: { [verb === "completed" ? "completed" : "enrollment"]: String(enrollment.id) } },
+      h("span", { class: "avatar", "aria-hidden": "true" }, initials(student.name || student.email)),
+      h(
+        "div",
+        { class: "feed-body" },
+        h("p", {}, h("strong", {}, student.name || student.email || "A student"), ` ${verb} `, h("a", { href: `/courses/${encodeURIComponent(course.slug)}` }, course.title)),
+        h("p", { class: "muted small" }, [enrollment.number, detail, h("time", { datetime: when }, timeAgo(when))].flatMap((part, i) => (i ? [" · ", part] : [part]))),
+      ),
+    );
+  }
+
+  function prepend(item) {
+    feed.querySelector(".empty-state")?.remove();
+    feed.prepend(item);
+    while (feed.children.length > 30) feed.lastElementChild.remove();
   }
 
   function onCreated(frame) {
     const enrollment = frame.enrollment;
     const course = frame.course ?? enrollment?.course;
-    if (!enrollment || !course) return;
-    if (feed.querySelector(`[data-enrollment="${enrollment.id}"]`)) return;
-    timestamps.push(enrollment.created_at || new Date().toISOString());
+    if (!enrollment || !course || feed.querySelector(`[data-enrollment="${enrollment.id}"]`)) return;
+    buckets = bucketsAdd(buckets, enrollment.created_at || new Date().toISOString());
     drawChart();
-    feed.querySelector(".empty-state")?.remove();
-    feed.prepend(feedItem(enrollment, course, { fresh: true }));
-    while (feed.children.length > 30) feed.lastElementChild.remove();
-
-    const known = courses.get(course.slug);
-    if (known) {
-      known.seats_taken = course.seats_taken ?? known.seats_taken + 1;
-      if (course.capacity !== undefined) known.capacity = course.capacity;
-      const option = [...select.options].find((o) => o.value === course.slug);
-      if (option) option.textContent = courseLabel(known);
-      drawCourseStats();
-      if (select.value === course.slug) {
-        drawSeats(known);
-        const body = $("tbody", roster);
-        if (body) body.prepend(rosterRow(enrollment));
-        else clear(roster, rosterTable([rosterRow(enrollment)], known));
-      }
-    }
+    prepend(feedItem(enrollment, course, "enrolled in"));
+    loadRevenue(); // the new payment's money and counts, as the server sums them
     const who = enrollment.student?.name || enrollment.student?.email || "A student";
     toast(`${who} enrolled in ${course.title}.`, { title: "New enrollment", tone: "success" });
   }
 
   function onCompleted(frame) {
     const enrollment = frame.enrollment;
-    if (!enrollment?.course) return;
-    if (!feed.querySelector(`[data-completed="${enrollment.id}"]`)) {
-      feed.querySelector(".empty-state")?.remove();
-      feed.prepend(completedItem(enrollment));
-      while (feed.children.length > 30) feed.lastElementChild.remove();
-    }
-    // The roster row shows the new status and progress in place.
-    roster.querySelector(`tr[data-enrollment="${enrollment.id}"]`)?.replaceWith(rosterRow(enrollment));
+    if (!enrollment?.course || feed.querySelector(`[data-completed="${enrollment.id}"]`)) return;
+    prepend(feedItem(enrollment, enrollment.course, "completed"));
     const who = enrollment.student?.name || enrollment.student?.email || "A student";
     toast(`${who} completed ${enrollment.course.title}.`, { title: "Course completed", tone: "success" });
   }
 
-  socket.on("enrollment.created", (frame) => {
-    if (loaded) onCreated(frame);
-    else early.push(frame);
+  socket.on("enrollment.created", (frame) => (loaded ? onCreated(frame) : early.push(frame)));
+  socket.on("enrollment.completed", (frame) => (loaded ? onCompleted(frame) : early.push(frame)));
+
+  revenue.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-email]");
+    if (!button) return;
+    select.value = button.dataset.email;
+    $("#announce-subject").focus();
+    announce(`Email students of ${courses.get(button.dataset.email)?.title ?? "the course"}.`);
   });
-  socket.on("enrollment.completed", (frame) => {
-    if (loaded) onCompleted(frame);
-    else early.push(frame);
-  });
 
-  async function recentEnrollments() {
-    const since = Date.now() - DAY;
-    const found = [];
-    for (let page = 1; page <= MAX_PAGES; page += 1) {
-      const answer = await api(`/api/enrollments${query({ page, page_size: 100 })}`);
-      found.push(...answer.results);
-      const last = answer.results[answer.results.length - 1];
-      if (!answer.next || !last || new Date(last.created_at).getTime() < since) break;
-    }
-    return found;
-  }
-
-  async function load() {
-    try {
-      const [courseList, recent] = await Promise.all([
-        api(`/api/courses${query({ instructor: user.id, page_size: 100, sort: "title" })}`),
-        recentEnrollments(),
-      ]);
-      for (const course of courseList.results) courses.set(course.slug, course);
-      drawCourseStats();
-      clear(select, [...courses.values()].map((course) => h("option", { value: course.slug }, courseLabel(course))));
-      select.disabled = courses.size === 0;
-      // Open on the busiest course's roster.
-      const busiest = [...courses.values()].reduce((best, c) => (!best || c.seats_taken > best.seats_taken ? c : best), null);
-      if (busiest) select.value = busiest.slug;
-
-      for (const enrollment of recent) {
-        if (isLive(enrollment.status)) timestamps.push(enrollment.created_at);
-      }
-      drawChart();
-      const latest = recent.filter((e) => isLive(e.status)).slice(0, 8);
-      if (latest.length) clear(feed, latest.map((e) => feedItem(e, e.course)));
-      else clear(feed, h("li", { class: "empty-state" }, h("p", { class: "muted" }, "Waiting for the next enrollment…")));
-    } catch (error) {
-      clear(chart, errorState(`The dashboard could not be loaded: ${error.message}`, load));
-      chart.setAttribute("aria-busy", "false");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    errors.reset();
+    status.textContent = "";
+    status.className = "announce-status";
+    const slug = select.value;
+    const subject = $("#announce-subject").value.trim();
+    const body = $("#announce-body").value;
+    const missing = {};
+    if (!slug) missing.course = ["Choose a course."];
+    if (!subject) missing.subject = ["Write a subject."];
+    if (!body.trim()) missing.body = ["Write a message."];
+    if (Object.keys(missing).length) {
+      errors.fields(missing);
       return;
     }
-    loaded = true;
-    for (const frame of early.splice(0)) (frame.type === "enrollment.completed" ? onCompleted : onCreated)(frame);
-    await loadRoster();
-  }
+    setBusy(send, true, "Sending…");
+    try {
+      const answer = await api(`/api/courses/${encodeURIComponent(slug)}/announcements`, { method: "POST", body: { subject, body } });
+      status.textContent = queuedText(answer.recipients);
+      status.classList.add("ok");
+      form.reset();
+      select.value = slug;
+    } catch (error) {
+      const shown = errors.fields(fieldMessages(error));
+      const wait = error.status === 429 && error.retryAfter ? ` Try again in ${Math.ceil(error.retryAfter / 60)} min.` : "";
+      if (!shown.length) {
+        status.textContent = `Not sent: ${error.message}${wait}`;
+        status.classList.add("error");
+      }
+    } finally {
+      setBusy(send, false);
+    }
+  });
 
-  select.addEventListener("change", () => loadRoster());
-  more.addEventListener("click", () => loadRoster({ append: true }));
+  setInterval(() => {
+    if (!loaded || !buckets.length) return;
+    buckets = bucketsAdd(buckets, NaN); // the window slides with the clock
+    drawChart();
+  }, 60_000);
+  setInterval(() => {
+    for (const time of feed.querySelectorAll("time")) time.textContent = timeAgo(time.getAttribute("datetime"));
+  }, 30_000);
   if (typeof ResizeObserver === "function") {
     let width = 0;
     new ResizeObserver((entries) => {
       const next = Math.round(entries[0].contentRect.width);
-      if (loaded && next && next !== width) {
+      if (buckets.length && next && next !== width) {
         width = next;
         drawChart();
       }
     }).observe(chart);
   }
-  setInterval(() => loaded && drawChart(), 60_000); // the window slides with the clock
-  setInterval(() => {
-    for (const time of feed.querySelectorAll("time")) time.textContent = timeAgo(time.getAttribute("datetime"));
-  }, 30_000);
+
+  async function load() {
+    clear(feed, h("li", { class: "empty-state" }, h("p", { class: "muted" }, "Waiting for the next enrollment…")));
+    await Promise.all([loadRevenue(), loadChart()]);
+    loaded = true;
+    for (const frame of early.splice(0)) (frame.type === "enrollment.completed" ? onCompleted : onCreated)(frame);
+  }
 
   return { load };
 }

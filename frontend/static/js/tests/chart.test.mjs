@@ -39,3 +39,28 @@ describe("chart", () => {
     assert.match(chartSummary(hourlyBuckets([new Date(now).toISOString()], { now })), /^1 enrollment in the last 24 hours; busiest hour \d\d:00 with 1\.$/);
   });
 });
+
+describe("chart from the aggregate endpoint", () => {
+  it("reads the server's buckets and counts live enrollments into them", async () => {
+    const { bucketsAdd, bucketsFromAnswer } = await import("../chart.js");
+    const answer = { hours: 3, buckets: [
+      { hour: "2026-01-10T12:00:00Z", count: 1 },
+      { hour: "2026-01-10T13:00:00Z", count: 0 },
+      { hour: "2026-01-10T14:00:00Z", count: 4 },
+    ] };
+    const buckets = bucketsFromAnswer(answer);
+    assert.deepEqual(buckets.map((b) => b.count), [1, 0, 4]);
+    assert.equal(buckets[2].start, Date.UTC(2026, 0, 10, 14));
+    const now = Date.UTC(2026, 0, 10, 14, 40);
+    bucketsAdd(buckets, new Date(now).toISOString(), { now });
+    assert.deepEqual(buckets.map((b) => b.count), [1, 0, 5]);
+    // The next hour: the window slides, the oldest hour goes.
+    const later = Date.UTC(2026, 0, 10, 15, 5);
+    bucketsAdd(buckets, new Date(later).toISOString(), { now: later });
+    assert.deepEqual(buckets.map((b) => b.count), [0, 5, 1]);
+    assert.equal(buckets[2].start, Date.UTC(2026, 0, 10, 15));
+    bucketsAdd(buckets, Number.NaN, { now: later });
+    assert.deepEqual(buckets.map((b) => b.count), [0, 5, 1]);
+    assert.deepEqual(bucketsFromAnswer(null), []);
+  });
+});

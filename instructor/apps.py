@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class InstructorConfig(AppConfig):
+    """Instructor tools: revenue and enrollment reports, roster export, announcements."""
+
+    name = "instructor"

@@ -1,0 +1,8 @@
+"""OpenAPI components of the instructor tools, generated from instructor.shapes."""
+
+from instructor import shapes
+from portal.openapi import serializer_for
+
+RevenueSchema = serializer_for(shapes.Revenue)
+EnrollmentsPerHourSchema = serializer_for(shapes.EnrollmentsPerHour)
+AnnouncementQueuedSchema = serializer_for(shapes.AnnouncementQueued)
