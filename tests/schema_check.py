@@ -9,8 +9,8 @@ violation too; an error status it does not list only needs the error shape.
 """
 
 import json
-import threading
 import re
+import threading
 from functools import cache
 from typing import Any
 
