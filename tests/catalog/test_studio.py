@@ -579,3 +579,14 @@ def test_moves_between_modules_from_and_to_every_place(
     assert response.json()["position"] == (target_position or 4)
     assert [p for _, p in lesson_titles(source.id)] == [1, 2]
     assert [p for _, p in lesson_titles(target.id)] == [1, 2, 3, 4]
+
+
+def test_a_course_patch_of_the_same_values_keeps_the_version(instructor_api, course):
+    same = instructor_api.patch(
+        "/api/courses/draft-course", {"title": "Draft Course", "published": False}, format="json"
+    )
+    assert (same.status_code, same.json()["version"]) == (200, 1)
+    changed = instructor_api.patch(
+        "/api/courses/draft-course", {"title": "Draft Course", "price": "5.00"}, format="json"
+    )
+    assert (changed.json()["version"], changed.json()["price"]) == (2, "5.00")
