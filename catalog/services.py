@@ -14,6 +14,7 @@ from catalog.media.storage import guess_content_type
 from catalog.models import Course, CourseInstructor, Lesson, LessonResource, Module
 from catalog.search.sync import index_on_commit
 from catalog.shapes import COURSE_WRITABLE_FIELDS, LessonKind
+from catalog.versions import version_check
 from portal.accounts.models import User
 from portal.errors import ApplicationError
 
@@ -89,11 +90,16 @@ def course_create(*, author: User, data: dict[str, Any]) -> Course:
 
 
 @transaction.atomic
-def course_update(*, course: Course, data: dict[str, Any]) -> Course:
-    """Change a course's own fields. The slug stays, so links keep working."""
+def course_update(*, course: Course, data: dict[str, Any], expected: list[int] = ()) -> Course:
+    """Change a course's own fields. The slug stays, so links keep working. `expected`:
+    the versions the author's request was based on (catalog.versions)."""
     # Lock the row: seats_taken may be moving under a concurrent enrollment.
     locked = Course.objects.select_for_update().get(pk=course.pk)
-    changed = [field for field in COURSE_FIELDS if field in data]
+    version_check(stored=locked.version, expected=list(expected), what="course")
+    # Only what differs is a change: an autosave of the same values keeps the version.
+    changed = [
+        field for field in COURSE_FIELDS if field in data and getattr(locked, field) != data[field]
+    ]
     for field in changed:
         setattr(locked, field, data[field])
     if (
@@ -102,13 +108,47 @@ def course_update(*, course: Course, data: dict[str, Any]) -> Course:
         and data["capacity"] < locked.seats_taken
     ):
         raise CourseCapacityError(locked.seats_taken)
-    if "published" in data:
-        if data["published"] and locked.published_at is None:
+    if "published" in data and data["published"] != locked.is_published:
+        if data["published"]:
+            _publishable_check(locked)
             locked.published_at = timezone.now()
-        elif not data["published"]:
+        else:
             locked.published_at = None
         changed.append("published_at")
-    locked.save(update_fields=[*changed, "updated_at"])
+    if not changed:
+        return locked
+    locked.version += 1
+    locked.save(update_fields=[*changed, "version", "updated_at"])
+    catalog_cache.invalidate_on_commit([locked.slug])
+    index_on_commit([locked.id])
+    return locked
+
+
+class NothingToPublish(ApplicationError):
+    def __init__(self) -> None:
+        super().__init__(
+            "A course needs at least one lesson before it can be published: add a module "
+            "and a lesson first.",
+            {"modules": ["Add at least one lesson."]},
+        )
+
+
+def _publishable_check(course: Course) -> None:
+    if not Lesson.objects.filter(module__course=course).exists():
+        raise NothingToPublish()
+
+
+@transaction.atomic
+def course_publish(*, course: Course) -> Course:
+    """Publish a draft: it appears in the catalog and search (indexed after commit) and
+    takes enrollments. Publishing a published course changes nothing."""
+    locked = Course.objects.select_for_update().get(pk=course.pk)
+    if locked.published_at is not None:
+        return locked
+    _publishable_check(locked)
+    locked.published_at = timezone.now()
+    locked.version += 1
+    locked.save(update_fields=["published_at", "version", "updated_at"])
     catalog_cache.invalidate_on_commit([locked.slug])
     index_on_commit([locked.id])
     return locked
@@ -116,11 +156,16 @@ def course_update(*, course: Course, data: dict[str, Any]) -> Course:
 
 @transaction.atomic
 def course_unpublish(*, course: Course) -> Course:
-    Course.objects.filter(pk=course.pk).update(published_at=None, updated_at=timezone.now())
-    course.published_at = None
-    catalog_cache.invalidate_on_commit([course.slug])
-    index_on_commit([course.id])
-    return course
+    """Back to a draft: out of the catalog and search; its enrolled students keep access."""
+    locked = Course.objects.select_for_update().get(pk=course.pk)
+    if locked.published_at is None:
+        return locked
+    locked.published_at = None
+    locked.version += 1
+    locked.save(update_fields=["published_at", "version", "updated_at"])
+    catalog_cache.invalidate_on_commit([locked.slug])
+    index_on_commit([locked.id])
+    return locked
 
 
 # --- lessons -----------------------------------------------------------------------------
@@ -132,6 +177,7 @@ def lesson_save(*, lesson: Lesson) -> Lesson:
     `body_html` (reads never render), the course's cached outline retired (it shows each
     lesson's kind and preview flag)."""
     lesson.body_html = markdown_render(lesson.body)
+    lesson.version = (lesson.version or 0) + 1 if lesson.pk else 1
     lesson.save()
     catalog_cache.invalidate_on_commit([lesson.module.course.slug])
     return lesson
