@@ -73,9 +73,16 @@ export class ReorderList {
 export function bindReorderable(list, kind, onMove) {
   const selector = `[data-reorder="${kind}"]`;
   const items = () => [...list.children].filter((child) => child.matches(selector));
+  // The list's own item around `node` (lists nest: a module holds a list of lessons).
   const itemOf = (node) => {
-    const item = node?.closest?.(selector);
-    return item && item.parentElement === list ? item : null;
+    let item = node?.closest?.(selector) ?? null;
+    while (item && item.parentElement !== list) item = item.parentElement?.closest(selector) ?? null;
+    return item;
+  };
+  // A control belongs to the nearest item around it, whatever its kind.
+  const ownItem = (control) => {
+    const item = control?.closest("[data-reorder]");
+    return item && item.matches(selector) && item.parentElement === list ? item : null;
   };
   let dragged = null;
 
@@ -84,30 +91,31 @@ export function bindReorderable(list, kind, onMove) {
   }
 
   list.addEventListener("click", (event) => {
-    const button = event.target.closest("[data-move]");
-    const item = itemOf(button);
-    if (!button || !item || button.closest(selector) !== item) return;
-    const from = items().indexOf(item);
+    const button = event.target.closest?.("[data-move]");
+    const item = ownItem(button);
+    if (!item) return;
+    const all = items();
+    const from = all.indexOf(item);
     const to = button.dataset.move === "up" ? from - 1 : from + 1;
-    if (to >= 0 && to < items().length) onMove(from, to, { via: "button", direction: button.dataset.move });
+    if (to >= 0 && to < all.length) onMove(from, to, { via: "button", direction: button.dataset.move });
   });
 
   list.addEventListener("keydown", (event) => {
     const handle = event.target.closest?.("[data-reorder-handle]");
-    const item = itemOf(handle);
-    if (!handle || !item || handle.closest(selector) !== item) return;
+    const item = ownItem(handle);
+    if (!item) return;
     const all = items();
     const from = all.indexOf(item);
+    if (!["ArrowUp", "ArrowDown", "Home", "End"].includes(event.key)) return;
+    event.preventDefault();
     const to = keyTarget(event.key, from, all.length);
-    if (event.key in { ArrowUp: 1, ArrowDown: 1, Home: 1, End: 1 }) event.preventDefault();
     if (to !== null) onMove(from, to, { via: "keyboard" });
   });
 
   list.addEventListener("dragstart", (event) => {
     const handle = event.target.closest?.("[data-reorder-handle]");
-    const item = itemOf(handle);
-    if (!item || handle.closest(selector) !== item) return;
-    event.stopPropagation();
+    const item = ownItem(handle);
+    if (!item) return;
     dragged = item;
     item.classList.add("dragging");
     event.dataTransfer.effectAllowed = "move";
@@ -115,28 +123,28 @@ export function bindReorderable(list, kind, onMove) {
     event.dataTransfer.setDragImage?.(item, 16, 16);
   });
 
+  const after = (event, item) => {
+    const box = item.getBoundingClientRect();
+    return event.clientY > box.top + box.height / 2;
+  };
+
   list.addEventListener("dragover", (event) => {
     const item = itemOf(event.target);
     if (!dragged || !item) return;
     event.preventDefault();
-    event.stopPropagation();
     event.dataTransfer.dropEffect = "move";
-    const box = item.getBoundingClientRect();
-    const after = event.clientY > box.top + box.height / 2;
+    const below = after(event, item);
     for (const other of items()) other.classList.remove("drop-before", "drop-after");
-    if (item !== dragged) item.classList.add(after ? "drop-after" : "drop-before");
+    if (item !== dragged) item.classList.add(below ? "drop-after" : "drop-before");
   });
 
   list.addEventListener("drop", (event) => {
     const item = itemOf(event.target);
     if (!dragged || !item) return;
     event.preventDefault();
-    event.stopPropagation();
     const all = items();
     const from = all.indexOf(dragged);
-    const over = all.indexOf(item);
-    const box = item.getBoundingClientRect();
-    const to = dropTarget(from, over, event.clientY > box.top + box.height / 2);
+    const to = dropTarget(from, all.indexOf(item), after(event, item));
     dragged = null;
     clearMarks();
     if (from !== to) onMove(from, to, { via: "drag" });
