@@ -7,10 +7,11 @@ from typing import Any
 
 from catalog import access, presenters, selectors
 from catalog import cache as catalog_cache
-from catalog.models import Course, Lesson
+from catalog.models import Course, Lesson, LessonCaption, LessonResource, Module
 from catalog.shapes import Lesson as LessonAnswer
+from catalog.shapes import StudioCourse, StudioLesson, StudioModule
 from portal.accounts.models import User
-from portal.errors import NotFound
+from portal.errors import NotAuthenticated, NotFound
 from portal.pagination import last_page, page_items
 
 
@@ -92,3 +93,66 @@ def lesson_detail_get(
     lesson = lesson_found_get(lesson_id=lesson_id)
     access.lesson_read_check(lesson=lesson, user=viewer)
     return lesson_answer(lesson, absolute=absolute)
+
+
+# --- the studio: what an author may edit (anyone else: 404, the anonymous: 401) ----------
+
+
+def _author(user: User | None) -> User:
+    if user is None or not user.is_authenticated:
+        raise NotAuthenticated("Authentication credentials were not provided.")
+    return user
+
+
+def studio_course_editable(*, slug: str, user: User | None) -> Course:
+    """The course with its curriculum if `user` teaches it (or is staff); 404 otherwise:
+    a course that is not yours does not exist for you here."""
+    course = selectors.studio_course_get(slug=slug, user=_author(user))
+    if course is None:
+        raise NotFound("No such course.")
+    return course
+
+
+def studio_course_get(*, slug: str, user: User | None) -> StudioCourse:
+    return presenters.studio_course(studio_course_editable(slug=slug, user=user))
+
+
+def studio_module_editable(*, module_id: int, user: User | None) -> Module:
+    module = selectors.studio_module_get(module_id=module_id, user=_author(user))
+    if module is None:
+        raise NotFound("No such module.")
+    return module
+
+
+def studio_module_get(*, module_id: int, user: User | None) -> StudioModule:
+    return presenters.studio_module(studio_module_editable(module_id=module_id, user=user))
+
+
+def studio_lesson_editable(*, lesson_id: int, user: User | None) -> Lesson:
+    lesson = selectors.studio_lesson_get(lesson_id=lesson_id, user=_author(user))
+    if lesson is None:
+        raise NotFound("No such lesson.")
+    return lesson
+
+
+def studio_lesson_get(
+    *, lesson_id: int, user: User | None, absolute: Callable[[str], str]
+) -> StudioLesson:
+    lesson = studio_lesson_editable(lesson_id=lesson_id, user=user)
+    return presenters.studio_lesson(lesson, absolute=absolute)
+
+
+def studio_resource_editable(*, resource_id: int, user: User | None) -> LessonResource:
+    resource = LessonResource.objects.filter(pk=resource_id).first() if _author(user) else None
+    if resource is None:
+        raise NotFound("No such resource.")
+    studio_lesson_editable(lesson_id=resource.lesson_id, user=user)
+    return resource
+
+
+def studio_caption_editable(*, caption_id: int, user: User | None) -> LessonCaption:
+    caption = LessonCaption.objects.filter(pk=caption_id).first() if _author(user) else None
+    if caption is None:
+        raise NotFound("No such captions file.")
+    studio_lesson_editable(lesson_id=caption.lesson_id, user=user)
+    return caption

@@ -26,6 +26,10 @@ class Course(models.Model):
     seats_taken = models.PositiveIntegerField(default=0)
     rating = models.DecimalField(max_digits=3, decimal_places=2, null=True, blank=True)
     published_at = models.DateTimeField(null=True, blank=True, help_text="Empty: unpublished.")
+    refund_policy = models.TextField(blank=True, help_text="Plain text, shown to buyers.")
+    # Optimistic concurrency (docs/adr/0015-authoring-versions.md): +1 on every saved
+    # change; a PATCH naming another version is refused with 409 edit_conflict.
+    version = models.PositiveIntegerField(default=1)
     instructors = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="CourseInstructor", related_name="courses_taught"
     )
@@ -100,6 +104,7 @@ class Module(models.Model):
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="modules")
     title = models.CharField(max_length=200)
     position = models.PositiveIntegerField()
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["course", "position"]
@@ -134,6 +139,7 @@ class Lesson(models.Model):
     media_content_type = models.CharField(
         max_length=32, blank=True, choices=[(value, value) for value in VIDEO_CONTENT_TYPES]
     )
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["module", "position"]

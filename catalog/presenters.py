@@ -3,6 +3,8 @@ and search hits are hot."""
 
 from collections.abc import Callable
 
+from django.core.files.storage import storages
+
 from catalog import shapes
 from catalog.media.storage import file_basename, guess_content_type, media_url
 from catalog.models import Course, Lesson, Module
@@ -129,3 +131,123 @@ def lesson_media(lesson: Lesson, *, absolute: Callable[[str], str]) -> shapes.Me
             for caption in lesson.captions.all()
         ],
     }
+
+
+# --- the studio ----------------------------------------------------------------------------
+
+
+def _timestamp(value) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def studio_course_summary(course: Course) -> shapes.StudioCourseSummary:
+    """A course on its author's list (selectors.studio_course_list annotates the counts)."""
+    return {
+        **course_summary(course),
+        "published": course.is_published,
+        "version": course.version,
+        "enrollment_count": course.enrollment_count,
+        "modules_count": course.modules_count,
+        "lessons_count": course.lessons_count,
+        "updated_at": _timestamp(course.updated_at),
+    }
+
+
+def studio_lesson_summary(lesson: Lesson) -> shapes.StudioLessonSummary:
+    """A curriculum entry; the counts come annotated (selectors) or from the prefetch."""
+    captions = getattr(lesson, "captions_count", None)
+    resources = getattr(lesson, "resources_count", None)
+    return {
+        "id": lesson.id,
+        "title": lesson.title,
+        "position": lesson.position,
+        "kind": lesson.kind,
+        "preview": lesson.preview,
+        "duration_seconds": lesson.duration_seconds,
+        "version": lesson.version,
+        "has_media": bool(lesson.media),
+        "captions_count": len(lesson.captions.all()) if captions is None else captions,
+        "resources_count": len(lesson.resources.all()) if resources is None else resources,
+    }
+
+
+def studio_module(module: Module) -> shapes.StudioModule:
+    return {
+        "id": module.id,
+        "title": module.title,
+        "position": module.position,
+        "version": module.version,
+        "lessons": [studio_lesson_summary(lesson) for lesson in module.lessons.all()],
+    }
+
+
+def studio_course(course: Course) -> shapes.StudioCourse:
+    return {
+        **course_summary(course),
+        "description": course.description,
+        "refund_policy": course.refund_policy,
+        "instructors": [
+            {"id": link.user.id, "name": link.user.name} for link in course.course_instructors.all()
+        ],
+        "published": course.is_published,
+        "version": course.version,
+        "updated_at": _timestamp(course.updated_at),
+        "modules": [studio_module(module) for module in course.modules.all()],
+    }
+
+
+def _stored_size(name: str) -> int | None:
+    try:
+        return storages["default"].size(name)
+    except Exception:  # a missing file or an unreachable storage: the size is optional
+        return None
+
+
+def studio_lesson(lesson: Lesson, *, absolute: Callable[[str], str]) -> shapes.StudioLesson:
+    """A lesson as its authors edit it; links signed for this answer, like lesson_detail."""
+    module = lesson.module
+    course = module.course
+    media: shapes.StudioMedia | None = None
+    if lesson.media:
+        media = {
+            "url": absolute(media_url(lesson.media.name, content_type=lesson.media_content_type)),
+            "content_type": lesson.media_content_type,
+            "size": _stored_size(lesson.media.name),
+            "captions": [
+                {
+                    "id": caption.id,
+                    "lang": caption.lang,
+                    "label": caption.label,
+                    "url": absolute(
+                        media_url(caption.file.name, content_type=CAPTION_CONTENT_TYPE)
+                    ),
+                }
+                for caption in lesson.captions.all()
+            ],
+        }
+    return {
+        **studio_lesson_summary(lesson),
+        "module": {"id": module.id, "title": module.title},
+        "course": {"slug": course.slug, "title": course.title},
+        "body": lesson.body,
+        "body_html": lesson.body_html,
+        "media": media,
+        "resources": [
+            {
+                "id": resource.id,
+                "title": resource.title,
+                "url": absolute(_resource_url(resource)),
+                "size": resource.size,
+                "content_type": resource.content_type or guess_content_type(resource.file.name),
+            }
+            for resource in lesson.resources.all()
+        ],
+    }
+
+
+def _resource_url(resource) -> str:
+    return media_url(
+        resource.file.name,
+        content_type=resource.content_type or guess_content_type(resource.file.name),
+        download_as=file_basename(resource.file.name),
+    )

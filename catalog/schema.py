@@ -35,3 +35,15 @@ class SearchResultSchema(serializers.Serializer):
     facets = SearchFacetsSchema()
     took_ms = serializers.FloatField(help_text="Server-side time of this answer.")
     engine = serializers.ChoiceField(choices=["postgres", "sqlite", "meilisearch"])
+
+
+# The studio (authoring API).
+StudioCourseSummarySchema = serializer_for(shapes.StudioCourseSummary)
+StudioCourseSchema = serializer_for(shapes.StudioCourse)
+StudioModuleSchema = serializer_for(shapes.StudioModule)
+StudioLessonSchema = serializer_for(shapes.StudioLesson)
+LessonPreviewSchema = serializer_for(shapes.LessonPreview)
+
+
+class StudioCourseListSchema(serializers.Serializer):
+    results = StudioCourseSummarySchema(many=True)

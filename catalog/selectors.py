@@ -4,7 +4,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import F, OrderBy, Prefetch, Q, QuerySet
+from django.db.models import Count, F, OrderBy, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from catalog.models import Course, CourseInstructor, Lesson, LessonCaption, LessonResource, Module
 from catalog.shapes import COURSE_COLUMNS, LESSON_OUTLINE_KEYS
@@ -179,3 +180,70 @@ def stored_file_in_use(*, name: str) -> bool:
         or LessonCaption.objects.filter(file=name).exists()
         or LessonResource.objects.filter(file=name).exists()
     )
+
+
+# --- the studio (authors' reads: drafts included, 404 for courses not theirs) -----------
+
+
+def _studio_lessons() -> QuerySet[Lesson]:
+    return Lesson.objects.order_by("position").annotate(
+        captions_count=Count("captions", distinct=True),
+        resources_count=Count("resources", distinct=True),
+    )
+
+
+def studio_course_list(*, user: User) -> QuerySet[Course]:
+    """The courses `user` teaches (staff too: only theirs), drafts included, newest
+    first, with their counts."""
+    modules = Module.objects.filter(course=OuterRef("pk")).order_by().values("course")
+    lessons = (
+        Lesson.objects.filter(module__course=OuterRef("pk")).order_by().values("module__course")
+    )
+    return _with_instructors(
+        Course.objects.filter(course_instructors__user=user)
+        .annotate(
+            modules_count=Coalesce(Subquery(modules.annotate(n=Count("pk")).values("n")), 0),
+            lessons_count=Coalesce(Subquery(lessons.annotate(n=Count("pk")).values("n")), 0),
+        )
+        .order_by("-created_at", "-id")
+    )
+
+
+def studio_course_get(*, slug: str, user: User) -> Course | None:
+    """The course with its curriculum if `user` may edit it (its instructors, staff)."""
+    course = (
+        _with_instructors(Course.objects.filter(slug=slug))
+        .prefetch_related(
+            Prefetch(
+                "modules",
+                queryset=Module.objects.order_by("position").prefetch_related(
+                    Prefetch("lessons", queryset=_studio_lessons())
+                ),
+            )
+        )
+        .first()
+    )
+    if course is None or not course_can_edit(course=course, user=user):
+        return None
+    return course
+
+
+def studio_module_get(*, module_id: int, user: User) -> Module | None:
+    """A module with its lessons (and counts) if `user` may edit its course."""
+    module = (
+        Module.objects.select_related("course")
+        .prefetch_related(Prefetch("lessons", queryset=_studio_lessons()))
+        .filter(pk=module_id)
+        .first()
+    )
+    if module is None or not course_can_edit(course=module.course, user=user):
+        return None
+    return module
+
+
+def studio_lesson_get(*, lesson_id: int, user: User) -> Lesson | None:
+    """A lesson with its module, course, captions and resources if `user` may edit it."""
+    lesson = lesson_get(lesson_id=lesson_id)
+    if lesson is None or not course_can_edit(course=lesson.module.course, user=user):
+        return None
+    return lesson

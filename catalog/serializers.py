@@ -8,7 +8,13 @@ from rest_framework import serializers
 from catalog.search.types import MAX_LIMIT as MAX_SEARCH_LIMIT
 from catalog.search.types import MAX_OFFSET as MAX_SEARCH_OFFSET
 from catalog.selectors import COURSE_SORTS, DEFAULT_SORT
-from catalog.shapes import COURSE_WRITABLE_FIELDS, PREVIEW_HELP, LessonKind, Level
+from catalog.shapes import (
+    COURSE_WRITABLE_FIELDS,
+    PREVIEW_HELP,
+    VERSION_HELP,
+    LessonKind,
+    Level,
+)
 from portal.api import BodyInput
 from portal.validators import single_line
 
@@ -50,7 +56,16 @@ class CourseFieldsInput(BodyInput):
     capacity = serializers.IntegerField(
         min_value=1, max_value=MAX_CAPACITY, allow_null=True, required=False, default=None
     )
-    published = serializers.BooleanField(required=False, default=True)
+    refund_policy = serializers.CharField(
+        allow_blank=True,
+        required=False,
+        default="",
+        max_length=5000,
+        help_text="Plain text shown to buyers, e.g. when and how much is refunded.",
+    )
+    published = serializers.BooleanField(
+        required=False, default=True, help_text="false: a draft (POST /api/courses/{slug}/publish)."
+    )
 
     def to_internal_value(self, data):
         if isinstance(data, dict) and isinstance(data.get("currency"), str):
@@ -61,7 +76,7 @@ class CourseFieldsInput(BodyInput):
 def _check_course_fields(serializer: type[serializers.Serializer]) -> None:
     """The course columns an author may write are catalog.shapes.CourseWrite: an input
     serializer that misses one, or accepts another, fails at import."""
-    declared = set(serializer._declared_fields) - {"published"}
+    declared = set(serializer._declared_fields) - {"published", "version"}
     if declared != set(COURSE_WRITABLE_FIELDS):
         raise TypeError(
             f"{serializer.__name__} fields {sorted(declared)} differ from "
@@ -80,6 +95,7 @@ class CourseUpdateInput(CourseFieldsInput):
     """PATCH: any subset of the course's own fields."""
 
     refuses_unknown_fields = True  # a closed object in the OpenAPI document
+    version = serializers.IntegerField(min_value=1, required=False, help_text=VERSION_HELP)
 
     def validate(self, attrs: dict) -> dict:
         if "modules" in self.initial_data:
@@ -182,3 +198,91 @@ class LessonMediaInput(serializers.Serializer):
         if len({lang.lower() for lang in attrs["caption_lang"]}) != len(captions):
             raise serializers.ValidationError({"caption_lang": ["Each language may come once."]})
         return attrs
+
+
+# --- the studio (module and lesson writes) -------------------------------------------------
+
+# Positions are 1-based and clamped to the siblings' count; a larger one means "last".
+MAX_POSITION = 100_000
+POSITION_HELP = "1-based; clamped to the last place. The others shift to make room."
+LESSON_BODY_MAX = 50_000
+
+
+class ClosedInput(BodyInput):
+    """A PATCH body: unknown fields are refused, not ignored (a typo must not look saved)."""
+
+    refuses_unknown_fields = True
+
+    def validate(self, attrs: dict) -> dict:
+        unknown = set(self.initial_data) - set(self.fields)
+        if unknown:
+            raise serializers.ValidationError(
+                {name: ["Unknown or read-only field."] for name in sorted(unknown)}
+            )
+        return attrs
+
+
+class ModuleCreateInput(BodyInput):
+    title = serializers.CharField(max_length=200, validators=[single_line])
+    position = serializers.IntegerField(
+        min_value=1, max_value=MAX_POSITION, required=False, help_text=POSITION_HELP
+    )
+
+
+class ModuleUpdateInput(ClosedInput):
+    title = serializers.CharField(max_length=200, validators=[single_line], required=False)
+    position = serializers.IntegerField(
+        min_value=1, max_value=MAX_POSITION, required=False, help_text=POSITION_HELP
+    )
+    version = serializers.IntegerField(min_value=1, required=False, help_text=VERSION_HELP)
+
+
+class LessonCreateInput(LessonInput):
+    position = serializers.IntegerField(
+        min_value=1, max_value=MAX_POSITION, required=False, help_text=POSITION_HELP
+    )
+
+
+class LessonUpdateInput(ClosedInput):
+    title = serializers.CharField(max_length=200, validators=[single_line], required=False)
+    kind = serializers.ChoiceField(choices=LessonKind.choices, required=False)
+    preview = serializers.BooleanField(required=False, help_text=PREVIEW_HELP)
+    duration_seconds = serializers.IntegerField(min_value=0, max_value=24 * 3600, required=False)
+    body = serializers.CharField(
+        allow_blank=True,
+        required=False,
+        trim_whitespace=False,
+        max_length=LESSON_BODY_MAX,
+        help_text="Markdown; answered as sanitised HTML (`body_html`).",
+    )
+    position = serializers.IntegerField(
+        min_value=1, max_value=MAX_POSITION, required=False, help_text=POSITION_HELP
+    )
+    module = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_CAPACITY,
+        required=False,
+        help_text="A module of the same course: the lesson moves there (at `position`, or last).",
+    )
+    version = serializers.IntegerField(min_value=1, required=False, help_text=VERSION_HELP)
+
+
+class LessonPreviewInput(BodyInput):
+    body = serializers.CharField(
+        allow_blank=True,
+        trim_whitespace=False,
+        max_length=LESSON_BODY_MAX,
+        help_text="Markdown, as a lesson's `body`.",
+    )
+
+
+class LessonResourceInput(serializers.Serializer):
+    """POST /api/lessons/{id}/resources (multipart/form-data)."""
+
+    file = serializers.FileField(
+        allow_empty_file=False,
+        help_text="The file to download beside the lesson, at most LESSON_RESOURCE_MAX_BYTES "
+        "(50 MB by default), of a type in LESSON_RESOURCE_TYPES (PDF, text, images, "
+        "archives, office documents).",
+    )
+    title = serializers.CharField(max_length=200, validators=[single_line])

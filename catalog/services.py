@@ -14,6 +14,7 @@ from catalog.media.storage import guess_content_type
 from catalog.models import Course, CourseInstructor, Lesson, LessonResource, Module
 from catalog.search.sync import index_on_commit
 from catalog.shapes import COURSE_WRITABLE_FIELDS, LessonKind
+from catalog.versions import version_check
 from portal.accounts.models import User
 from portal.errors import ApplicationError
 
@@ -89,10 +90,12 @@ def course_create(*, author: User, data: dict[str, Any]) -> Course:
 
 
 @transaction.atomic
-def course_update(*, course: Course, data: dict[str, Any]) -> Course:
-    """Change a course's own fields. The slug stays, so links keep working."""
+def course_update(*, course: Course, data: dict[str, Any], expected: list[int] = ()) -> Course:
+    """Change a course's own fields. The slug stays, so links keep working. `expected`:
+    the versions the author's request was based on (catalog.versions)."""
     # Lock the row: seats_taken may be moving under a concurrent enrollment.
     locked = Course.objects.select_for_update().get(pk=course.pk)
+    version_check(stored=locked.version, expected=list(expected), what="course")
     changed = [field for field in COURSE_FIELDS if field in data]
     for field in changed:
         setattr(locked, field, data[field])
@@ -108,7 +111,36 @@ def course_update(*, course: Course, data: dict[str, Any]) -> Course:
         elif not data["published"]:
             locked.published_at = None
         changed.append("published_at")
+    if changed:
+        locked.version += 1
+        changed.append("version")
     locked.save(update_fields=[*changed, "updated_at"])
+    catalog_cache.invalidate_on_commit([locked.slug])
+    index_on_commit([locked.id])
+    return locked
+
+
+class NothingToPublish(ApplicationError):
+    def __init__(self) -> None:
+        super().__init__(
+            "A course needs at least one lesson before it can be published: add a module "
+            "and a lesson first.",
+            {"modules": ["Add at least one lesson."]},
+        )
+
+
+@transaction.atomic
+def course_publish(*, course: Course) -> Course:
+    """Publish a draft: it appears in the catalog and search (indexed after commit) and
+    takes enrollments. Publishing a published course changes nothing."""
+    locked = Course.objects.select_for_update().get(pk=course.pk)
+    if locked.published_at is not None:
+        return locked
+    if not Lesson.objects.filter(module__course=locked).exists():
+        raise NothingToPublish()
+    locked.published_at = timezone.now()
+    locked.version += 1
+    locked.save(update_fields=["published_at", "version", "updated_at"])
     catalog_cache.invalidate_on_commit([locked.slug])
     index_on_commit([locked.id])
     return locked
@@ -116,11 +148,16 @@ def course_update(*, course: Course, data: dict[str, Any]) -> Course:
 
 @transaction.atomic
 def course_unpublish(*, course: Course) -> Course:
-    Course.objects.filter(pk=course.pk).update(published_at=None, updated_at=timezone.now())
-    course.published_at = None
-    catalog_cache.invalidate_on_commit([course.slug])
-    index_on_commit([course.id])
-    return course
+    """Back to a draft: out of the catalog and search; its enrolled students keep access."""
+    locked = Course.objects.select_for_update().get(pk=course.pk)
+    if locked.published_at is None:
+        return locked
+    locked.published_at = None
+    locked.version += 1
+    locked.save(update_fields=["published_at", "version", "updated_at"])
+    catalog_cache.invalidate_on_commit([locked.slug])
+    index_on_commit([locked.id])
+    return locked
 
 
 # --- lessons -----------------------------------------------------------------------------
@@ -132,6 +169,7 @@ def lesson_save(*, lesson: Lesson) -> Lesson:
     `body_html` (reads never render), the course's cached outline retired (it shows each
     lesson's kind and preview flag)."""
     lesson.body_html = markdown_render(lesson.body)
+    lesson.version = (lesson.version or 0) + 1 if lesson.pk else 1
     lesson.save()
     catalog_cache.invalidate_on_commit([lesson.module.course.slug])
     return lesson

@@ -150,6 +150,92 @@ class Lesson(LessonOutline):
     next: Annotated[int | None, Field(help_text="The lesson after, in course order.")]
 
 
+# --- the studio (authoring API: GET /api/studio/…, module and lesson writes) ---------------
+
+VERSION_HELP = (
+    "+1 on every saved change. Send it back with a PATCH (or as If-Match): if it is no "
+    "longer the stored one, nothing is written and the answer is 409 edit_conflict."
+)
+
+
+class StudioCourseSummary(Course):
+    """A course on the author's list: `Course` plus its state and counts."""
+
+    published: bool
+    version: Annotated[int, Field(help_text=VERSION_HELP)]
+    enrollment_count: int
+    modules_count: int
+    lessons_count: int
+    updated_at: Annotated[str, Field(format="date-time")]
+
+
+class StudioLessonSummary(TypedDict):
+    """A lesson in the studio's curriculum."""
+
+    id: int
+    title: str
+    position: Annotated[int, Field(help_text="1-based, contiguous within its module.")]
+    kind: Annotated[str, Field(choices=LessonKind)]
+    preview: Annotated[bool, Field(help_text=PREVIEW_HELP)]
+    duration_seconds: int
+    version: Annotated[int, Field(help_text=VERSION_HELP)]
+    has_media: bool
+    captions_count: int
+    resources_count: int
+
+
+class StudioModule(TypedDict):
+    id: int
+    title: str
+    position: Annotated[int, Field(help_text="1-based, contiguous within its course.")]
+    version: Annotated[int, Field(help_text=VERSION_HELP)]
+    lessons: list[StudioLessonSummary]
+
+
+class StudioCourse(Course):
+    """A course as its authors edit it (drafts included): every field they write, its
+    version, and the curriculum with each lesson's media and file counts."""
+
+    description: str
+    refund_policy: str
+    instructors: list[InstructorRef]
+    published: bool
+    version: Annotated[int, Field(help_text=VERSION_HELP)]
+    updated_at: Annotated[str, Field(format="date-time")]
+    modules: list[StudioModule]
+
+
+class StudioCaption(Caption):
+    id: Annotated[int, Field(help_text="DELETE /api/captions/{id} removes it.")]
+
+
+class StudioMedia(TypedDict):
+    url: Annotated[str, Field(format="uri", help_text=MEDIA_URL_HELP)]
+    content_type: Annotated[str, Field(choices=VIDEO_CONTENT_TYPES)]
+    size: Annotated[int | None, Field(help_text="Bytes; null when the storage cannot say.")]
+    captions: list[StudioCaption]
+
+
+class StudioResource(Resource):
+    id: Annotated[int, Field(help_text="DELETE /api/resources/{id} removes it.")]
+    content_type: str
+
+
+class StudioLesson(StudioLessonSummary):
+    """A lesson as its authors edit it: the Markdown source beside its rendering."""
+
+    module: ModuleRef
+    course: CourseRef
+    body: Annotated[str, Field(help_text="Markdown.")]
+    body_html: Annotated[str, Field(help_text="Sanitised HTML rendered from `body`.")]
+    media: StudioMedia | None
+    resources: list[StudioResource]
+
+
+class LessonPreview(TypedDict):
+    body_html: Annotated[str, Field(help_text="Sanitised HTML, as saving would render it.")]
+
+
 COURSE_KEYS = keys_of(Course)
 LESSON_KEYS = keys_of(Lesson)
 LESSON_OUTLINE_KEYS = keys_of(LessonOutline)
@@ -173,6 +259,7 @@ class CourseWrite(TypedDict, total=False):
     price: Decimal
     currency: str
     capacity: int | None
+    refund_policy: str
 
 
 COURSE_WRITABLE_FIELDS = keys_of(CourseWrite)

@@ -1,5 +1,6 @@
 """Catalog HTTP API: GET/POST /api/courses, GET/PATCH/DELETE /api/courses/{slug},
-GET /api/search, GET /api/lessons/{id}, POST /api/lessons/{id}/media."""
+GET /api/search, GET/PATCH/DELETE /api/lessons/{id}, POST/DELETE /api/lessons/{id}/media.
+The rest of the authoring API is catalog.studio_views."""
 
 from django.http import HttpRequest
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -9,16 +10,25 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from catalog import answers, presenters, search, selectors, services
+from catalog import answers, curriculum, presenters, search, selectors, services, studio_views
 from catalog.media import uploads
-from catalog.schema import CourseDetailSchema, CoursePageSchema, LessonSchema, SearchResultSchema
+from catalog.schema import (
+    CourseDetailSchema,
+    CoursePageSchema,
+    LessonSchema,
+    SearchResultSchema,
+    StudioCourseSchema,
+    StudioLessonSchema,
+)
 from catalog.serializers import (
     CourseCreateInput,
     CourseListQuery,
     CourseUpdateInput,
     LessonMediaInput,
+    LessonUpdateInput,
     SearchQuery,
 )
+from catalog.versions import conflict_answers
 from portal.api import require_user, signed_in_user, validated
 from portal.errors import Forbidden
 from portal.openapi import documented_error
@@ -78,14 +88,22 @@ class CourseDetailView(APIView):
     def get(self, request: Request, slug: str) -> Response:
         return Response(answers.course_detail_get(slug=slug, viewer=request.user))
 
-    @extend_schema(request=CourseUpdateInput, responses={200: CourseDetailSchema})
+    @extend_schema(
+        parameters=[studio_views.IF_MATCH],
+        request=CourseUpdateInput,
+        responses={200: StudioCourseSchema},
+    )
     def patch(self, request: Request, slug: str) -> Response:
+        """Change a course's fields; the answer is the studio's view of it (a superset of
+        the course's detail), with its new `version`."""
         course = self._editable_course(request, slug)
         serializer = CourseUpdateInput(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        services.course_update(course=course, data=serializer.validated_data)
-        updated = selectors.course_get(slug=slug, viewer=request.user)
-        return Response(presenters.course_detail(updated))
+        data = dict(serializer.validated_data)
+        expected = studio_views.versions_expected(request, data)
+        with conflict_answers(lambda: answers.studio_course_get(slug=slug, user=request.user)):
+            services.course_update(course=course, data=data, expected=expected)
+        return studio_views.course_answer(request, slug)
 
     @extend_schema(request=None, responses={204: None})
     def delete(self, request: Request, slug: str) -> Response:
@@ -122,6 +140,30 @@ class LessonDetailView(APIView):
             absolute=request.build_absolute_uri,
         )
         return Response(body, headers=PRIVATE)
+
+    @extend_schema(
+        operation_id="lessons_partial_update",
+        parameters=[LESSON_ID, studio_views.IF_MATCH],
+        request=LessonUpdateInput,
+        responses={200: StudioLessonSchema},
+    )
+    def patch(self, request: Request, lesson_id: int) -> Response:
+        """Edit a lesson, or move it (`position`, `module`): its course's authors (404 to
+        anyone else)."""
+        lesson = answers.studio_lesson_editable(lesson_id=lesson_id, user=signed_in_user(request))
+        data = validated(LessonUpdateInput, request.data)
+        expected = studio_views.versions_expected(request, data)
+        with conflict_answers(studio_views.lesson_current(request, lesson_id)):
+            curriculum.lesson_update(lesson=lesson, data=data, expected=expected)
+        return studio_views.lesson_answer(request, lesson_id)
+
+    @extend_schema(
+        operation_id="lessons_destroy", parameters=[LESSON_ID], request=None, responses={204: None}
+    )
+    def delete(self, request: Request, lesson_id: int) -> Response:
+        lesson = answers.studio_lesson_editable(lesson_id=lesson_id, user=signed_in_user(request))
+        curriculum.lesson_delete(lesson=lesson)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class LessonMediaView(APIView):
@@ -163,3 +205,15 @@ class LessonMediaView(APIView):
         )
         body = answers.lesson_answer(lesson, absolute=request.build_absolute_uri)
         return Response(body, status=status.HTTP_201_CREATED, headers=PRIVATE)
+
+    @extend_schema(
+        operation_id="lessons_media_destroy",
+        parameters=[LESSON_ID],
+        request=None,
+        responses={200: StudioLessonSchema},
+    )
+    def delete(self, request: Request, lesson_id: int) -> Response:
+        """Take the lesson's video and captions away (the studio's lesson answers)."""
+        lesson = answers.studio_lesson_editable(lesson_id=lesson_id, user=signed_in_user(request))
+        uploads.lesson_media_detach(lesson=lesson)
+        return studio_views.lesson_answer(request, lesson_id)

@@ -379,12 +379,28 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 LESSON_MEDIA_MAX_BYTES = env_int("LESSON_MEDIA_MAX_BYTES", 200 * 1024 * 1024)
 LESSON_CAPTIONS_MAX_BYTES = env_int("LESSON_CAPTIONS_MAX_BYTES", 1024 * 1024)
 LESSON_CAPTIONS_MAX_FILES = 10
+# POST /api/lessons/{id}/resources: a downloadable file's size limit and accepted types
+# (judged from its name; resources are always served as attachments).
+LESSON_RESOURCE_MAX_BYTES = env_int("LESSON_RESOURCE_MAX_BYTES", 50 * 1024 * 1024)
+LESSON_RESOURCE_TYPES = frozenset(
+    {
+        "application/pdf", "application/zip", "application/json", "text/plain",
+        "text/markdown", "text/csv", "image/png", "image/jpeg", "image/gif", "image/webp",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/vnd.oasis.opendocument.text",
+        "application/vnd.oasis.opendocument.presentation",
+        "application/vnd.oasis.opendocument.spreadsheet",
+    }
+)  # fmt: skip
 # The API's body limit on the upload's path: a video, its captions, the form's overhead.
 API_UPLOAD_BODY_LIMITS = [
     (
         r"^/api/lessons/[0-9]+/media$",
         LESSON_MEDIA_MAX_BYTES + LESSON_CAPTIONS_MAX_FILES * LESSON_CAPTIONS_MAX_BYTES + 64 * 1024,
     ),
+    (r"^/api/lessons/[0-9]+/resources$", LESSON_RESOURCE_MAX_BYTES + 64 * 1024),
 ]
 AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME")
 if AWS_STORAGE_BUCKET_NAME:

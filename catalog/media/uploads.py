@@ -24,12 +24,14 @@ from django.core.files.storage import storages
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.db import transaction
+from django.db.models import F, Max
 from django.http import HttpRequest
 
 from catalog import cache as catalog_cache
 from catalog import selectors
 from catalog.media import checks
-from catalog.models import Lesson, LessonCaption, lesson_file_path
+from catalog.media.storage import guess_content_type
+from catalog.models import Lesson, LessonCaption, LessonResource, lesson_file_path
 from catalog.shapes import VIDEO_CONTENT_TYPES, LessonKind
 from portal.errors import ApplicationError
 from portal.outbox.registry import effect_handler
@@ -39,6 +41,7 @@ log = structlog.get_logger(__name__)
 
 VIDEO_FIELD = "file"
 CAPTIONS_FIELD = "captions"
+RESOURCE_FIELD = "file"  # of POST /api/lessons/{id}/resources
 _EXTENSIONS = {"video/mp4": ".mp4", "video/webm": ".webm"}
 
 
@@ -59,32 +62,45 @@ def _limits() -> dict[str, int]:
     }
 
 
-def _too_large(field: str) -> MediaTooLarge:
-    limit = _limits()[field]
+def _resource_limits() -> dict[str, int]:
+    return {RESOURCE_FIELD: settings.LESSON_RESOURCE_MAX_BYTES}
+
+
+def _too_large(field: str, limits: dict[str, int] | None = None) -> MediaTooLarge:
+    limit = (limits or _limits())[field]
     message = f"Larger than the {limit} bytes allowed."
-    what = "The video" if field == VIDEO_FIELD else "A captions file"
-    return MediaTooLarge(f"{what} is larger than the {limit} bytes allowed.", {field: [message]})
+    what = {VIDEO_FIELD: "The video", CAPTIONS_FIELD: "A captions file"}
+    if limits is not None:
+        what = {RESOURCE_FIELD: "The file"}
+    return MediaTooLarge(
+        f"{what[field]} is larger than the {limit} bytes allowed.", {field: [message]}
+    )
 
 
 class UploadLimitHandler(FileUploadHandler):
     """Stops an upload as soon as one file outgrows its field's limit (any other file
-    field is held to the captions limit). The view then answers 413 (`upload_refusal`)."""
+    field is held to the smallest limit). The view then answers 413 (`upload_refusal`)."""
 
-    def __init__(self, request: HttpRequest | None = None) -> None:
+    def __init__(
+        self, request: HttpRequest | None = None, limits: dict[str, int] | None = None
+    ) -> None:
         super().__init__(request)
+        self.limits = limits or _limits()
         self.limit = 0
         self.received = 0
 
     def new_file(self, field_name: str, *args, **kwargs) -> None:
         super().new_file(field_name, *args, **kwargs)
-        self.limit = _limits().get(field_name, settings.LESSON_CAPTIONS_MAX_BYTES)
+        self.limit = self.limits.get(field_name, min(self.limits.values()))
         self.received = 0
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
         self.received += len(raw_data)
         if self.received > self.limit:
             self.request.upload_refused_field = (
-                self.field_name if self.field_name in _limits() else CAPTIONS_FIELD
+                self.field_name
+                if self.field_name in self.limits
+                else min(self.limits, key=self.limits.__getitem__)
             )
             raise StopUpload(connection_reset=False)
         return raw_data
@@ -93,15 +109,18 @@ class UploadLimitHandler(FileUploadHandler):
         return None  # the next handler builds the file
 
 
-def upload_limits_install(request: HttpRequest) -> None:
+def upload_limits_install(request: HttpRequest, *, resources: bool = False) -> None:
     """Put the limit first among the request's upload handlers (before anything parses
-    the body: the session's CSRF check reads the form)."""
-    request.upload_handlers.insert(0, UploadLimitHandler(request))
+    the body: the session's CSRF check reads the form). `resources`: the limits of
+    POST /api/lessons/{id}/resources instead of the video's and captions'."""
+    limits = _resource_limits() if resources else None
+    request.upload_limits = limits
+    request.upload_handlers.insert(0, UploadLimitHandler(request, limits))
 
 
 def upload_refusal(request: HttpRequest) -> MediaTooLarge | None:
     field = getattr(request, "upload_refused_field", None)
-    return _too_large(field) if field else None
+    return _too_large(field, getattr(request, "upload_limits", None)) if field else None
 
 
 @dataclass(frozen=True)
@@ -207,6 +226,9 @@ def _lesson_media_record(
         lesson.media_content_type = content_type
         lesson.kind = LessonKind.VIDEO
         lesson.save(update_fields=["media", "media_content_type", "kind"])
+    # A saved change of the lesson (its media or captions): +1 on its version.
+    Lesson.objects.filter(pk=lesson.pk).update(version=F("version") + 1)
+    lesson.version += 1
     for caption, name in captions:
         # Language tags are case-insensitive: "en-GB" replaces "en-gb".
         existing = LessonCaption.objects.filter(lesson=lesson, lang__iexact=caption.lang).first()
@@ -240,3 +262,104 @@ def stored_files_delete_effect(*, names: list[str]) -> None:
     for name in names:
         if not selectors.stored_file_in_use(name=name):
             storages["default"].delete(name)
+
+
+# --- resources, and taking media away (the studio) ----------------------------------------
+
+
+def _resource_type_check(file: UploadedFile) -> str:
+    """The resource's content type, from its name's extension (LESSON_RESOURCE_TYPES);
+    415 otherwise. Resources are always served as attachments, never rendered inline."""
+    content_type = guess_content_type(file.name or "")
+    if content_type not in settings.LESSON_RESOURCE_TYPES:
+        message = (
+            f"This type of file ({content_type}) cannot be attached; use PDF, text, "
+            "Markdown, CSV, JSON, images, ZIP or office documents."
+        )
+        raise MediaTypeRefused(message, {RESOURCE_FIELD: [message]})
+    return content_type
+
+
+def lesson_resource_attach(*, lesson: Lesson, file: UploadedFile, title: str) -> Lesson:
+    """Store a downloadable file beside a lesson (after its other resources)."""
+    if file.size > settings.LESSON_RESOURCE_MAX_BYTES:
+        raise _too_large(RESOURCE_FIELD, _resource_limits())
+    content_type = _resource_type_check(file)
+    name = storages["default"].save(lesson_file_path(lesson, file.name or "file"), file)
+    try:
+        return _lesson_resource_record(
+            lesson_id=lesson.pk, name=name, title=title, size=file.size, content_type=content_type
+        )
+    except BaseException:
+        _delete_quietly(name)
+        raise
+
+
+@transaction.atomic
+def _lesson_resource_record(
+    *, lesson_id: int, name: str, title: str, size: int, content_type: str
+) -> Lesson:
+    lesson = Lesson.objects.select_for_update().select_related("module__course").get(pk=lesson_id)
+    last = lesson.resources.aggregate(last=Max("position"))["last"]
+    LessonResource.objects.create(
+        lesson=lesson,
+        title=title,
+        file=name,
+        size=size,
+        content_type=content_type,
+        position=(last or 0) + 1,
+    )
+    _lesson_changed(lesson)
+    return lesson
+
+
+def _lesson_changed(lesson: Lesson) -> None:
+    """A saved change of the lesson's files: +1 on its version, its outline retired."""
+    Lesson.objects.filter(pk=lesson.pk).update(version=F("version") + 1)
+    lesson.version += 1
+    catalog_cache.invalidate_on_commit([lesson.module.course.slug])
+
+
+@transaction.atomic
+def lesson_media_detach(*, lesson: Lesson) -> Lesson:
+    """Take a lesson's video and its captions away (the files go after commit)."""
+    lesson = Lesson.objects.select_for_update().select_related("module__course").get(pk=lesson.pk)
+    names = [caption.file.name for caption in lesson.captions.all()]
+    if lesson.media:
+        names.append(lesson.media.name)
+    lesson.captions.all().delete()
+    lesson.media = ""
+    lesson.media_content_type = ""
+    lesson.save(update_fields=["media", "media_content_type"])
+    if names:
+        effect_record("catalog.media.uploads.stored_files_delete_effect", names=names)
+    _lesson_changed(lesson)
+    return lesson
+
+
+@transaction.atomic
+def lesson_caption_delete(*, caption: LessonCaption) -> None:
+    lesson = (
+        Lesson.objects.select_for_update()
+        .select_related("module__course")
+        .get(pk=caption.lesson_id)
+    )
+    deleted, _ = LessonCaption.objects.filter(pk=caption.pk).delete()
+    if deleted:
+        effect_record("catalog.media.uploads.stored_files_delete_effect", names=[caption.file.name])
+        _lesson_changed(lesson)
+
+
+@transaction.atomic
+def lesson_resource_delete(*, resource: LessonResource) -> None:
+    lesson = (
+        Lesson.objects.select_for_update()
+        .select_related("module__course")
+        .get(pk=resource.lesson_id)
+    )
+    deleted, _ = LessonResource.objects.filter(pk=resource.pk).delete()
+    if deleted:
+        effect_record(
+            "catalog.media.uploads.stored_files_delete_effect", names=[resource.file.name]
+        )
+        _lesson_changed(lesson)

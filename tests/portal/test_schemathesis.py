@@ -9,8 +9,8 @@ document, and every case is a real HTTP request to that server.
 Bounded and repeatable: a fixed number of examples per operation, derandomized (the same
 cases every run), no example database. Each operation is a test of its own on data it owns
 (flushed after it): an instructor, who is also a student, with a bearer token; a course they
-teach (with a lesson) and an enrollment of theirs, which the path parameters name half of
-the time so the operations get past 404.
+teach (with a lesson, its module, a captions file and a resource) and an enrollment of theirs,
+which the path parameters name half of the time so the operations get past 404.
 """
 
 import json
@@ -27,7 +27,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.core.parameters import ParameterLocation
 
-from catalog.models import Lesson
+from catalog.models import Lesson, LessonCaption, LessonResource
 from tests.conftest import client_for
 from tests.factories import make_course, make_instructor, token_for
 from tests.live import ROOT, LiveServer
@@ -55,6 +55,13 @@ BUSINESS_RULES: dict[str, list[str]] = {
     # A video's bytes must be MP4 or WebM, captions WebVTT (415); a form needs a video or
     # captions, one language per captions file, captions need a video (400).
     "POST /api/lessons/{lesson_id}/media": ["400", "415"],
+    # A resource's type must be one of LESSON_RESOURCE_TYPES (415), and it may not be
+    # empty (400).
+    "POST /api/lessons/{lesson_id}/resources": ["400", "415"],
+    # A lesson moves only to a module of its own course; a course without a lesson cannot
+    # be published.
+    "PATCH /api/lessons/{lesson_id}": ["400"],
+    "POST /api/courses/{slug}/publish": ["400"],
 }
 # What schemathesis accepts for schema-valid input by default, but for 5xx: a server error
 # is a bug here, whatever the input.
@@ -165,15 +172,30 @@ def owned() -> dict:
     answer = client_for(user).post("/api/enrollments", {"course": "enrolled"}, format="json")
     assert answer.status_code == 201, answer.content
     lesson = Lesson.objects.filter(module__course=enrolled).order_by("pk").first()
+    taught_lesson = Lesson.objects.get(module__course=taught)
+    # Rows for the studio's deletes (their files need not exist: deleting is quiet).
+    caption = LessonCaption.objects.create(
+        lesson=taught_lesson, lang="en", label="English", file="lessons/fuzz/captions.en.vtt"
+    )
+    resource = LessonResource.objects.create(
+        lesson=taught_lesson, title="Sheet", file="lessons/fuzz/sheet.pdf", size=10
+    )
     return {
         "user": user,
         "token": token_for(user),
         ParameterLocation.PATH: {
             "slug": "fuzzing-101",
             "enrollment_id": answer.json()["id"],
-            "lesson_id": Lesson.objects.get(module__course=taught).pk,
+            "lesson_id": taught_lesson.pk,
+            "module_id": taught_lesson.module_id,
+            "caption_id": caption.pk,
+            "resource_id": resource.pk,
         },
-        ParameterLocation.BODY: {"course": "open-course", "lesson": lesson.pk},
+        ParameterLocation.BODY: {
+            "course": "open-course",
+            "lesson": lesson.pk,
+            "module": taught_lesson.module_id,
+        },
     }
 
 
