@@ -107,13 +107,18 @@ def instructor(request: HttpRequest) -> HttpResponse:
 # --- the instructor studio: the pages read and write through the authoring API ----------
 
 
+def _studio_missing(request: HttpRequest) -> HttpResponse:
+    """404 with a page of the portal's own (the header, a way back), not the bare one."""
+    return render(request, "frontend/studio_missing.html", {"page": "studio"}, status=404)
+
+
 def _studio_refusal(request: HttpRequest) -> HttpResponse | None:
     """Anonymous → the sign-in page (back here after); signed in but neither instructor nor
     staff → 404: the studio does not exist for them."""
     if not request.user.is_authenticated:
         return redirect(f"{reverse('signin')}?next={quote(request.get_full_path())}")
     if not (request.user.is_instructor or request.user.is_staff):
-        raise Http404("No studio here.")
+        return _studio_missing(request)
     return None
 
 
@@ -140,7 +145,7 @@ def studio_course(request: HttpRequest, slug: str) -> HttpResponse:
         return refusal
     course = Course.objects.filter(slug=slug).first()
     if course is None or not catalog_selectors.course_can_edit(course=course, user=request.user):
-        raise Http404("No such course.")
+        return _studio_missing(request)
     return _page(
         request,
         "studio_course.html",
@@ -160,7 +165,7 @@ def studio_lesson(request: HttpRequest, lesson_id: int) -> HttpResponse:
     if lesson is None or not catalog_selectors.course_can_edit(
         course=lesson.module.course, user=request.user
     ):
-        raise Http404("No such lesson.")
+        return _studio_missing(request)
     return _page(
         request,
         "studio_lesson.html",

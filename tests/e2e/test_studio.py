@@ -163,7 +163,7 @@ def test_an_instructor_builds_a_course_reorders_it_publishes_it_and_search_finds
         "() => { const bar = document.getElementById('video-bar'); return bar.value > 0 && bar.value < 100; }"
     )
     expect(page.locator("#video-speed")).to_contain_text(
-        re.compile(r"of 48\d\.\d KB · [\d.]+ KB/s")
+        re.compile(r"KB of 490 KB · [\d.]+ KB/s")
     )
     expect(page.locator("#video-percent")).to_have_text(re.compile(r"^\d{1,2}%$"))
     screenshot(page, "studio-upload-progress")
@@ -263,6 +263,8 @@ def test_another_instructor_finds_no_such_builder(new_page, ivy, console):
     page = new_page()
     sign_in(page, "oscar@example.com", PASSWORD)
     assert page.goto(f"/studio/courses/{course.slug}").status == 404
+    expect(page.get_by_role("heading", level=1)).to_have_text("Not found")
+    assert csp_violations(page) == []
     assert page.goto(f"/studio/lessons/{lesson.pk}").status == 404
     assert page.request.get(f"/api/studio/courses/{course.slug}").status == 404
     page.goto("/studio")

@@ -20,7 +20,8 @@ export function formatBytes(bytes) {
     scaled /= 1024;
     unit = next;
   }
-  return `${scaled >= 100 ? Math.round(scaled) : scaled.toFixed(1)} ${unit}`;
+  const text = scaled.toFixed(1);
+  return `${Number(text) >= 100 ? Math.round(scaled) : text} ${unit}`;
 }
 
 export function formatSpeed(bytesPerSecond) {

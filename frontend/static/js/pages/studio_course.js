@@ -95,7 +95,8 @@ async function showSaveState(save) {
   showState();
   if (save.state === "saved" && save.saved) {
     errors.reset();
-    course = { ...course, ...save.saved };
+    // Only the course's own fields: the curriculum on this page is newer than the answer.
+    for (const name of [...COURSE_FIELDS, "published", "version"]) if (name in save.saved) course[name] = save.saved[name];
     showHeading(save.saved);
   }
   if (save.state === "error") {
@@ -136,8 +137,8 @@ function mountForm() {
     if (!COURSE_FIELDS.includes(name)) return;
     autosave.change({ [name]: fieldValue(name) });
   };
+  // "input" fires for every kind of control (text, select, checkbox), once per edit.
   form.addEventListener("input", edit);
-  form.addEventListener("change", edit);
   form.addEventListener("submit", (event) => event.preventDefault());
   $("#course-save-retry").addEventListener("click", () => (autosave.state === "conflict" ? conflict() : autosave.retry()));
   // Leaving with unsaved edits: the browser asks first.

@@ -130,8 +130,8 @@ function mountForm() {
     autosave.change({ [name]: fieldValue(name) });
     if (name === "body") previewSoon(fieldValue("body"));
   };
+  // "input" fires for every kind of control (text, select, checkbox), once per edit.
   form.addEventListener("input", edit);
-  form.addEventListener("change", edit);
   form.addEventListener("submit", (event) => event.preventDefault());
   $("#lesson-save-retry").addEventListener("click", () => (autosave.state === "conflict" ? conflict() : autosave.retry()));
   window.addEventListener("beforeunload", (event) => {

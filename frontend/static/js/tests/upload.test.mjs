@@ -58,6 +58,7 @@ describe("formatting", () => {
     assert.equal(formatBytes(1536), "1.5 KB");
     assert.equal(formatBytes(5 * 1024 * 1024), "5.0 MB");
     assert.equal(formatBytes(250 * 1024 * 1024), "250 MB");
+    assert.equal(formatBytes(99.99 * 1024), "100 KB");
     assert.equal(formatSpeed(2 * 1024 * 1024), "2.0 MB/s");
   });
 
