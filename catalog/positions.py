@@ -22,8 +22,8 @@ from collections.abc import Sequence
 
 from django.db.models import Case, F, Model, QuerySet, Value, When
 
-# Far above any real position (a module holds hundreds of lessons at most), far below the
-# integer column's limit.
+# Far above any real position (a module holds hundreds of lessons at most); three of them
+# (a parked row, lifted again) stay far below the integer column's limit.
 PARKING_OFFSET = 1_000_000
 
 
@@ -55,6 +55,9 @@ def renumber(siblings: QuerySet, order: Sequence[int | None]) -> list[int]:
 
 
 def park(row: Model) -> None:
-    """Move one row out of its siblings' numbering (before it leaves for other siblings
-    or is placed again), without counting that as a change of its own."""
-    type(row)._default_manager.filter(pk=row.pk).update(position=F("position") + PARKING_OFFSET)
+    """Move one row out of its siblings' numbering (before it leaves for other siblings),
+    without counting that as a change of its own. It parks two offsets up: when it joins
+    its new siblings, `renumber` lifts it by one more offset in the same statement that
+    lifts them by one, and the two ranges never meet (a row parked one offset up at p
+    would meet a new sibling at p lifted to p + PARKING_OFFSET)."""
+    type(row)._default_manager.filter(pk=row.pk).update(position=F("position") + 2 * PARKING_OFFSET)

@@ -96,7 +96,10 @@ def course_update(*, course: Course, data: dict[str, Any], expected: list[int] =
     # Lock the row: seats_taken may be moving under a concurrent enrollment.
     locked = Course.objects.select_for_update().get(pk=course.pk)
     version_check(stored=locked.version, expected=list(expected), what="course")
-    changed = [field for field in COURSE_FIELDS if field in data]
+    # Only what differs is a change: an autosave of the same values keeps the version.
+    changed = [
+        field for field in COURSE_FIELDS if field in data and getattr(locked, field) != data[field]
+    ]
     for field in changed:
         setattr(locked, field, data[field])
     if (
@@ -105,16 +108,17 @@ def course_update(*, course: Course, data: dict[str, Any], expected: list[int] =
         and data["capacity"] < locked.seats_taken
     ):
         raise CourseCapacityError(locked.seats_taken)
-    if "published" in data:
-        if data["published"] and locked.published_at is None:
+    if "published" in data and data["published"] != locked.is_published:
+        if data["published"]:
+            _publishable_check(locked)
             locked.published_at = timezone.now()
-        elif not data["published"]:
+        else:
             locked.published_at = None
         changed.append("published_at")
-    if changed:
-        locked.version += 1
-        changed.append("version")
-    locked.save(update_fields=[*changed, "updated_at"])
+    if not changed:
+        return locked
+    locked.version += 1
+    locked.save(update_fields=[*changed, "version", "updated_at"])
     catalog_cache.invalidate_on_commit([locked.slug])
     index_on_commit([locked.id])
     return locked
@@ -129,6 +133,11 @@ class NothingToPublish(ApplicationError):
         )
 
 
+def _publishable_check(course: Course) -> None:
+    if not Lesson.objects.filter(module__course=course).exists():
+        raise NothingToPublish()
+
+
 @transaction.atomic
 def course_publish(*, course: Course) -> Course:
     """Publish a draft: it appears in the catalog and search (indexed after commit) and
@@ -136,8 +145,7 @@ def course_publish(*, course: Course) -> Course:
     locked = Course.objects.select_for_update().get(pk=course.pk)
     if locked.published_at is not None:
         return locked
-    if not Lesson.objects.filter(module__course=locked).exists():
-        raise NothingToPublish()
+    _publishable_check(locked)
     locked.published_at = timezone.now()
     locked.version += 1
     locked.save(update_fields=["published_at", "version", "updated_at"])

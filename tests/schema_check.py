@@ -10,6 +10,7 @@ violation too; an error status it does not list only needs the error shape.
 
 import json
 import re
+import threading
 from functools import cache
 from typing import Any
 
@@ -50,11 +51,21 @@ class SchemaViolation(AssertionError):
     """An API answer that does not match /api/schema/ or the contract's error shape."""
 
 
+# drf-spectacular's generator is not thread-safe (its extensions load lazily): a test whose
+# first API calls run on several threads at once must not build the document twice at once.
+_BUILDING = threading.RLock()
+
+
 @cache
-def openapi_document() -> dict[str, Any]:
-    """The document GET /api/schema/ serves, as plain JSON data."""
+def _document() -> dict[str, Any]:
     schema = SchemaGenerator().get_schema(request=None, public=True)
     return json.loads(json.dumps(schema, default=str))
+
+
+def openapi_document() -> dict[str, Any]:
+    """The document GET /api/schema/ serves, as plain JSON data."""
+    with _BUILDING:
+        return _document()
 
 
 def as_json_schema(node: Any) -> Any:
@@ -145,8 +156,13 @@ def _errors(validator, body: Any, against: str) -> list[str]:
 
 
 @cache
-def openapi_check() -> OpenApiCheck:
+def _check() -> OpenApiCheck:
     return OpenApiCheck(openapi_document())
+
+
+def openapi_check() -> OpenApiCheck:
+    with _BUILDING:
+        return _check()
 
 
 def check_response(response) -> None:

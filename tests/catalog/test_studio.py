@@ -561,3 +561,32 @@ def test_a_body_that_is_not_an_object_is_400(instructor_api, course):
             "PATCH", f"/api/modules/{module.id}", body, content_type="application/json"
         )
         assert_error(response, 400, "invalid")
+
+
+@pytest.mark.parametrize(("start", "target_position"), [(1, 1), (2, 2), (3, 1), (2, None)])
+def test_moves_between_modules_from_and_to_every_place(
+    instructor_api, course, start, target_position
+):
+    """The moving lesson's parked position never meets a new sibling's (same number)."""
+    source = first_module(course)
+    target = Module.objects.get(course=course, position=2)
+    moving = Lesson.objects.get(module=source, position=start)
+    body = {"module": target.id}
+    if target_position is not None:
+        body["position"] = target_position
+    response = instructor_api.patch(f"/api/lessons/{moving.id}", body, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["position"] == (target_position or 4)
+    assert [p for _, p in lesson_titles(source.id)] == [1, 2]
+    assert [p for _, p in lesson_titles(target.id)] == [1, 2, 3, 4]
+
+
+def test_a_course_patch_of_the_same_values_keeps_the_version(instructor_api, course):
+    same = instructor_api.patch(
+        "/api/courses/draft-course", {"title": "Draft Course", "published": False}, format="json"
+    )
+    assert (same.status_code, same.json()["version"]) == (200, 1)
+    changed = instructor_api.patch(
+        "/api/courses/draft-course", {"title": "Draft Course", "price": "5.00"}, format="json"
+    )
+    assert (changed.json()["version"], changed.json()["price"]) == (2, "5.00")

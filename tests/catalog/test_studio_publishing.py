@@ -221,3 +221,11 @@ def test_patch_course_accepts_refund_policy_and_answers_the_studio_course(instru
     assert body["version"] == 2
     assert body["published"] is False
     assert Course.objects.get(slug=slug).refund_policy == "No refunds after a week."
+
+
+def test_patch_cannot_publish_a_course_without_a_lesson_either(instructor_api):
+    slug = make_draft(instructor_api)
+    response = instructor_api.patch(f"/api/courses/{slug}", {"published": True}, format="json")
+    assert response.status_code == 400
+    assert "at least one lesson" in response.json()["error"]["message"]
+    assert Course.objects.get(slug=slug).published_at is None
