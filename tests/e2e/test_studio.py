@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from catalog.models import Course, Lesson, Module
-from tests.catalog.media import VIDEO_BYTES, give_video
+from tests.catalog.media import CAPTIONS_BYTES, CHEATSHEET_BYTES, VIDEO_BYTES, give_video
 from tests.e2e.axe import assert_accessible
 from tests.e2e.conftest import DESKTOP, PHONE, csp_violations, screenshot, sign_in
 from tests.factories import PASSWORD, make_course, make_instructor
@@ -58,6 +58,14 @@ def add_lesson(page, module_index: int, title: str, kind: str) -> None:
 def lesson_titles(page, module_index: int) -> list[str]:
     inputs = module_item(page, module_index).locator(".studio-lesson .studio-title-input")
     return [inputs.nth(i).input_value() for i in range(inputs.count())]
+
+
+def wait_for(condition, seconds: float = 10) -> None:
+    """The server's side of a change the page already shows (its request may be in flight)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "not stored in time"
+        time.sleep(0.1)
 
 
 def stored_titles(module: Module) -> list[str]:
@@ -118,13 +126,12 @@ def test_an_instructor_builds_a_course_reorders_it_publishes_it_and_search_finds
     expect(
         module_item(page, 0).locator(".studio-lesson").nth(0).locator("[data-reorder-handle]")
     ).to_be_focused()
-    deadline = time.monotonic() + 10
-    while stored_titles(first_module) != [
-        "Watch: a first deployment",
-        "Reading: the kubectl basics",
-    ]:
-        assert time.monotonic() < deadline, stored_titles(first_module)
-        time.sleep(0.1)
+    wait_for(
+        lambda: (
+            stored_titles(first_module)
+            == ["Watch: a first deployment", "Reading: the kubectl basics"]
+        )
+    )
     # …and after a reload the order is the stored one.
     page.reload()
     expect(module_item(page, 0).locator(".studio-lesson")).to_have_count(2)
@@ -162,9 +169,7 @@ def test_an_instructor_builds_a_course_reorders_it_publishes_it_and_search_finds
     page.wait_for_function(
         "() => { const bar = document.getElementById('video-bar'); return bar.value > 0 && bar.value < 100; }"
     )
-    expect(page.locator("#video-speed")).to_contain_text(
-        re.compile(r"KB of 490 KB · [\d.]+ KB/s")
-    )
+    expect(page.locator("#video-speed")).to_contain_text(re.compile(r"KB of 490 KB · [\d.]+ KB/s"))
     expect(page.locator("#video-percent")).to_have_text(re.compile(r"^\d{1,2}%$"))
     screenshot(page, "studio-upload-progress")
     page.click("#video-cancel")
@@ -201,6 +206,14 @@ def test_an_instructor_builds_a_course_reorders_it_publishes_it_and_search_finds
     expect(card.locator(".studio-counts")).to_contain_text("2 modules · 3 lessons")
     screenshot(page, "studio-home")
     assert csp_violations(page) == []
+
+    # Unpublish: a draft again, out of the catalog.
+    card.get_by_role("link", name="Kubernetes Without Tears").click()
+    page.click("#unpublish")
+    expect(page.locator("#course-state")).to_have_text("Draft")
+    expect(page.locator("#publish")).to_be_focused()
+    course.refresh_from_db()
+    assert course.published_at is None
 
 
 def test_two_tabs_editing_one_lesson_meet_the_conflict_dialog_and_nothing_is_overwritten(
@@ -312,3 +325,93 @@ def test_every_studio_page_is_accessible_at_desktop_and_phone_widths(new_page, i
     page.keyboard.press("Escape")
     expect(page.locator("#confirm-dialog")).to_be_hidden()
     assert Module.objects.filter(course=course).count() == 2
+
+
+def test_lessons_and_modules_move_by_drag_and_drop_and_by_buttons(new_page, ivy):
+    course = make_course(
+        title="Moving Parts", instructor=ivy, published=False, modules=2, lessons_per_module=3
+    )
+    first, second = Module.objects.filter(course=course).order_by("position")
+    page = new_page()
+    sign_in(page, "ivy@example.com", PASSWORD, next_path=f"/studio/courses/{course.slug}")
+    expect(module_item(page, 0).locator(".studio-lesson")).to_have_count(3)
+
+    # Drag "Lesson 3" by its handle onto the upper half of "Lesson 1": it becomes first.
+    lessons = module_item(page, 0).locator(".studio-lesson")
+    lessons.nth(2).locator("[data-reorder-handle]").drag_to(
+        lessons.nth(0), target_position={"x": 40, "y": 4}
+    )
+    expect(page.locator("#announcer")).to_have_text("Moved Lesson 3 to position 1 of 3")
+    assert lesson_titles(page, 0) == ["Lesson 3", "Lesson 1", "Lesson 2"]
+    wait_for(lambda: stored_titles(first) == ["Lesson 3", "Lesson 1", "Lesson 2"])
+
+    # The second module's Move up button: it becomes first, announced, focus kept on it.
+    page.get_by_role("button", name="Move module Module 2 up").click()
+    expect(page.locator("#announcer")).to_have_text("Moved Module 2 to position 1 of 2")
+    expect(page.get_by_role("button", name="Move module Module 2 down")).to_be_focused()
+    wait_for(
+        lambda: (
+            list(
+                Module.objects.filter(course=course)
+                .order_by("position")
+                .values_list("id", flat=True)
+            )
+            == [second.pk, first.pk]
+        )
+    )
+    page.reload()
+    expect(module_item(page, 0).locator(".studio-title-input").first).to_have_value("Module 2")
+    assert lesson_titles(page, 1) == ["Lesson 3", "Lesson 1", "Lesson 2"]
+
+
+def test_captions_and_resources_upload_and_delete_and_a_wrong_video_is_explained(
+    new_page, ivy, console
+):
+    console.allow("415")
+    course = make_course(
+        title="Files Course", instructor=ivy, published=False, modules=1, lessons_per_module=1
+    )
+    lesson = give_video(Lesson.objects.get(module__course=course), captions=False)
+    page = new_page()
+    sign_in(page, "ivy@example.com", PASSWORD, next_path=f"/studio/lessons/{lesson.pk}")
+    expect(page.locator("#video-current video")).to_have_count(1)
+
+    # A text file is no video: 415, said plainly; the lesson keeps its video.
+    page.set_input_files(
+        "#video-file", files=[{"name": "notes.mp4", "mimeType": "video/mp4", "buffer": b"hello"}]
+    )
+    page.click("#video-upload")
+    expect(page.locator("#video-message")).to_contain_text("This type of file is not accepted.")
+    expect(page.locator("#video-retry")).to_be_hidden()
+
+    page.set_input_files(
+        "#captions-file",
+        files=[{"name": "fr.vtt", "mimeType": "text/vtt", "buffer": CAPTIONS_BYTES}],
+    )
+    page.fill("#captions-lang", "fr")
+    page.fill("#captions-label", "Français")
+    page.click("#captions-form button[type=submit]")
+    expect(page.locator("#captions")).to_contain_text("Français (fr)")
+    assert list(lesson.captions.values_list("lang", flat=True)) == ["fr"]
+
+    page.set_input_files(
+        "#resource-file",
+        files=[{"name": "cheatsheet.txt", "mimeType": "text/plain", "buffer": CHEATSHEET_BYTES}],
+    )
+    page.fill("#resource-title", "Cheat sheet")
+    page.click("#resources-form button[type=submit]")
+    expect(page.locator("#resources").get_by_role("link", name="Cheat sheet")).to_be_visible()
+    assert lesson.resources.count() == 1
+
+    # Deleting asks first; Cancel keeps it, Delete removes it.
+    page.get_by_role("button", name="Delete resource Cheat sheet").click()
+    page.click("#confirm-no")
+    assert lesson.resources.count() == 1
+    page.get_by_role("button", name="Delete resource Cheat sheet").click()
+    page.click("#confirm-yes")
+    expect(page.locator("#resources")).to_contain_text("No resources yet.")
+    assert lesson.resources.count() == 0
+    page.get_by_role("button", name="Delete captions Français").click()
+    page.click("#confirm-yes")
+    expect(page.locator("#captions")).to_contain_text("No captions yet.")
+    assert lesson.captions.count() == 0

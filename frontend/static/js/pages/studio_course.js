@@ -256,12 +256,15 @@ function renderLessons(module, list) {
   if (!module.lessons.length) list.append(h("li", { class: "muted small studio-empty" }, "No lessons yet."));
 }
 
-// After a move, focus follows the moved item (the same control when it is still usable).
+// After a move, focus follows the moved item: the same Move button, or the other one when
+// the item reached the end, or (keyboard, drag) its handle.
 function refocus(list, id, via) {
   const item = list.querySelector(`:scope > [data-id="${id}"]`);
   if (!item) return;
-  const control = via?.direction ? item.querySelector(`:scope > .studio-row-actions [data-move="${via.direction}"], :scope > .studio-row [data-move="${via.direction}"]`) : null;
-  (control && !control.disabled ? control : item.querySelector("[data-reorder-handle]"))?.focus();
+  const own = (direction) => [...item.querySelectorAll(`[data-move="${direction}"]`)].find((b) => b.closest("[data-reorder]") === item && !b.disabled);
+  const other = via?.direction === "up" ? "down" : "up";
+  const control = via?.direction ? (own(via.direction) ?? own(other)) : null;
+  (control ?? item.querySelector("[data-reorder-handle]"))?.focus();
 }
 
 function moveFailed(error) {
