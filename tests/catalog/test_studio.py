@@ -590,3 +590,31 @@ def test_a_course_patch_of_the_same_values_keeps_the_version(instructor_api, cou
         "/api/courses/draft-course", {"title": "Draft Course", "price": "5.00"}, format="json"
     )
     assert (changed.json()["version"], changed.json()["price"]) == (2, "5.00")
+
+
+def test_writes_to_a_published_course_not_yours_are_404_too(instructor_api):
+    course = make_course(modules=1, lessons_per_module=1)  # published, someone else's
+    module = Module.objects.get(course=course)
+    lesson = Lesson.objects.get(module=module)
+    for method, path, body in [
+        ("get", f"/api/studio/courses/{course.slug}", None),
+        ("patch", f"/api/modules/{module.id}", {"title": "Mine now"}),
+        ("patch", f"/api/lessons/{lesson.id}", {"title": "Mine now"}),
+        ("post", f"/api/courses/{course.slug}/unpublish", None),
+    ]:
+        assert_error(getattr(instructor_api, method)(path, body, format="json"), 404, "not_found")
+    assert Course.objects.get(pk=course.pk).is_published
+
+
+def test_studio_reads_cost_a_fixed_number_of_queries(
+    instructor, instructor_api, django_assert_max_num_queries
+):
+    for _ in range(3):
+        make_course(instructor=instructor, modules=3, lessons_per_module=4)
+    course = make_course(instructor=instructor, slug="big", modules=6, lessons_per_module=6)
+    with django_assert_max_num_queries(8):
+        assert len(instructor_api.get("/api/studio/courses").json()["results"]) == 4
+    with django_assert_max_num_queries(10):
+        body = instructor_api.get("/api/studio/courses/big").json()
+    assert sum(len(m["lessons"]) for m in body["modules"]) == 36
+    assert course.slug == body["slug"]
