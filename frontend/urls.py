@@ -12,6 +12,10 @@ urlpatterns = [
     path("learn/<int:enrollment_id>/<int:lesson_id>", views.lesson, name="lesson"),
     path("lessons/<int:lesson_id>", views.lesson_preview, name="lesson-preview"),
     path("instructor", views.instructor, name="instructor"),
+    path("studio", views.studio, name="studio"),
+    path("studio/new", views.studio_new, name="studio-new"),
+    path("studio/courses/<slug:slug>", views.studio_course, name="studio-course"),
+    path("studio/lessons/<int:lesson_id>", views.studio_lesson, name="studio-lesson"),
     path("sw.js", views.service_worker, name="service-worker"),
     path("manifest.webmanifest", views.web_manifest, name="web-manifest"),
     # Certificates by code (Crockford base32 in groups, any case): the PDF and the page.

@@ -10,11 +10,12 @@ import hashlib
 import json
 import re
 from pathlib import Path
+from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -23,7 +24,10 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 from drf_spectacular.views import SpectacularSwaggerSplitView
 
-from catalog import selectors as course_selectors
+from catalog import selectors as catalog_selectors
+from catalog.models import Course, Lesson
+from catalog.serializers import CURRENCIES
+from catalog.shapes import LessonKind, Level
 from enrollment import presenters, selectors
 from enrollment.certificate_pdf import certificate_pdf, instructors_text, issued_on
 from portal.errors import NotFound
@@ -48,12 +52,12 @@ def course(request: HttpRequest, slug: str) -> HttpResponse:
     """A course page. A draft, like a course that does not exist, is a 404 page for
     everyone but its instructors and staff; they (who may edit it) see "Edit course" and
     its draft/published state where students see the enrollment form."""
-    found = course_selectors.course_visible_get(slug=slug, viewer=request.user)
+    found = catalog_selectors.course_visible_get(slug=slug, viewer=request.user)
     if found is None:
         context = {"page": "course", "slug": slug}
         return render(request, "frontend/course_missing.html", context, status=404)
     user = request.user
-    teaches = user.is_authenticated and course_selectors.course_is_taught_by(
+    teaches = user.is_authenticated and catalog_selectors.course_is_taught_by(
         course=found, user=user
     )
     return _page(
@@ -112,6 +116,78 @@ def lesson_preview(request: HttpRequest, lesson_id: int) -> HttpResponse:
 @ensure_csrf_cookie
 def instructor(request: HttpRequest) -> HttpResponse:
     return _page(request, "instructor.html", page="instructor")
+
+
+# --- the instructor studio: the pages read and write through the authoring API ----------
+
+
+def _studio_missing(request: HttpRequest) -> HttpResponse:
+    """404 with a page of the portal's own (the header, a way back), not the bare one."""
+    return render(request, "frontend/studio_missing.html", {"page": "studio"}, status=404)
+
+
+def _studio_refusal(request: HttpRequest) -> HttpResponse | None:
+    """Anonymous → the sign-in page (back here after); signed in but neither instructor nor
+    staff → 404: the studio does not exist for them."""
+    if not request.user.is_authenticated:
+        return redirect(f"{reverse('signin')}?next={quote(request.get_full_path())}")
+    if not (request.user.is_instructor or request.user.is_staff):
+        return _studio_missing(request)
+    return None
+
+
+@ensure_csrf_cookie
+def studio(request: HttpRequest) -> HttpResponse:
+    return _studio_refusal(request) or _page(request, "studio.html", page="studio")
+
+
+@ensure_csrf_cookie
+def studio_new(request: HttpRequest) -> HttpResponse:
+    return _studio_refusal(request) or _page(
+        request,
+        "studio_new.html",
+        page="studio",
+        levels=Level.choices,
+        currencies=CURRENCIES,
+    )
+
+
+@ensure_csrf_cookie
+def studio_course(request: HttpRequest, slug: str) -> HttpResponse:
+    """The course builder; a course that is not the caller's → 404 (as the API answers)."""
+    if refusal := _studio_refusal(request):
+        return refusal
+    course = Course.objects.filter(slug=slug).first()
+    if course is None or not catalog_selectors.course_can_edit(course=course, user=request.user):
+        return _studio_missing(request)
+    return _page(
+        request,
+        "studio_course.html",
+        page="studio",
+        slug=slug,
+        title=course.title,
+        levels=Level.choices,
+        currencies=CURRENCIES,
+    )
+
+
+@ensure_csrf_cookie
+def studio_lesson(request: HttpRequest, lesson_id: int) -> HttpResponse:
+    if refusal := _studio_refusal(request):
+        return refusal
+    lesson = Lesson.objects.select_related("module__course").filter(pk=lesson_id).first()
+    if lesson is None or not catalog_selectors.course_can_edit(
+        course=lesson.module.course, user=request.user
+    ):
+        return _studio_missing(request)
+    return _page(
+        request,
+        "studio_lesson.html",
+        page="studio",
+        lesson_id=lesson_id,
+        slug=lesson.module.course.slug,
+        kinds=LessonKind.choices,
+    )
 
 
 @ensure_csrf_cookie
