@@ -40,3 +40,10 @@ if not AWS_STORAGE_BUCKET_NAME:  # noqa: F405
             "OPTIONS": {"location": MEDIA_ROOT},
         },
     }
+
+# The servers the tests start serve files that do not change while they run: WhiteNoise
+# indexes them once (no per-request lookups through the finders) and browsers keep them
+# for the test's pages (a navigation does not fetch every ES module again).
+WHITENOISE_AUTOREFRESH = False
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_MAX_AGE = 3600

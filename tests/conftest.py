@@ -27,11 +27,16 @@ def pytest_collection_modifyitems(items):
     # schemathesis names each API operation's item `test_...[GET /api/...]`, but pytest 9.2
     # builds a node id from the function's name and a parametrize callspec only, so all of
     # them share one; pytest-xdist schedules by node id and would run a single operation.
-    # Each gets the id its name says (tests/portal/test_schemathesis.py checks they differ).
+    # Each gets the id its name says.
     for item in items:
         label = getattr(item, "operation_label", None)
         if label and item.nodeid == f"{item.parent.nodeid}::{item.originalname}":
             item._id = item.parent.id.child(item.originalname).with_params(label)
+    # Any test sharing a node id with another would run once under xdist: refuse to start.
+    seen: set[str] = set()
+    shared = sorted({item.nodeid for item in items if item.nodeid in seen or seen.add(item.nodeid)})
+    if shared:
+        raise pytest.UsageError(f"tests share node ids (xdist would run one of each): {shared[:5]}")
 
 
 # Migrations' reference rows: identical after every flush, so they are kept, not re-made.

@@ -16,10 +16,7 @@ which the path parameters name half of the time so the operations get past 404.
 import json
 import os
 import secrets
-import subprocess
-import sys
 import urllib.request
-from pathlib import Path
 
 import pytest
 import requests
@@ -30,7 +27,7 @@ from schemathesis.core.parameters import ParameterLocation
 from catalog.models import Lesson, LessonCaption, LessonResource
 from tests.conftest import client_for
 from tests.factories import make_course, make_instructor, token_for
-from tests.live import ROOT, LiveServer
+from tests.live import LiveServer
 from tests.schema_check import openapi_document
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.live]
@@ -130,33 +127,6 @@ def http(server):
 def test_the_server_serves_the_document_under_test(server):
     with urllib.request.urlopen(server.url + "/api/schema/?format=json", timeout=10) as answer:  # noqa: S310
         assert json.loads(answer.read()) == openapi_document()
-
-
-def test_every_operation_is_a_test_of_its_own():
-    """pytest-xdist runs tests by node id: operations sharing one would run only once
-    (tests/conftest.py gives each its own)."""
-    collected = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "--collect-only",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            __file__,
-        ],
-        cwd=ROOT,
-        env={name: value for name, value in os.environ.items() if not name.startswith("PYTEST_")},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    ).stdout.splitlines()
-    prefix = f"{Path(__file__).relative_to(ROOT)}::test_api_conforms_to_its_schema["
-    node_ids = [line for line in collected if line.startswith(prefix)]
-    labels = sorted(result.ok().label for result in schema.get_all_operations())
-    assert sorted(node_id.removeprefix(prefix).removesuffix("]") for node_id in node_ids) == labels
 
 
 @pytest.fixture
