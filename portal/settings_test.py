@@ -9,7 +9,7 @@ tests/conftest.py restores RATE_LIMITS_ENFORCED, the limits the base settings re
 
 from django.conf import global_settings
 
-from portal.env import env_str
+from portal.env import env_bool, env_str
 from portal.settings import *  # noqa: F403
 from portal.settings import RATE_LIMITS, VAR_DIR
 
@@ -41,9 +41,12 @@ if not AWS_STORAGE_BUCKET_NAME:  # noqa: F405
         },
     }
 
-# The servers the tests start serve files that do not change while they run: WhiteNoise
-# indexes them once (no per-request lookups through the finders) and browsers keep them
-# for the test's pages (a navigation does not fetch every ES module again).
-WHITENOISE_AUTOREFRESH = False
-WHITENOISE_USE_FINDERS = True
-WHITENOISE_MAX_AGE = 3600
+# The servers the tests start (tests/live.py sets PORTAL_TEST_SERVER) serve files that do
+# not change while they run: WhiteNoise indexes them once (no lookups through the finders
+# on every request) and browsers keep them for the test's pages (a navigation does not
+# fetch every ES module again). Not in the test process itself: each test client loads
+# the middleware anew, and indexing every file each time would cost more than it saves.
+if env_bool("PORTAL_TEST_SERVER", False):
+    WHITENOISE_AUTOREFRESH = False
+    WHITENOISE_USE_FINDERS = True
+    WHITENOISE_MAX_AGE = 3600

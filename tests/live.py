@@ -32,5 +32,6 @@ class LiveServer(ServerProcess):
             "RATE_LIMIT_LOGIN_IP": "100000",
             "RATE_LIMIT_REGISTER": "100000",
             "LOG_LEVEL": "WARNING",
+            "PORTAL_TEST_SERVER": "true",  # static files indexed once (settings_test.py)
         }
         super().__init__(**{**env, **kwargs})
