@@ -50,3 +50,9 @@ if env_bool("PORTAL_TEST_SERVER", False):
     WHITENOISE_AUTOREFRESH = False
     WHITENOISE_USE_FINDERS = True
     WHITENOISE_MAX_AGE = 3600
+
+# A commit need not wait for the WAL to reach the disk: a crash loses the last test
+# rows, never their consistency, and commits no longer wait on the disk (the suite commits
+# thousands of times: flushes, transactional tests, the servers' requests).
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):  # noqa: F405
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c synchronous_commit=off"  # noqa: F405
