@@ -226,6 +226,7 @@ def test_the_course_page_as_its_instructor_and_the_staff_admin_link(
     teacher.goto("/courses/rust-drafts")
     wait_live(teacher)
     expect(teacher.locator("#course-state")).to_have_text("Draft")
+    expect(teacher.locator("#seats")).to_contain_text("Draft · enrollment opens when you publish")
     expect(teacher.locator("h1")).to_have_text("Rust Drafts")
     check(teacher, "course-draft-instructor")
 

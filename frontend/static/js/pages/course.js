@@ -62,7 +62,11 @@ function curriculum(course) {
 
 function renderSeats(seatsTaken, capacity, form) {
   const seats = $("#seats");
-  seats.textContent = seatsText(seatsTaken, capacity);
+  // A draft (only its authors see it) takes no enrollment yet, whatever its capacity.
+  const draft = $("#author-card")?.dataset.published === "false";
+  const limit = capacity === null || capacity === undefined ? "unlimited seats" : `${capacity} seat${capacity === 1 ? "" : "s"}`;
+  seats.textContent = draft ? `Draft · enrollment opens when you publish (${limit})` : seatsText(seatsTaken, capacity);
+  seats.classList.toggle("draft", draft);
   const full = capacity !== null && capacity !== undefined && seatsTaken >= capacity;
   seats.classList.toggle("full", full);
   seats.classList.toggle("low", !full && capacity !== null && capacity !== undefined && capacity - seatsTaken <= 5);
@@ -97,7 +101,7 @@ async function load() {
   clear($("#course-description"), description.split(/\n{2,}/).map((paragraph) => h("p", {}, paragraph)));
   $("#about").hidden = false;
   const lessonCount = course.modules.reduce((n, m) => n + m.lessons.length, 0);
-  $("#curriculum-summary").textContent = `${course.modules.length} module${course.modules.length === 1 ? "" : "s"} · ${lessonCount} lessons`;
+  $("#curriculum-summary").textContent = `${course.modules.length} module${course.modules.length === 1 ? "" : "s"} · ${lessonCount} lesson${lessonCount === 1 ? "" : "s"}`;
   clear($("#curriculum"), curriculum(course));
   $("#curriculum-section").hidden = false;
   main.setAttribute("aria-busy", "false");
