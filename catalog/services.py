@@ -1,6 +1,7 @@
 """Catalog writes: course and lesson authoring. Side effects (cache, search index) run after
 commit."""
 
+from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -146,12 +147,7 @@ def course_publish(*, course: Course) -> Course:
     if locked.published_at is not None:
         return locked
     _publishable_check(locked)
-    locked.published_at = timezone.now()
-    locked.version += 1
-    locked.save(update_fields=["published_at", "version", "updated_at"])
-    catalog_cache.invalidate_on_commit([locked.slug])
-    index_on_commit([locked.id])
-    return locked
+    return _publication_change(locked, published_at=timezone.now())
 
 
 @transaction.atomic
@@ -160,7 +156,13 @@ def course_unpublish(*, course: Course) -> Course:
     locked = Course.objects.select_for_update().get(pk=course.pk)
     if locked.published_at is None:
         return locked
-    locked.published_at = None
+    return _publication_change(locked, published_at=None)
+
+
+def _publication_change(locked: Course, *, published_at: datetime | None) -> Course:
+    """Publish or unpublish a locked course: a new version, its cached outline retired and
+    its search document written again (or removed) after commit."""
+    locked.published_at = published_at
     locked.version += 1
     locked.save(update_fields=["published_at", "version", "updated_at"])
     catalog_cache.invalidate_on_commit([locked.slug])
