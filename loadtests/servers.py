@@ -18,6 +18,13 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def log_written_since(path: Path, offset: int) -> str:
+    """What a process wrote to its log file after `offset` (the file is appended to)."""
+    with path.open("rb") as log:
+        log.seek(offset)
+        return log.read().decode(errors="replace")
+
+
 class PortTaken(Exception):
     """The server could not bind its port: something took it after we found it free."""
 
@@ -144,9 +151,7 @@ class ServerProcess:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 self.process = None
-                with self.log_path.open("rb") as log:
-                    log.seek(logged_before)
-                    output = log.read().decode(errors="replace")[-2000:]
+                output = log_written_since(self.log_path, logged_before)[-2000:]
                 if self.port_chosen_here and "Address already in use" in output:
                     raise PortTaken(self.port)
                 raise RuntimeError(f"server exited: {output}")

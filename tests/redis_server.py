@@ -9,6 +9,7 @@ from pathlib import Path
 
 import redis
 
+from loadtests.servers import log_written_since
 from tests.live import ROOT, free_port
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -73,10 +74,8 @@ class PrivateRedis:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 self.process = None
-                with self.log_path.open("rb") as log:
-                    log.seek(logged_before)
-                    if b"Address already in use" in log.read():
-                        return False
+                if "Address already in use" in log_written_since(self.log_path, logged_before):
+                    return False
                 raise RuntimeError(f"redis-server exited; see {self.log_path}")
             if self._answers():
                 return True
