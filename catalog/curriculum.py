@@ -25,6 +25,7 @@ from catalog.models import Course, Lesson, LessonCaption, LessonResource, Module
 from catalog.search.sync import index_on_commit
 from catalog.shapes import LessonKind
 from catalog.versions import version_check
+from portal.enqueue import job_enqueue_on_commit
 from portal.errors import ApplicationError, NotFound
 from portal.outbox.services import effect_record
 
@@ -112,6 +113,13 @@ def module_delete(*, module: Module) -> None:
     siblings = Module.objects.filter(course=course)
     positions.renumber(siblings, _ids(siblings))
     course_changed(course)
+    _lessons_removed(course)
+
+
+def _lessons_removed(course: Course) -> None:
+    """Students who had completed every lesson but the removed ones have now finished: a job
+    (by name: the catalog does not import enrollment) completes their enrollments."""
+    job_enqueue_on_commit("enrollment.tasks.complete_finished_enrollments", course.pk)
 
 
 # --- lessons -----------------------------------------------------------------------------
@@ -220,3 +228,4 @@ def lesson_delete(*, lesson: Lesson) -> None:
     siblings = Lesson.objects.filter(module_id=module_id)
     positions.renumber(siblings, _ids(siblings))
     course_changed(course)
+    _lessons_removed(course)

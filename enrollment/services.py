@@ -15,6 +15,7 @@ from typing import Any
 
 import structlog
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
@@ -327,4 +328,24 @@ def progress_record(
         transitions.complete(enrollment_id=current.pk)
     return ProgressAnswer(
         current.pk, lesson_id, progress.completed, progress.position_seconds, percent
+    )
+
+
+def finished_enrollments_complete(*, course_id: int) -> int:
+    """Complete the active enrollments of a course whose students have completed every lesson
+    it has now (a lesson they had not done was deleted). Each in its own transaction; one
+    already completed (by a progress write meanwhile, or an earlier run) is left as it is.
+    Returns how many this run completed."""
+    total = Lesson.objects.filter(module__course_id=course_id).count()
+    if not total:
+        return 0
+    finished = (
+        Enrollment.objects.filter(course_id=course_id, status=EnrollmentStatus.ACTIVE)
+        .annotate(done=Count("progress", filter=Q(progress__completed=True)))
+        .filter(done__gte=total)
+        .values_list("pk", flat=True)
+    )
+    return sum(
+        transitions.complete(enrollment_id=enrollment_id) is not None
+        for enrollment_id in list(finished)
     )

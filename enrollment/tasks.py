@@ -6,7 +6,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.conf import settings
 
-from enrollment import followups, transitions
+from enrollment import followups, services, transitions
 from enrollment.reconcile import enrollments_pending_sweep, payments_reconcile
 from portal.jobs.base import PortalTask
 
@@ -24,6 +24,12 @@ def process_course_access(enrollment_id: int) -> str:
 @shared_task(base=PortalTask)
 def notify_instructors(enrollment_id: int) -> str:
     return followups.instructors_notify(enrollment_id=enrollment_id)
+
+
+@shared_task(base=PortalTask)
+def complete_finished_enrollments(course_id: int) -> int:
+    """Queued by the catalog when lessons are deleted."""
+    return services.finished_enrollments_complete(course_id=course_id)
 
 
 @shared_task(base=PortalTask)

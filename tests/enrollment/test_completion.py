@@ -340,3 +340,41 @@ def test_codes_are_random_and_readable():
     assert len(codes) == 2000
     assert all(CODE.match(code) for code in codes)
     assert set("".join(codes).replace("-", "")) == set(certificates.CODE_ALPHABET)
+
+
+def test_deleting_the_only_lesson_a_student_had_left_completes_their_enrollment(scene):
+    """Through the authoring API: the lesson's deletion queues the job that finds who has
+    now finished; a student with lessons still to do stays active."""
+    client, enrollment_id = scene["client"], scene["id"]
+    *first, last = scene["lessons"]
+    complete_all(client, enrollment_id, first)
+    bea = make_user(name="Bea Behind")
+    behind = enroll_as(bea, scene["course"])
+    complete_all(client_for(bea), behind["id"], first[:1])
+    ada = client_for(scene["instructors"][0])
+
+    with after_commit():
+        assert ada.delete(f"/api/lessons/{last}").status_code == 204
+
+    enrollment = Enrollment.objects.get(pk=enrollment_id)
+    assert enrollment.status == "completed" and enrollment.completed_at is not None
+    assert Certificate.objects.filter(enrollment=enrollment).count() == 1
+    assert [p["enrollment"]["id"] for p in events_of(scene["student"], "enrollment.completed")] == [
+        enrollment_id
+    ]
+    assert Enrollment.objects.get(pk=behind["id"]).status == "active"
+    # Once: the job run again (a redelivery) completes no one twice.
+    assert services.finished_enrollments_complete(course_id=scene["course"].pk) == 0
+    assert Certificate.objects.count() == 1
+
+
+def test_deleting_a_module_completes_whoever_had_done_every_other_lesson(scene):
+    client, enrollment_id = scene["client"], scene["id"]
+    complete_all(client, enrollment_id, scene["lessons"][:2])  # all of module 1
+    second = Module.objects.get(course=scene["course"], position=2)
+
+    with after_commit():
+        answer = client_for(scene["instructors"][1]).delete(f"/api/modules/{second.pk}")
+    assert answer.status_code == 204
+
+    assert Enrollment.objects.get(pk=enrollment_id).status == "completed"
