@@ -20,6 +20,28 @@ class RetiresCachedCourse:
         catalog_cache.invalidate_on_commit([self.course_slug(form.instance)])
 
 
+class BumpsVersions:
+    """An admin edit counts as a change like the studio's own (catalog.versions): an open
+    studio tab based on the older version meets the conflict dialog instead of writing over
+    it. For the page's object and the rows of its inlines (a module renamed in its course's
+    page, a lesson in its module's)."""
+
+    def save_model(self, request, obj, form, change) -> None:
+        bump_if_changed(form)
+        super().save_model(request, obj, form, change)  # type: ignore[misc]
+
+    def save_formset(self, request, form, formset, change) -> None:
+        for row in formset.forms:
+            bump_if_changed(row)
+        super().save_formset(request, form, formset, change)  # type: ignore[misc]
+
+
+def bump_if_changed(form: forms.ModelForm) -> None:
+    instance = form.instance
+    if instance.pk and hasattr(instance, "version") and form.has_changed():
+        instance.version += 1
+
+
 class CourseInstructorInline(admin.TabularInline):
     model = CourseInstructor
     extra = 0
@@ -29,11 +51,12 @@ class CourseInstructorInline(admin.TabularInline):
 class ModuleInline(admin.TabularInline):
     model = Module
     extra = 0
+    fields = ["title", "position"]
     show_change_link = True
 
 
 @admin.register(Course)
-class CourseAdmin(RetiresCachedCourse, admin.ModelAdmin):
+class CourseAdmin(BumpsVersions, RetiresCachedCourse, admin.ModelAdmin):
     list_display = [
         "title",
         "category",
@@ -48,7 +71,14 @@ class CourseAdmin(RetiresCachedCourse, admin.ModelAdmin):
     list_filter = ["level", "category", "currency"]
     search_fields = ["title", "slug", "summary"]
     prepopulated_fields = {"slug": ["title"]}
-    readonly_fields = ["seats_taken", "enrollment_count", "revenue", "created_at", "updated_at"]
+    readonly_fields = [
+        "seats_taken",
+        "enrollment_count",
+        "revenue",
+        "version",
+        "created_at",
+        "updated_at",
+    ]
     inlines = [CourseInstructorInline, ModuleInline]
     date_hierarchy = "published_at"
     show_full_result_count = False
@@ -67,11 +97,12 @@ class LessonInline(admin.TabularInline):
 
 
 @admin.register(Module)
-class ModuleAdmin(RetiresCachedCourse, admin.ModelAdmin):
+class ModuleAdmin(BumpsVersions, RetiresCachedCourse, admin.ModelAdmin):
     list_display = ["title", "course", "position"]
     list_select_related = ["course"]
     search_fields = ["title", "course__title"]
     autocomplete_fields = ["course"]
+    readonly_fields = ["version"]
     inlines = [LessonInline]
 
     def course_slug(self, obj: Module) -> str:
@@ -136,25 +167,25 @@ class LessonResourceInline(admin.TabularInline):
 
 
 @admin.register(Lesson)
-class LessonAdmin(RetiresCachedCourse, admin.ModelAdmin):
+class LessonAdmin(BumpsVersions, RetiresCachedCourse, admin.ModelAdmin):
     form = LessonAdminForm
     list_display = ["title", "module", "position", "kind", "preview"]
     list_filter = ["kind", "preview"]
     list_select_related = ["module__course"]
     search_fields = ["title", "module__title", "module__course__title"]
     autocomplete_fields = ["module"]
-    readonly_fields = ["media_content_type"]
+    readonly_fields = ["media_content_type", "version"]
     inlines = [LessonCaptionInline, LessonResourceInline]
 
     def course_slug(self, obj: Lesson) -> str:
         return obj.module.course.slug
 
     def save_model(self, request, obj: Lesson, form, change) -> None:
-        services.lesson_save(lesson=obj)  # renders the Markdown
+        services.lesson_save(lesson=obj)  # renders the Markdown, bumps the version
 
     def save_formset(self, request, form, formset, change) -> None:
         if formset.model is not LessonResource:
-            super().save_formset(request, form, formset, change)
+            super().save_formset(request, form, formset, change)  # captions: no version
             return
         for resource in formset.save(commit=False):
             services.lesson_resource_save(resource=resource)  # keeps size and type

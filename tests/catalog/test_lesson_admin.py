@@ -7,6 +7,7 @@ from django.test import Client
 
 from catalog.models import Lesson, LessonCaption, LessonResource
 from tests.catalog.media import CAPTIONS_BYTES, VIDEO_BYTES
+from tests.conftest import client_for
 from tests.enrollment.helpers import after_commit
 from tests.factories import PASSWORD, make_course, make_user
 
@@ -53,6 +54,8 @@ def test_the_lesson_pages_open(admin_client, lesson):
     assert admin_client.get(f"/admin/catalog/lesson/{lesson.id}/change/").status_code == 200
     assert admin_client.get("/admin/catalog/lesson/add/").status_code == 200
     assert admin_client.get(f"/admin/catalog/module/{lesson.module_id}/change/").status_code == 200
+    course_page = f"/admin/catalog/course/{lesson.module.course_id}/change/"
+    assert admin_client.get(course_page).status_code == 200
 
 
 def test_saving_renders_the_text_and_retires_the_cached_outline(admin_client, lesson, api):
@@ -116,3 +119,58 @@ def test_files_that_are_not_what_they_claim_are_refused(admin_client, lesson):
     lesson.refresh_from_db()
     assert not lesson.media
     assert not LessonCaption.objects.exists()
+
+
+def test_an_admin_edit_is_a_new_version_an_open_studio_tab_conflicts_with(admin_client, lesson):
+    course = lesson.module.course
+    studio = client_for(course.instructors.first())
+    seen = studio.get(f"/api/studio/lessons/{lesson.id}").json()["version"]
+
+    assert change(admin_client, lesson, title="Renamed in the admin").status_code == 302
+
+    answer = studio.patch(
+        f"/api/lessons/{lesson.id}", {"title": "Mine", "version": seen}, format="json"
+    )
+    assert answer.status_code == 409
+    assert answer.json()["error"]["code"] == "edit_conflict"
+    lesson.refresh_from_db()
+    assert lesson.title == "Renamed in the admin"
+
+
+def test_the_module_page_bumps_what_it_changed_and_nothing_else(admin_client):
+    course = make_course(modules=1, lessons_per_module=2)
+    module = course.modules.get()
+    first, second = module.lessons.order_by("position")
+    data = {
+        "course": course.pk,
+        "title": module.title,
+        "position": module.position,
+        "lessons-TOTAL_FORMS": "2",
+        "lessons-INITIAL_FORMS": "2",
+    }
+    for n, row in enumerate((first, second)):
+        data |= {
+            f"lessons-{n}-id": row.pk,
+            f"lessons-{n}-module": module.pk,
+            f"lessons-{n}-title": row.title,
+            f"lessons-{n}-position": row.position,
+            f"lessons-{n}-duration_seconds": row.duration_seconds,
+            f"lessons-{n}-kind": row.kind,
+        }
+    versions = (module.version, first.version, second.version)
+
+    with after_commit():
+        unchanged = admin_client.post(f"/admin/catalog/module/{module.pk}/change/", data)
+    assert unchanged.status_code == 302, unchanged.content[:2000]
+    data["lessons-1-title"] = "Renamed in the outline"
+    with after_commit():
+        renamed = admin_client.post(f"/admin/catalog/module/{module.pk}/change/", data)
+    assert renamed.status_code == 302, renamed.content[:2000]
+
+    for row in (module, first, second):
+        row.refresh_from_db()
+    assert (module.version, first.version, second.version) == (
+        versions[0],
+        versions[1],
+        versions[2] + 1,
+    )
