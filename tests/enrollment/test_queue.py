@@ -1,9 +1,11 @@
 """Jobs are queued after commit, never before, on their own queues — checked in the real
-Redis broker, and once end to end with a real Celery worker and a local SMTP server."""
+Redis broker, and end to end with a real Celery worker and a local SMTP server (the
+welcome email; an instructor's announcement in batches, and its unsubscribe link)."""
 
 import base64
 import json
 import os
+import re
 import socket
 import subprocess
 import time
@@ -19,11 +21,15 @@ from django.test import Client
 
 from enrollment import services
 from enrollment.models import Enrollment
+from instructor.models import Announcement, AnnouncementOptOut
 from portal.celery import app
 from portal.events.models import UserEvent
+from portal.jobs.models import JobRun
+from tests.conftest import client_for
 from tests.enrollment.helpers import enroll, guest_body
-from tests.factories import make_course
+from tests.factories import make_course, make_instructor
 from tests.faults.stack import QUEUES, WORKER_COMMAND
+from tests.instructor.helpers import make_enrollment, make_student
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
@@ -109,13 +115,15 @@ class Inbox:
         return "250 OK"
 
 
-# The worker is another process: it reads the enrollment only once it is committed.
-@pytest.mark.django_db(transaction=True)
-def test_a_real_worker_delivers_the_welcome_email_over_smtp(broker):
+@pytest.fixture(scope="module")
+def mail_worker(django_db_setup, django_db_blocker, tmp_path_factory):
+    """A real Celery worker on every queue, reading the test database, and the local SMTP
+    server it delivers to: (inbox, worker, its log file)."""
     inbox = Inbox()
     smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
     smtp.start()
-    database = connection.settings_dict
+    with django_db_blocker.unblock():
+        database = connection.settings_dict
     env = {
         **os.environ,
         "DATABASE_URL": f"postgresql://{database['USER']}:{database['PASSWORD']}@"
@@ -125,38 +133,56 @@ def test_a_real_worker_delivers_the_welcome_email_over_smtp(broker):
         "EMAIL_HOST": "127.0.0.1",
         "EMAIL_PORT": str(smtp.port),
         "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "ANNOUNCEMENT_BATCH_SIZE": "2",  # three students: two jobs, the first queues the next
     }
-    worker = subprocess.Popen(
-        WORKER_COMMAND,
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    log_path = tmp_path_factory.mktemp("worker") / "worker.log"
+    with log_path.open("wb") as log:
+        worker = subprocess.Popen(WORKER_COMMAND, cwd=ROOT, env=env, stdout=log, stderr=log)
     try:
-        course = make_course(price="49.00", title="Queue Theory")
-        response = enroll(Client(), guest_body(course, "mail-me@example.com"))
-        assert response.status_code == 201
-        enrollment_id = response.json()["id"]
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            done = Enrollment.objects.filter(
+        yield inbox, worker, log_path
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+        smtp.stop()
+
+
+def wait_for(condition, worker, log_path: Path, what: str) -> None:
+    deadline = time.monotonic() + 60
+    while not condition():
+        assert worker.poll() is None, log_path.read_text()[-3000:]
+        assert time.monotonic() < deadline, f"{what}: {log_path.read_text()[-3000:]}"
+        time.sleep(0.2)
+
+
+def mails_to(inbox: Inbox, address: str) -> list:
+    return [message_from_bytes(m) for rcpt, m in inbox.messages if rcpt == [address]]
+
+
+# The worker is another process: it reads the enrollment only once it is committed.
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_delivers_the_welcome_email_over_smtp(broker, mail_worker):
+    inbox, worker, log_path = mail_worker
+    course = make_course(price="49.00", title="Queue Theory")
+    response = enroll(Client(), guest_body(course, "mail-me@example.com"))
+    assert response.status_code == 201
+    enrollment_id = response.json()["id"]
+    wait_for(
+        lambda: (
+            Enrollment.objects.filter(
                 pk=enrollment_id,
                 welcome_email_sent_at__isnull=False,
                 access_granted_at__isnull=False,
                 instructors_notified_at__isnull=False,
             ).exists()
-            if done and len(inbox.messages) >= 2:
-                break
-            time.sleep(0.2)
-        assert worker.poll() is None, worker.stdout.read().decode()
-    finally:
-        worker.terminate()
-        output = worker.communicate(timeout=30)[0].decode()
-        smtp.stop()
-    welcome = [m for rcpt, m in inbox.messages if rcpt == ["mail-me@example.com"]]
-    assert len(welcome) == 1, (inbox.messages, output)
-    message = message_from_bytes(welcome[0])
+            and mails_to(inbox, "mail-me@example.com")
+        ),
+        worker,
+        log_path,
+        "the enrollment's three jobs",
+    )
+    welcome = mails_to(inbox, "mail-me@example.com")
+    assert len(welcome) == 1, inbox.messages
+    message = welcome[0]
     assert message["Subject"] == "Welcome to Queue Theory"
     assert message.get_content_type() == "multipart/alternative"
     parts = {
@@ -170,3 +196,60 @@ def test_a_real_worker_delivers_the_welcome_email_over_smtp(broker):
         and "<strong>Queue Theory</strong>" in parts["text/html"]
     )
     assert queued(broker) == {queue: [] for queue in QUEUES}  # all consumed
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_sends_an_announcement_in_batches_and_its_link_unsubscribes(
+    broker, mail_worker
+):
+    """Queued on `notifications`, one job per batch (each queues the next), delivered over
+    SMTP; the mail's link opts the student out, and the next announcement skips them."""
+    inbox, worker, log_path = mail_worker
+    teacher = make_instructor()
+    course = make_course(title="Batch Theory", instructor=teacher)
+    students = [make_student(email=f"batch{n}@example.test") for n in range(3)]
+    for student in students:
+        make_enrollment(course, student=student)
+    body = {"subject": "Office hours", "body": "Thursday at five."}
+
+    answer = client_for(teacher).post(
+        f"/api/courses/{course.slug}/announcements", body, format="json"
+    )
+    assert answer.status_code == 202, answer.content
+    announcement_id = answer.json()["id"]
+    wait_for(
+        lambda: Announcement.objects.filter(pk=announcement_id, status="sent").exists(),
+        worker,
+        log_path,
+        "the announcement",
+    )
+    assert Announcement.objects.get(pk=announcement_id).sent == 3
+    runs = JobRun.objects.filter(key__startswith=f"announcement:{announcement_id}:")
+    assert runs.count() == 2  # the worker's batch size, not this process's
+    first = mails_to(inbox, "batch0@example.test")
+    assert [m["Subject"] for m in first] == ["[Batch Theory] Office hours"]
+    assert all(len(mails_to(inbox, s.email)) == 1 for s in students)
+    link = re.search(r"http://\S+/unsubscribe/(\S+)", first[0].get_payload(decode=True).decode())
+    unfolded = " ".join(str(first[0]["List-Unsubscribe"]).split())  # SMTP folds long headers
+    assert link and unfolded == f"<{link.group(0)}>"
+
+    assert Client().post(f"/unsubscribe/{link.group(1)}").status_code == 200
+    assert AnnouncementOptOut.objects.filter(course=course, student=students[0]).exists()
+
+    second = client_for(teacher).post(
+        f"/api/courses/{course.slug}/announcements", {**body, "subject": "Moved"}, format="json"
+    )
+    assert second.status_code == 202 and second.json()["recipients"] == 2
+    wait_for(
+        lambda: Announcement.objects.filter(pk=second.json()["id"], status="sent").exists(),
+        worker,
+        log_path,
+        "the second announcement",
+    )
+    assert [m["Subject"] for m in mails_to(inbox, "batch0@example.test")] == [
+        "[Batch Theory] Office hours"
+    ]
+    assert [m["Subject"] for m in mails_to(inbox, "batch1@example.test")][-1] == (
+        "[Batch Theory] Moved"
+    )
+    assert queued(broker) == {queue: [] for queue in QUEUES}
