@@ -2,13 +2,16 @@
 server restart that the page rides out with `resume`."""
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import sign_in, wait_live
 from tests.e2e.data import enroll, lesson_ids, record_progress
 from tests.factories import PASSWORD, make_course, make_instructor, make_user
+from tests.instructor.helpers import make_enrollment, make_student
 
 # The daphne subprocess serving Chromium reads what the test commits.
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -66,17 +69,25 @@ def test_completing_a_lesson_in_one_tab_moves_the_progress_bar_in_the_other(
 
 def test_the_instructor_dashboard_shows_a_new_enrollment_without_a_reload(new_page):
     instructor = make_instructor(email="ivy@example.com", name="Ivy Instructor")
-    make_course(
+    course = make_course(
         title="Terraform Foundations",
         slug="terraform-foundations",
         price="29.00",
         capacity=10,
         instructor=instructor,
     )
+    make_enrollment(  # before the page opened: the feed starts with it
+        course,
+        student=make_student(name="Earl Early"),
+        created_at=timezone.now() - timedelta(days=2),
+    )
     page = new_page()
     sign_in(page, "ivy@example.com", PASSWORD)
     page.goto("/instructor")
     wait_live(page)
+    feed = page.locator("#feed .feed-item")
+    expect(feed).to_have_count(1)
+    expect(feed.first).to_contain_text("Earl Early enrolled in Terraform Foundations")
     expect(page.locator("#chart svg")).to_be_visible()
     expect(page.locator("#stat-day")).to_have_text("0")
     net = page.locator('#revenue [data-net="terraform-foundations"]')
@@ -91,9 +102,8 @@ def test_the_instructor_dashboard_shows_a_new_enrollment_without_a_reload(new_pa
     expect(guest.locator("#enroll-result")).to_have_attribute("data-status", "active")
 
     expect(page.locator(".toast")).to_contain_text("Grace Guest enrolled in Terraform Foundations")
-    expect(page.locator("#feed .feed-item").first).to_contain_text(
-        "Grace Guest enrolled in Terraform Foundations"
-    )
+    expect(feed.first).to_contain_text("Grace Guest enrolled in Terraform Foundations")
+    expect(feed.nth(1)).to_contain_text("Earl Early")
     expect(net).to_have_text("$29.00")  # the revenue table, summed again by the server
     expect(page.locator("#stat-day")).to_have_text("1")
     expect(page.locator("#chart .bar:not(.empty)")).to_have_count(1)

@@ -9,6 +9,7 @@ import { formErrors } from "./forms.js";
 import { $, announce, clear, emptyState, errorState, h, money, setBusy, timeAgo, toast } from "./ui.js";
 
 const HOURS = 24;
+const RECENT = 10; // enrollments the feed opens with
 
 export function initials(name) {
   const parts = String(name || "?").trim().split(/\s+/).filter(Boolean);
@@ -254,9 +255,21 @@ export function mountInstructor({ socket }) {
     }).observe(chart);
   }
 
-  async function load() {
+  // The latest enrollments in the instructor's courses, so the feed opens with what
+  // happened before the page did; live ones are added above them.
+  async function loadRecent() {
     clear(feed, h("li", { class: "empty-state" }, h("p", { class: "muted" }, "Waiting for the next enrollment…")));
-    await Promise.all([loadRevenue(), loadChart()]);
+    try {
+      const body = await api(`/api/enrollments${query({ page_size: RECENT })}`);
+      const items = (body.results ?? []).filter((e) => e.course).map((e) => feedItem(e, e.course, "enrolled in", { fresh: false }));
+      if (items.length) clear(feed, ...items);
+    } catch {
+      // The feed stays waiting: live events still arrive.
+    }
+  }
+
+  async function load() {
+    await Promise.all([loadRevenue(), loadChart(), loadRecent()]);
     loaded = true;
     for (const frame of early.splice(0)) (frame.type === "enrollment.completed" ? onCompleted : onCreated)(frame);
   }
