@@ -105,7 +105,7 @@ if DATABASE_URL:
             "min_size": 1,
             "max_size": env_int("DB_POOL_MAX_SIZE", 0),
             "timeout": 10,
-        }
+        }  # checked before each use (CONN_HEALTH_CHECKS): a terminated backend is replaced
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {

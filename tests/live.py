@@ -21,7 +21,8 @@ test_database_url.__test__ = False  # a helper, not a test
 
 
 class LiveServer(ServerProcess):
-    """A server on the test database, with rate limits out of the way and jobs in-process."""
+    """A server on the test database, with rate limits out of the way, jobs in-process and a
+    connection pool."""
 
     def __init__(self, **kwargs) -> None:
         env = {
@@ -33,5 +34,8 @@ class LiveServer(ServerProcess):
             "RATE_LIMIT_REGISTER": "100000",
             "LOG_LEVEL": "WARNING",
             "PORTAL_TEST_SERVER": "true",  # static files indexed once (settings_test.py)
+            # A pool, as docker-compose.yml runs it: without one every request opens a
+            # PostgreSQL connection of its own (a new backend process, ~5 ms).
+            "DB_POOL_MAX_SIZE": "4",
         }
         super().__init__(**{**env, **kwargs})
