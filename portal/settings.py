@@ -152,7 +152,9 @@ if REDIS_URL:
             "BACKEND": "realtime.layers.ResilientPubSubChannelLayer"
             if env_str("CHANNEL_LAYER", "pubsub") == "pubsub"
             else "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [_LAYER_HOST]},
+            # Pub/sub channels span every Redis database index: deployments (or test
+            # runs) that share a Redis tell their groups apart by the prefix.
+            "CONFIG": {"hosts": [_LAYER_HOST], "prefix": env_str("CHANNEL_LAYER_PREFIX", "asgi")},
         }
     }
 else:

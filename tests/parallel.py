@@ -6,7 +6,13 @@ in their broker database, so each worker needs Redis database indexes of its own
 takes the indexes of REDIS_URL and CELERY_BROKER_URL, each lowered by 2N (the suite's
 15 and 14 for gw0, 13 and 12 for gw1, ...).
 
-The change goes into os.environ, so the settings and every server process a test starts
+Redis pub/sub, which the channel layer uses, ignores database indexes: a seats update for
+course 1 published by one worker's server would reach the other worker's browser looking
+at its own course 1. Each worker's channel layer gets a prefix of its own
+(CHANNEL_LAYER_PREFIX, test-gwN; test-main without xdist), which also keeps the suite apart
+from a development server on the same Redis.
+
+The changes go into os.environ, so the settings and every server process a test starts
 (daphne, a Celery worker, Locust) see the same databases. It has to happen before Django
 reads its settings, which pytest-django does in its first hook: this module is loaded as a
 plugin (`-p tests.parallel` in pyproject.toml's addopts), and plugins named with -p are
@@ -42,6 +48,8 @@ def redis_url_for_worker(url: str, number: int) -> str:
 
 
 def _give_this_worker_its_own_redis() -> None:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    os.environ["CHANNEL_LAYER_PREFIX"] = f"test-{worker or 'main'}"
     number = worker_number()
     if number == 0:
         return
