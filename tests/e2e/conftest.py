@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.axe import assert_accessible
 from tests.live import ROOT, LiveServer
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -117,6 +118,24 @@ def new_page(browser, server, console) -> Iterator[Callable[..., Any]]:
 
 def csp_violations(page) -> list[str]:
     return page.evaluate("window.__cspViolations || []")
+
+
+def check_both_widths(page, name: str) -> None:
+    """The page as it is at desktop width, then resized to a phone's (a window narrowed, a
+    tablet turned) and back: at each width it fits (no sideways scrolling), is screenshot
+    and passes axe; and no Content-Security-Policy violation happened."""
+    page.wait_for_load_state("load")
+    page.evaluate("document.fonts.ready.then(() => true)")
+    start = page.viewport_size
+    for viewport in (DESKTOP, PHONE):
+        page.set_viewport_size(viewport)
+        width = viewport["width"]
+        scroll_width = page.evaluate("document.documentElement.scrollWidth")
+        assert scroll_width <= width, f"{name}: {scroll_width}px wide at {width}px"
+        screenshot(page, name)
+        assert_accessible(page)
+    page.set_viewport_size(start)
+    assert csp_violations(page) == [], name
 
 
 def screenshot(page, name: str) -> Path:

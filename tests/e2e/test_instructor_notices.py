@@ -10,8 +10,7 @@ from playwright.sync_api import expect
 
 from enrollment.models import Enrollment
 from portal.events.models import UserEvent
-from tests.e2e.axe import assert_accessible
-from tests.e2e.conftest import DESKTOP, PHONE, csp_violations, screenshot, sign_in, wait_live
+from tests.e2e.conftest import check_both_widths, sign_in, wait_live
 from tests.e2e.data import enroll, enroll_guest, lesson_ids, record_progress
 from tests.factories import PASSWORD, make_course, make_instructor, make_user
 
@@ -77,8 +76,8 @@ def teaching():
     return {"course": course, "draft": draft}
 
 
-def recording_page(new_page, viewport=DESKTOP):
-    page = new_page(viewport)
+def recording_page(new_page):
+    page = new_page()
     page.context.add_init_script(RECORD_TOASTS)
     return page
 
@@ -182,24 +181,12 @@ def test_enrollments_and_completions_toast_once_on_any_instructor_page(new_page,
     assert student.evaluate("window.portal.socket.lastSeq") == student_seq
 
 
-def check(page, name: str) -> None:
-    page.wait_for_load_state("load")
-    width = page.viewport_size["width"]
-    assert page.evaluate("document.documentElement.scrollWidth") <= width, name
-    assert csp_violations(page) == [], name
-    screenshot(page, name)
-    assert_accessible(page)
-
-
-@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
-def test_the_course_page_as_its_instructor_and_the_staff_admin_link(
-    new_page, console, teaching, viewport
-):
+def test_the_course_page_as_its_instructor_and_the_staff_admin_link(new_page, console, teaching):
     console.allow(
         "/courses/rust-drafts: Failed to load resource: the server responded with a status of 404"
     )
     course = teaching["course"]
-    teacher = recording_page(new_page, viewport)
+    teacher = recording_page(new_page)
     sign_in(teacher, "grace@example.com", PASSWORD, next_path="/courses/intro-to-python")
     wait_live(teacher)
     card = teacher.locator("#author-card")
@@ -213,13 +200,13 @@ def test_the_course_page_as_its_instructor_and_the_staff_admin_link(
     expect(teacher.locator("#enroll-form")).to_have_count(0)
     expect(teacher.get_by_role("button", name="Enroll")).to_have_count(0)
     expect(teacher.get_by_role("link", name="Admin")).to_have_count(0)
-    check(teacher, "course-instructor")
+    check_both_widths(teacher, "course-instructor")
 
     # A student enrolls meanwhile: the course page toasts it and its seats move.
     enroll(make_user(email="ada2@example.com", name="Ada Lovelace"), course)
     teacher.locator(".toast", has_text=ENROLLED).hover()  # held open while looked at
     expect(card.locator("#seats")).to_have_text("24 of 25 seats left")
-    check(teacher, "course-instructor-toast")
+    check_both_widths(teacher, "course-instructor-toast")
     assert len(toasts(teacher)) == 1
 
     # Its draft: shown to its instructor as a draft.
@@ -228,10 +215,10 @@ def test_the_course_page_as_its_instructor_and_the_staff_admin_link(
     expect(teacher.locator("#course-state")).to_have_text("Draft")
     expect(teacher.locator("#seats")).to_contain_text("Draft · enrollment opens when you publish")
     expect(teacher.locator("h1")).to_have_text("Rust Drafts")
-    check(teacher, "course-draft-instructor")
+    check_both_widths(teacher, "course-draft-instructor")
 
     # A student: the enrollment form, no "Edit course", and no draft.
-    student = new_page(viewport)
+    student = new_page()
     sign_in(student, "ada@example.com", PASSWORD, next_path="/courses/intro-to-python")
     wait_live(student)
     expect(student.locator("#enroll-form")).to_be_visible()
@@ -240,14 +227,14 @@ def test_the_course_page_as_its_instructor_and_the_staff_admin_link(
     response = student.goto("/courses/rust-drafts")
     assert response.status == 404
     expect(student.locator("h1")).to_have_text("Course not found")
-    check(student, "course-draft-student")
+    check_both_widths(student, "course-draft-student")
 
     # Staff: the Admin link in the header, and "Edit course" on any course.
-    staff = new_page(viewport)
+    staff = new_page()
     sign_in(staff, "stella@example.com", PASSWORD, next_path="/courses/intro-to-python")
     wait_live(staff)
     admin = staff.get_by_role("navigation", name="Main").get_by_role("link", name="Admin")
     expect(admin).to_have_attribute("href", "/admin/")
     expect(staff.locator("#author-card")).to_contain_text("Staff view")
     expect(staff.get_by_role("link", name="Edit course")).to_be_visible()
-    check(staff, "course-staff")
+    check_both_widths(staff, "course-staff")

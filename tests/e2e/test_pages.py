@@ -1,13 +1,12 @@
-"""Every page at desktop (1280x800) and phone (375x812) widths: screenshots saved to
-test-artifacts/screenshots/, no sideways scrolling on the phone, the strict
-Content-Security-Policy sent and never violated, no console errors, and no accessibility
-violation found by axe-core."""
+"""Every page at desktop (1280x800) and phone (375x812) widths, one visit resized from the
+first to the second: screenshots saved to test-artifacts/screenshots/, no sideways
+scrolling on the phone, the strict Content-Security-Policy sent and never violated, no
+console errors, and no accessibility violation found by axe-core."""
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.axe import assert_accessible
-from tests.e2e.conftest import DESKTOP, PHONE, csp_violations, screenshot, sign_in, wait_live
+from tests.e2e.conftest import check_both_widths, sign_in, wait_live
 from tests.e2e.data import enroll, enroll_guest, lesson_ids, record_progress
 from tests.factories import PASSWORD, make_course, make_instructor, make_user
 
@@ -69,58 +68,46 @@ def visit(page, path: str) -> None:
     wait_live(page)
 
 
-def check(page, name: str) -> None:
-    page.wait_for_load_state("load")
-    page.evaluate("document.fonts.ready.then(() => true)")
-    width = page.viewport_size["width"]
-    scroll_width = page.evaluate("document.documentElement.scrollWidth")
-    assert scroll_width <= width, f"{name}: {scroll_width}px wide at {width}px"
-    assert csp_violations(page) == [], name
-    screenshot(page, name)
-    assert_accessible(page)
-
-
-@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
-def test_every_page_renders_cleanly(new_page, console, portal, viewport):
+def test_every_page_renders_cleanly(new_page, console, portal):
     console.allow(
         "/courses/no-such-course: Failed to load resource: the server responded with a status of 404"
     )
-    guest = new_page(viewport)
+    guest = new_page()
     visit(guest, "/")
     expect(guest.locator("#course-grid .course-card")).to_have_count(3)
-    check(guest, "home")
+    check_both_widths(guest, "home")
     guest.locator("#search-input").press_sequentially("pyth", delay=30)
     expect(guest.locator("#search-listbox [role=option]").first).to_be_visible()
-    check(guest, "home-search")
+    check_both_widths(guest, "home-search")
 
     visit(guest, "/courses/python-for-data-analysis")
     expect(guest.locator("#curriculum .module")).to_have_count(3)
-    check(guest, "course")
+    check_both_widths(guest, "course")
     visit(guest, "/courses/no-such-course")
     expect(guest.locator("h1")).to_have_text("Course not found")
     visit(guest, "/signin")
-    check(guest, "signin")
+    check_both_widths(guest, "signin")
     visit(guest, "/register")
-    check(guest, "register")
+    check_both_widths(guest, "register")
     visit(guest, "/dashboard")
     expect(guest.get_by_role("link", name="Sign in").last).to_be_visible()
-    check(guest, "dashboard-signed-out")
+    check_both_widths(guest, "dashboard-signed-out")
 
-    student = new_page(viewport)
+    student = new_page()
     sign_in(student, "sam@example.com", PASSWORD)
     visit(student, "/dashboard")
     expect(student.locator(".enrollment-card")).to_have_count(1)
-    check(student, "dashboard")
+    check_both_widths(student, "dashboard")
     visit(student, f"/learn/{portal['enrollment'].pk}/{portal['lesson']}")
     expect(student.locator("#lesson-actions")).to_be_visible()
-    check(student, "lesson")
+    check_both_widths(student, "lesson")
     visit(student, "/courses/python-for-data-analysis")
     expect(student.locator("#already")).to_be_visible()
-    check(student, "course-enrolled")
+    check_both_widths(student, "course-enrolled")
 
-    instructor = new_page(viewport)
+    instructor = new_page()
     sign_in(instructor, "grace@example.com", PASSWORD)
     visit(instructor, "/instructor")
     expect(instructor.locator("#revenue tbody tr")).to_have_count(2)
     expect(instructor.locator("#chart svg")).to_be_visible()
-    check(instructor, "instructor")
+    check_both_widths(instructor, "instructor")
