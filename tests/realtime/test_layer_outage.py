@@ -31,11 +31,16 @@ def private_redis():
 
 @pytest.fixture
 def layer_on_private_redis(private_redis, settings):
-    """This process publishes through the same Redis as the server under test."""
+    """This process publishes through the same Redis as the server under test (and with
+    the same channel prefix, which the server reads from the environment)."""
+    prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]
     settings.CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [{"address": private_redis.url, "socket_connect_timeout": 1}]},
+            "CONFIG": {
+                "hosts": [{"address": private_redis.url, "socket_connect_timeout": 1}],
+                "prefix": prefix,
+            },
         }
     }
     return private_redis
