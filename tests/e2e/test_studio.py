@@ -1,6 +1,7 @@
 """The instructor studio in Chromium against the real authoring API: a draft built from
 nothing (modules, lessons, Markdown with its live preview, a video uploaded with a progress
-bar), reordered with the keyboard, published and found by search; two tabs editing one
+bar), reordered with the keyboard, published and found by search, a student's enrollment
+toasted on the builder page; two tabs editing one
 lesson meet the conflict dialog; another instructor finds nothing; every studio page is
 accessible at desktop and phone widths."""
 
@@ -14,7 +15,8 @@ from catalog.models import Course, Lesson, Module
 from tests.catalog.media import CAPTIONS_BYTES, CHEATSHEET_BYTES, VIDEO_BYTES, give_video
 from tests.e2e.axe import assert_accessible
 from tests.e2e.conftest import check_both_widths, csp_violations, screenshot, sign_in
-from tests.factories import PASSWORD, make_course, make_instructor
+from tests.e2e.data import enroll
+from tests.factories import PASSWORD, make_course, make_instructor, make_user
 
 # The daphne subprocess serving Chromium reads what the test commits.
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -199,6 +201,13 @@ def test_an_instructor_builds_a_course_reorders_it_publishes_it_and_search_finds
             break
         assert time.monotonic() < deadline, answer
         time.sleep(0.25)
+
+    # A student enrolls: the builder page, still open, toasts it live.
+    enroll(make_user(name="Sam Student"), course, "pm_card_visa")
+    toast = page.locator(".toast", has_text="Sam Student enrolled in Kubernetes Without Tears.")
+    expect(toast).to_be_visible()
+    expect(toast.get_by_role("link")).to_have_count(0)  # "Open in studio": it is open
+    screenshot(page, "studio-builder-enrollment-toast")
     # The studio home lists it, published, with its counts.
     page.goto("/studio")
     card = page.locator(f'[data-slug="{course.slug}"]')

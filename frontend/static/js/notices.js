@@ -73,7 +73,10 @@ export function mountInstructorNotices({ socket, user, page, notify }) {
   const shown = new Set();
   let burst = [];
 
-  const show = (notice) => notify(notice.message, { title: notice.title, tone: "success", link: notice.link });
+  // No link to the page the instructor is already on (the course's own builder).
+  const here = (link) => link?.href === globalThis.location?.pathname;
+  const show = (notice) =>
+    notify(notice.message, { title: notice.title, tone: "success", link: here(notice.link) ? undefined : notice.link });
 
   function flush() {
     const pending = burst;

@@ -74,6 +74,26 @@ describe("mountInstructorNotices", () => {
     );
   });
 
+  it("links the course's studio, except on that very page", () => {
+    const saved = globalThis.location;
+    try {
+      globalThis.location = { pathname: "/" };
+      const home = setup();
+      home.hello(10);
+      home.ws().receive(created(11, 1));
+      assert.deepEqual(home.toasts[0].link, { href: "/studio/courses/intro-to-python", text: "Open in studio" });
+
+      globalThis.location = { pathname: "/studio/courses/intro-to-python" };
+      const builder = setup();
+      builder.hello(10);
+      builder.ws().receive(created(11, 1));
+      assert.equal(builder.toasts[0].message, "Ada Lovelace enrolled in Intro to Python.");
+      assert.equal(builder.toasts[0].link, undefined);
+    } finally {
+      globalThis.location = saved;
+    }
+  });
+
   it("replays nothing the tab showed after a reconnect, and shows what it missed", () => {
     const { toasts, ws, hello, timers } = setup();
     hello(0);
