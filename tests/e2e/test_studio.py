@@ -189,6 +189,10 @@ def test_an_instructor_builds_a_course_reorders_it_publishes_it_and_search_finds
     expect(page.locator("#video-current video")).to_have_count(1)
     video.refresh_from_db()
     assert video.media and video.media_content_type == "video/mp4"
+    # Its length (0:12) becomes the lesson's duration, autosaved: none was given.
+    expect(page.locator("#duration_seconds")).to_have_value("12")
+    expect(page.locator("#lesson-save")).to_have_text("Saved")
+    wait_for(lambda: Lesson.objects.get(pk=video.pk).duration_seconds == 12)
 
     # Publish, then search finds it within seconds.
     page.goto(f"/studio/courses/{course.slug}")

@@ -24,6 +24,13 @@ export function formatBytes(bytes) {
   return `${Number(text) >= 100 ? Math.round(scaled) : text} ${unit}`;
 }
 
+// The lesson's duration read from its uploaded video, in whole seconds, when the instructor
+// has not given one (0); null when there is nothing to fill in.
+export function durationToFill(currentSeconds, mediaSeconds) {
+  if (Number(currentSeconds) > 0 || !Number.isFinite(mediaSeconds) || mediaSeconds <= 0) return null;
+  return Math.max(1, Math.round(mediaSeconds));
+}
+
 export function formatSpeed(bytesPerSecond) {
   return `${formatBytes(bytesPerSecond)}/s`;
 }

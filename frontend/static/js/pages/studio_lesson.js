@@ -10,7 +10,7 @@ import { debounce } from "../debounce.js";
 import { formErrors } from "../forms.js";
 import { confirmDelete, resolveConflict } from "../studiodialogs.js";
 import { $, announce, clear, errorState, h, setBusy, setProgress, toast } from "../ui.js";
-import { formatBytes, formatSpeed, Upload, uploadErrorMessage } from "../upload.js";
+import { durationToFill, formatBytes, formatSpeed, Upload, uploadErrorMessage } from "../upload.js";
 
 boot();
 const root = $("#lesson-editor");
@@ -149,6 +149,21 @@ async function refresh() {
   showFiles();
 }
 
+// A video this tab uploads gives the lesson its duration unless the instructor gave one:
+// the course page and the student's progress show it. Only after an upload: merely
+// opening the page writes nothing (two tabs open on one lesson would conflict).
+let durationFromNextVideo = false;
+
+function fillDuration(mediaSeconds) {
+  if (!durationFromNextVideo) return;
+  durationFromNextVideo = false;
+  const seconds = durationToFill(fieldValue("duration_seconds"), mediaSeconds);
+  if (seconds === null) return;
+  form.elements.duration_seconds.value = String(seconds);
+  autosave.change({ duration_seconds: seconds });
+  announce(`Duration set to ${seconds} seconds from the video.`);
+}
+
 // --- files -----------------------------------------------------------------------------
 
 function showFiles() {
@@ -170,6 +185,7 @@ function showFiles() {
       : h("p", { class: "muted" }, "No video yet."),
   );
   $("#video-remove")?.addEventListener("click", removeVideo);
+  $("#video-current video")?.addEventListener("loadedmetadata", (event) => fillDuration(event.target.duration));
   const captions = media?.captions ?? [];
   clear(
     $("#captions"),
@@ -241,6 +257,7 @@ async function runVideoUpload(attempt) {
   const upload = await attempt;
   if (upload.state !== "done") return;
   $("#video-file").value = "";
+  durationFromNextVideo = true;
   await refresh().catch(() => {});
   toast("Video uploaded.", { tone: "success" });
 }

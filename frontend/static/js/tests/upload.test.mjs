@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import { formatBytes, formatSpeed, SpeedMeter, Upload, uploadErrorMessage } from "../upload.js";
+import { durationToFill, formatBytes, formatSpeed, SpeedMeter, Upload, uploadErrorMessage } from "../upload.js";
 
 // A controllable XMLHttpRequest: the test plays the network's part.
 function fakeXhrFactory() {
@@ -197,5 +197,19 @@ describe("Upload", () => {
     made[0].progress(999, 1000); // late event from the aborted request
     assert.equal(upload.loaded, 0);
     assert.equal(upload.state, "uploading");
+  });
+});
+
+describe("durationToFill", () => {
+  it("takes the video's length, rounded, when the lesson has none", () => {
+    assert.equal(durationToFill(0, 12.4), 12);
+    assert.equal(durationToFill("", 90.6), 91);
+    assert.equal(durationToFill(0, 0.3), 1); // a short clip still lasts a second
+  });
+  it("keeps the instructor's own figure and ignores unknown lengths", () => {
+    assert.equal(durationToFill(240, 12), null);
+    assert.equal(durationToFill(0, Number.NaN), null);
+    assert.equal(durationToFill(0, Number.POSITIVE_INFINITY), null); // a live stream
+    assert.equal(durationToFill(0, 0), null);
   });
 });
