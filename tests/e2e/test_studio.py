@@ -370,6 +370,26 @@ def test_lessons_and_modules_move_by_drag_and_drop_and_by_buttons(new_page, ivy)
     expect(module_item(page, 0).locator(".studio-title-input").first).to_have_value("Module 2")
     assert lesson_titles(page, 1) == ["Lesson 3", "Lesson 1", "Lesson 2"]
 
+    # Across modules: ArrowUp on Module 1's first lesson takes it to the end of Module 2…
+    row = module_item(page, 1).locator(".studio-lesson").nth(0)
+    moved = int(row.get_attribute("data-id"))
+    row.locator("[data-reorder-handle]").focus()
+    page.keyboard.press("ArrowUp")
+    expect(page.locator("#announcer")).to_have_text("Moved Lesson 3 to Module 2, position 4 of 4")
+    assert lesson_titles(page, 0) == ["Lesson 1", "Lesson 2", "Lesson 3", "Lesson 3"]
+    assert lesson_titles(page, 1) == ["Lesson 1", "Lesson 2"]
+    wait_for(lambda: Lesson.objects.filter(pk=moved, module=second, position=4).exists())
+    assert stored_titles(first) == ["Lesson 1", "Lesson 2"]
+    # …and its Down button, which says where it goes, brings it back to Module 1's top.
+    page.get_by_role("button", name="Move lesson Lesson 3 to module Module 1").click()
+    expect(page.locator("#announcer")).to_have_text("Moved Lesson 3 to Module 1, position 1 of 3")
+    assert lesson_titles(page, 1) == ["Lesson 3", "Lesson 1", "Lesson 2"]
+    wait_for(lambda: stored_titles(first) == ["Lesson 3", "Lesson 1", "Lesson 2"])
+    assert stored_titles(second) == ["Lesson 1", "Lesson 2", "Lesson 3"]
+    # The very first lesson has nowhere further up to go.
+    first_row = module_item(page, 0).locator(".studio-lesson").nth(0)
+    expect(first_row.locator('[data-move="up"]')).to_be_disabled()
+
 
 def test_captions_and_resources_upload_and_delete_and_a_wrong_video_is_explained(
     new_page, ivy, console

@@ -69,8 +69,10 @@ export class ReorderList {
 // The DOM side, by event delegation on `list`: its direct children matching
 // `[data-reorder="<kind>"]` are the items; inside each, `[data-reorder-handle]` is the
 // drag handle and keyboard control, `[data-move="up"|"down"]` the buttons.
-// onMove(from, to) does the move (ReorderList.move).
-export function bindReorderable(list, kind, onMove) {
+// onMove(from, to) does the move (ReorderList.move); onLeave(from, "up"|"down", via), when
+// given, is asked to move the first item up or the last one down out of the list (a lesson
+// into the module before or after its own).
+export function bindReorderable(list, kind, onMove, onLeave = null) {
   const selector = `[data-reorder="${kind}"]`;
   const items = () => [...list.children].filter((child) => child.matches(selector));
   // The list's own item around `node` (lists nest: a module holds a list of lessons).
@@ -96,8 +98,10 @@ export function bindReorderable(list, kind, onMove) {
     if (!item) return;
     const all = items();
     const from = all.indexOf(item);
-    const to = button.dataset.move === "up" ? from - 1 : from + 1;
-    if (to >= 0 && to < all.length) onMove(from, to, { via: "button", direction: button.dataset.move });
+    const direction = button.dataset.move;
+    const to = direction === "up" ? from - 1 : from + 1;
+    if (to >= 0 && to < all.length) onMove(from, to, { via: "button", direction });
+    else onLeave?.(from, direction, { via: "button", direction });
   });
 
   list.addEventListener("keydown", (event) => {
@@ -110,6 +114,8 @@ export function bindReorderable(list, kind, onMove) {
     event.preventDefault();
     const to = keyTarget(event.key, from, all.length);
     if (to !== null) onMove(from, to, { via: "keyboard" });
+    else if (event.key === "ArrowUp" && from === 0) onLeave?.(from, "up", { via: "keyboard" });
+    else if (event.key === "ArrowDown" && from === all.length - 1) onLeave?.(from, "down", { via: "keyboard" });
   });
 
   list.addEventListener("dragstart", (event) => {

@@ -197,12 +197,15 @@ function showCount() {
   $("#curriculum-count").textContent = `${plural(course.modules.length, "module")} · ${plural(lessons, "lesson")}`;
 }
 
-function rowControls(kind, item, index, count) {
+// `before`/`after`: the modules a first or last lesson moves into with Up or Down.
+function rowControls(kind, item, index, count, { before = null, after = null } = {}) {
+  const upLabel = index === 0 && before ? `Move ${kind} ${item.title} to module ${before.title}` : `Move ${kind} ${item.title} up`;
+  const downLabel = index === count - 1 && after ? `Move ${kind} ${item.title} to module ${after.title}` : `Move ${kind} ${item.title} down`;
   return h(
     "div",
     { class: "studio-row-actions" },
-    h("button", { type: "button", class: "button small ghost", "data-move": "up", disabled: index === 0, "aria-label": `Move ${kind} ${item.title} up` }, "↑", h("span", { class: "move-label" }, " Up")),
-    h("button", { type: "button", class: "button small ghost", "data-move": "down", disabled: index === count - 1, "aria-label": `Move ${kind} ${item.title} down` }, "↓", h("span", { class: "move-label" }, " Down")),
+    h("button", { type: "button", class: "button small ghost", "data-move": "up", disabled: index === 0 && !before, "aria-label": upLabel }, "↑", h("span", { class: "move-label" }, " Up")),
+    h("button", { type: "button", class: "button small ghost", "data-move": "down", disabled: index === count - 1 && !after, "aria-label": downLabel }, "↓", h("span", { class: "move-label" }, " Down")),
     h("button", { type: "button", class: "button small ghost danger-text", "data-delete": kind, "aria-label": `Delete ${kind} ${item.title}` }, "Delete"),
   );
 }
@@ -234,6 +237,11 @@ function titleInput(kind, item, label) {
   return input;
 }
 
+function neighbours(module) {
+  const at = course.modules.indexOf(module);
+  return { before: course.modules[at - 1] ?? null, after: course.modules[at + 1] ?? null };
+}
+
 function lessonItem(module, lesson, index, count) {
   const facts = [LESSON_KIND_LABELS[lesson.kind] ?? lesson.kind, lesson.duration_seconds ? minutesLabel(lesson.duration_seconds) : null, lesson.has_media ? "video uploaded" : null].filter(Boolean).join(" · ");
   return h(
@@ -247,7 +255,7 @@ function lessonItem(module, lesson, index, count) {
       h("p", { class: "muted small" }, facts, lesson.preview ? [" ", h("span", { class: "chip preview-chip" }, "Free preview")] : null),
     ),
     h("a", { class: "button small", href: `/studio/lessons/${lesson.id}`, "aria-label": `Edit lesson ${lesson.title}` }, "Edit"),
-    rowControls("lesson", lesson, index, count),
+    rowControls("lesson", lesson, index, count, neighbours(module)),
   );
 }
 
@@ -271,6 +279,43 @@ function moveFailed(error) {
   toast(`The new order was not saved: ${error.message}`, { tone: "error" });
 }
 
+function focusLesson(id, via) {
+  const item = modulesList.querySelector(`[data-reorder="lesson"][data-id="${id}"]`);
+  if (item) refocus(item.parentElement, id, via);
+}
+
+// Up on a module's first lesson, Down on its last: the lesson goes to the end of the
+// module before or the start of the one after, shown at once, announced, then saved
+// (PATCH module + position); a refused save puts it back.
+let crossing = false;
+async function moveToModule(module, from, direction, via) {
+  const target = neighbours(module)[direction === "up" ? "before" : "after"];
+  const lesson = module.lessons[from];
+  if (crossing || !target || !lesson) return;
+  crossing = true;
+  const before = { source: module.lessons, target: target.lessons };
+  const position = direction === "up" ? target.lessons.length + 1 : 1;
+  module.lessons = module.lessons.filter((other) => other !== lesson);
+  target.lessons = direction === "up" ? [...target.lessons, lesson] : [lesson, ...target.lessons];
+  renderModules();
+  focusLesson(lesson.id, via);
+  announce(`Moved ${lesson.title} to ${target.title}, position ${position} of ${target.lessons.length}`);
+  try {
+    const saved = await api(`/api/lessons/${lesson.id}`, { method: "PATCH", body: { module: target.id, position, version: versions.get(key("lesson", lesson.id)) } });
+    versions.set(key("lesson", lesson.id), saved.version);
+    refresh();
+  } catch (error) {
+    module.lessons = before.source;
+    target.lessons = before.target;
+    renderModules();
+    focusLesson(lesson.id, via);
+    announce(`Could not move ${lesson.title}: ${String(error.message).replace(/\.$/, "")}. It is back in ${module.title}.`);
+    moveFailed(error);
+  } finally {
+    crossing = false;
+  }
+}
+
 function moduleItem(module, index, count) {
   const lessons = h("ol", { class: "studio-lessons", "aria-label": `Lessons of ${module.title}` });
   renderLessons(module, lessons);
@@ -288,10 +333,15 @@ function moduleItem(module, index, count) {
     },
     announce,
   });
-  bindReorderable(lessons, "lesson", (from, to, via) => {
-    lastVia = via;
-    reorder.move(from, to).then(refresh, moveFailed);
-  });
+  bindReorderable(
+    lessons,
+    "lesson",
+    (from, to, via) => {
+      lastVia = via;
+      reorder.move(from, to).then(refresh, moveFailed);
+    },
+    (from, direction, via) => moveToModule(module, from, direction, via),
+  );
   const addTitle = h("input", { maxlength: "200", placeholder: "New lesson title", required: true, id: `new-lesson-${module.id}` });
   const addKind = h("select", { id: `new-lesson-kind-${module.id}` }, Object.entries(LESSON_KIND_LABELS).map(([value, label]) => h("option", { value }, label)));
   const add = h(
