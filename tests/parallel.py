@@ -1,4 +1,5 @@
-"""Servers of its own for each pytest-xdist worker (scripts/test runs the suite on two).
+"""Servers of its own for each pytest-xdist worker (scripts/test runs the suite on one per core
+and one more, at most 4).
 
 pytest-django already gives each worker a database of its own (test_portal_gw0,
 test_portal_gw1, ...). Redis it cannot: tests flush their cache database and delete queues
