@@ -386,6 +386,19 @@ def test_lessons_and_modules_move_by_drag_and_drop_and_by_buttons(new_page, ivy)
     assert lesson_titles(page, 1) == ["Lesson 3", "Lesson 1", "Lesson 2"]
     wait_for(lambda: stored_titles(first) == ["Lesson 3", "Lesson 1", "Lesson 2"])
     assert stored_titles(second) == ["Lesson 1", "Lesson 2", "Lesson 3"]
+    # Dragged by its handle onto the lower half of Module 2's first lesson: it lands second.
+    # (A window tall enough to show both: when the page had to scroll between the two,
+    # Playwright's drag_to pressed and released without Chromium starting a drag.)
+    page.set_viewport_size({"width": 1280, "height": 1600})
+    source = module_item(page, 1).locator(".studio-lesson").nth(0)
+    dragged = int(source.get_attribute("data-id"))
+    onto = module_item(page, 0).locator(".studio-lesson").nth(0)
+    lower = {"x": 40, "y": onto.bounding_box()["height"] - 6}
+    source.locator("[data-reorder-handle]").drag_to(onto, target_position=lower)
+    expect(page.locator("#announcer")).to_have_text("Moved Lesson 3 to Module 2, position 2 of 4")
+    assert lesson_titles(page, 0) == ["Lesson 1", "Lesson 3", "Lesson 2", "Lesson 3"]
+    wait_for(lambda: Lesson.objects.filter(pk=dragged, module=second, position=2).exists())
+    assert stored_titles(first) == ["Lesson 1", "Lesson 2"]
     # The very first lesson has nowhere further up to go.
     first_row = module_item(page, 0).locator(".studio-lesson").nth(0)
     expect(first_row.locator('[data-move="up"]')).to_be_disabled()

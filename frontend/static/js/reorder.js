@@ -66,13 +66,19 @@ export class ReorderList {
   }
 }
 
+// The item being dragged, whichever list it left: a lesson may be dropped into another
+// module's list (dragover and drop fire on the list under the pointer).
+let dragging = null; // { list, item, kind }
+
 // The DOM side, by event delegation on `list`: its direct children matching
 // `[data-reorder="<kind>"]` are the items; inside each, `[data-reorder-handle]` is the
 // drag handle and keyboard control, `[data-move="up"|"down"]` the buttons.
 // onMove(from, to) does the move (ReorderList.move); onLeave(from, "up"|"down", via), when
 // given, is asked to move the first item up or the last one down out of the list (a lesson
-// into the module before or after its own).
-export function bindReorderable(list, kind, onMove, onLeave = null) {
+// into the module before or after its own); onArrive(item, index, via), when given, takes
+// an item of the same kind dropped here from another list, to become this list's
+// item number `index` (0-based).
+export function bindReorderable(list, kind, onMove, onLeave = null, onArrive = null) {
   const selector = `[data-reorder="${kind}"]`;
   const items = () => [...list.children].filter((child) => child.matches(selector));
   // The list's own item around `node` (lists nest: a module holds a list of lessons).
@@ -86,10 +92,13 @@ export function bindReorderable(list, kind, onMove, onLeave = null) {
     const item = control?.closest("[data-reorder]");
     return item && item.matches(selector) && item.parentElement === list ? item : null;
   };
-  let dragged = null;
+  // The drag in progress if this list may take it: its own item, or (with onArrive) an
+  // item of its kind from another list.
+  const acceptable = () => (dragging?.kind === kind && (dragging.list === list || onArrive) ? dragging : null);
 
   function clearMarks() {
     for (const item of items()) item.classList.remove("drop-before", "drop-after", "dragging");
+    list.classList.remove("drop-into");
   }
 
   list.addEventListener("click", (event) => {
@@ -122,7 +131,7 @@ export function bindReorderable(list, kind, onMove, onLeave = null) {
     const handle = event.target.closest?.("[data-reorder-handle]");
     const item = ownItem(handle);
     if (!item) return;
-    dragged = item;
+    dragging = { list, item, kind };
     item.classList.add("dragging");
     event.dataTransfer.effectAllowed = "move";
     event.dataTransfer.setData("text/plain", item.dataset.id ?? "");
@@ -135,29 +144,46 @@ export function bindReorderable(list, kind, onMove, onLeave = null) {
   };
 
   list.addEventListener("dragover", (event) => {
+    const drag = acceptable();
+    if (!drag) return;
     const item = itemOf(event.target);
-    if (!dragged || !item) return;
+    const foreign = drag.list !== list;
+    if (!item && !foreign) return;
     event.preventDefault();
     event.dataTransfer.dropEffect = "move";
-    const below = after(event, item);
     for (const other of items()) other.classList.remove("drop-before", "drop-after");
-    if (item !== dragged) item.classList.add(below ? "drop-after" : "drop-before");
+    list.classList.toggle("drop-into", foreign && !item);
+    if (item && item !== drag.item) item.classList.add(after(event, item) ? "drop-after" : "drop-before");
+  });
+
+  list.addEventListener("dragleave", (event) => {
+    if (!list.contains(event.relatedTarget)) clearMarks();
   });
 
   list.addEventListener("drop", (event) => {
+    const drag = acceptable();
+    if (!drag) return;
     const item = itemOf(event.target);
-    if (!dragged || !item) return;
+    const foreign = drag.list !== list;
+    if (!item && !foreign) return;
     event.preventDefault();
-    const all = items();
-    const from = all.indexOf(dragged);
-    const to = dropTarget(from, all.indexOf(item), after(event, item));
-    dragged = null;
+    event.stopPropagation(); // the module list around a lesson list has nothing to do
+    dragging = null;
     clearMarks();
+    drag.item.classList.remove("dragging");
+    const all = items();
+    if (foreign) {
+      const index = item ? all.indexOf(item) + (after(event, item) ? 1 : 0) : all.length;
+      onArrive(drag.item, index, { via: "drag" });
+      return;
+    }
+    const from = all.indexOf(drag.item);
+    const to = dropTarget(from, all.indexOf(item), after(event, item));
     if (from !== to) onMove(from, to, { via: "drag" });
   });
 
   list.addEventListener("dragend", () => {
-    dragged = null;
+    dragging = null;
     clearMarks();
   });
 }

@@ -284,36 +284,47 @@ function focusLesson(id, via) {
   if (item) refocus(item.parentElement, id, via);
 }
 
-// Up on a module's first lesson, Down on its last: the lesson goes to the end of the
-// module before or the start of the one after, shown at once, announced, then saved
-// (PATCH module + position); a refused save puts it back.
-let crossing = false;
-async function moveToModule(module, from, direction, via) {
-  const target = neighbours(module)[direction === "up" ? "before" : "after"];
-  const lesson = module.lessons[from];
-  if (crossing || !target || !lesson) return;
-  crossing = true;
-  const before = { source: module.lessons, target: target.lessons };
-  const position = direction === "up" ? target.lessons.length + 1 : 1;
-  module.lessons = module.lessons.filter((other) => other !== lesson);
-  target.lessons = direction === "up" ? [...target.lessons, lesson] : [lesson, ...target.lessons];
+// A lesson into another module: at `index` of its lessons (0-based), shown at once,
+// announced, then saved (PATCH module + position); a refused save puts it back. Moves
+// asked for while one is being saved wait for it, in order: none is dropped.
+let transfers = Promise.resolve();
+function transferLesson(lessonId, target, index, via) {
+  transfers = transfers.then(() => transferNow(lessonId, target, index, via)).catch(moveFailed);
+  return transfers;
+}
+
+async function transferNow(lessonId, target, index, via) {
+  const source = course.modules.find((module) => module.lessons.some((lesson) => lesson.id === lessonId));
+  const lesson = source?.lessons.find((candidate) => candidate.id === lessonId);
+  if (!lesson || !course.modules.includes(target) || source === target) return;
+  const at = Math.min(index, target.lessons.length);
+  const before = { source: source.lessons, target: target.lessons };
+  source.lessons = source.lessons.filter((other) => other !== lesson);
+  target.lessons = [...target.lessons.slice(0, at), lesson, ...target.lessons.slice(at)];
   renderModules();
   focusLesson(lesson.id, via);
-  announce(`Moved ${lesson.title} to ${target.title}, position ${position} of ${target.lessons.length}`);
+  announce(`Moved ${lesson.title} to ${target.title}, position ${at + 1} of ${target.lessons.length}`);
   try {
-    const saved = await api(`/api/lessons/${lesson.id}`, { method: "PATCH", body: { module: target.id, position, version: versions.get(key("lesson", lesson.id)) } });
+    const saved = await api(`/api/lessons/${lesson.id}`, { method: "PATCH", body: { module: target.id, position: at + 1, version: versions.get(key("lesson", lesson.id)) } });
     versions.set(key("lesson", lesson.id), saved.version);
     refresh();
   } catch (error) {
-    module.lessons = before.source;
+    source.lessons = before.source;
     target.lessons = before.target;
     renderModules();
     focusLesson(lesson.id, via);
-    announce(`Could not move ${lesson.title}: ${String(error.message).replace(/\.$/, "")}. It is back in ${module.title}.`);
+    announce(`Could not move ${lesson.title}: ${String(error.message).replace(/\.$/, "")}. It is back in ${source.title}.`);
     moveFailed(error);
-  } finally {
-    crossing = false;
   }
+}
+
+// Up on a module's first lesson, Down on its last: to the end of the module before, or
+// the start of the one after.
+function moveToModule(module, from, direction, via) {
+  const target = neighbours(module)[direction === "up" ? "before" : "after"];
+  const lesson = module.lessons[from];
+  if (!target || !lesson) return;
+  transferLesson(lesson.id, target, direction === "up" ? target.lessons.length : 0, via);
 }
 
 function moduleItem(module, index, count) {
@@ -341,6 +352,7 @@ function moduleItem(module, index, count) {
       reorder.move(from, to).then(refresh, moveFailed);
     },
     (from, direction, via) => moveToModule(module, from, direction, via),
+    (element, index, via) => transferLesson(Number(element.dataset.id), module, index, via),
   );
   const addTitle = h("input", { maxlength: "200", placeholder: "New lesson title", required: true, id: `new-lesson-${module.id}` });
   const addKind = h("select", { id: `new-lesson-kind-${module.id}` }, Object.entries(LESSON_KIND_LABELS).map(([value, label]) => h("option", { value }, label)));
