@@ -403,6 +403,15 @@ def test_lessons_and_modules_move_by_drag_and_drop_and_by_buttons(new_page, ivy)
     first_row = module_item(page, 0).locator(".studio-lesson").nth(0)
     expect(first_row.locator('[data-move="up"]')).to_be_disabled()
 
+    # A new, empty module takes a lesson dropped anywhere on its list.
+    add_module(page, "Module 3")
+    empty = module_item(page, 2).locator(".studio-lessons")
+    expect(empty).to_contain_text("No lessons yet.")
+    first_row.locator("[data-reorder-handle]").drag_to(empty)
+    expect(page.locator("#announcer")).to_have_text("Moved Lesson 1 to Module 3, position 1 of 1")
+    third = Module.objects.get(course=course, title="Module 3")
+    wait_for(lambda: stored_titles(third) == ["Lesson 1"])
+
 
 def test_captions_and_resources_upload_and_delete_and_a_wrong_video_is_explained(
     new_page, ivy, console
