@@ -8,6 +8,8 @@ import json
 import pytest
 from playwright.sync_api import expect
 
+from catalog.models import Lesson
+from catalog.services import lesson_save
 from enrollment.models import LessonProgress
 from portal.events.models import UserEvent
 from portal.idempotency.models import IdempotencyKey
@@ -32,6 +34,11 @@ def learner():
         modules=1,
         lessons_per_module=3,
     )
+    first = Lesson.objects.filter(module__course=course).order_by("position").first()
+    first.body = (
+        "## Packets\n\nEvery packet carries **headers** and a payload:\n\n- source\n- target\n"
+    )
+    lesson_save(lesson=first)
     return {
         "student": student,
         "enrollment": enroll(student, course),
@@ -185,6 +192,10 @@ def test_an_opened_lesson_reads_offline_and_sign_out_forgets_it(new_page, consol
     page.context.set_offline(True)
     page.goto(lesson_page)
     expect(page.locator("#lesson-title")).to_have_text("Lesson 1")
+    # The lesson's text itself, not only the page around it, reads offline.
+    expect(page.locator("#lesson-body h2")).to_have_text("Packets")
+    expect(page.locator("#lesson-body strong")).to_have_text("headers")
+    expect(page.locator("#lesson-body li")).to_have_count(2)
     expect(page.locator("#lesson-list li[data-lesson]")).to_have_count(3)
     expect(page.locator("#connection")).to_have_attribute("data-state", "offline")
     # A lesson never opened here says so rather than showing the browser's error.

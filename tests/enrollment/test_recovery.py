@@ -10,8 +10,8 @@ from django.test import Client
 from django.utils import timezone
 
 from enrollment import transitions
-from enrollment.models import Enrollment
-from enrollment.reconcile import enrollments_pending_sweep
+from enrollment.models import Enrollment, Payment
+from enrollment.reconcile import enrollments_pending_sweep, payments_reconcile
 from portal.idempotency.models import IdempotencyKey
 from tests.enrollment.helpers import enroll, guest_body
 from tests.factories import make_course
@@ -82,6 +82,33 @@ def test_the_sweeper_activates_free_enrollments_stuck_pending(activation_fails_o
     # A paid one is left to its payment's outcome (webhook, reconcile).
     assert pending_paid.status_code == 201
     assert Enrollment.objects.get(course=paid).status == "pending"
+
+
+def test_a_payment_never_completed_holds_its_seat_for_a_bounded_time():
+    course = make_course(price="20.00", capacity=1)
+    waiting = enroll(
+        Client(), guest_body(course, "slow@example.com", "pm_card_authenticationRequired")
+    )
+    assert waiting.status_code == 201 and waiting.json()["status"] == "pending"
+    course.refresh_from_db()
+    assert course.seats_taken == 1  # held while the buyer may still authenticate
+    two_hours_ago = timezone.now() - timedelta(hours=2)
+    Enrollment.objects.update(created_at=two_hours_ago)
+    Payment.objects.update(created_at=two_hours_ago, updated_at=two_hours_ago)
+
+    assert payments_reconcile(
+        older_than=timedelta(minutes=5), abandon_after=timedelta(hours=3)
+    ) == {"waiting": 1}
+    assert payments_reconcile(
+        older_than=timedelta(minutes=5), abandon_after=timedelta(hours=1)
+    ) == {"abandoned": 1}
+
+    enrollment = Enrollment.objects.get()
+    assert enrollment.status == "cancelled" and enrollment.payment.status == "failed"
+    course.refresh_from_db()
+    assert course.seats_taken == 0
+    # The seat is free for the next buyer.
+    assert enroll(Client(), guest_body(course, "next@example.com")).status_code == 201
 
 
 def test_a_database_outage_on_a_page_is_a_503_page(monkeypatch):

@@ -168,6 +168,31 @@ def post_enrollment(base: str, body: dict, key: str, token: str | None = None) -
         return answer.status_code, {"raw": answer.text[:200]}
 
 
+def retry_until_created(
+    stack: Stack, statuses: list[int], body: dict, key: str, token: str | None, *, timeout: float
+) -> None:
+    """A client retrying with the same Idempotency-Key until 201; every answer is kept in
+    `statuses`, so a 409 on the way is seen, not hidden by the final 201."""
+    assert stack.server is not None
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        statuses.append(post_enrollment(stack.server.url, body, key, token)[0])
+        if statuses[-1] == 201:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"no 201 for {key}: {statuses}")
+
+
+def record_figures(fault: str, **figures: object) -> None:
+    """What a fault test did and saw, printed (-s) and appended to
+    test-artifacts/fault-figures.jsonl (readable after a parallel run too)."""
+    line = json.dumps({"fault": fault, **figures}, default=dict)
+    print(line)
+    ARTIFACTS.mkdir(exist_ok=True)
+    with (ARTIFACTS / "fault-figures.jsonl").open("a") as out:
+        out.write(line + "\n")
+
+
 class Listener:
     """A signed-in socket read in a thread of its own: every frame it receives, kept."""
 

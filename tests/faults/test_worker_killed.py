@@ -1,13 +1,27 @@
-"""A Celery worker SIGKILLed in the middle of sending a welcome email: the job comes back
-(late acknowledgement, the broker's visibility timeout), its lapsed lease lets the new
-run do the work, and the email is delivered exactly once."""
+"""A Celery worker SIGKILLed in the middle of sending a welcome email, while enrollments
+keep coming and a signed-in student's socket is open: the job comes back (late
+acknowledgement, the broker's visibility timeout), its lapsed lease lets the new run do
+the work, and every email is delivered exactly once: one welcome per enrollment and one
+notice to the instructor per enrollment."""
+
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from enrollment.models import Enrollment
 from portal.jobs.models import FailedJob, JobRun
-from tests.factories import make_course
-from tests.faults.stack import Stack, post_enrollment, wait_until
+from tests.factories import make_course, make_instructor, make_user, token_for
+from tests.faults.stack import (
+    Listener,
+    Stack,
+    assert_events_resumable,
+    post_enrollment,
+    record_figures,
+    wait_for_every_job,
+)
+
+GUESTS = 8
 
 
 @pytest.fixture
@@ -29,27 +43,64 @@ def stack(tmp_path):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_mid_email_leaves_it_to_the_redelivery(stack):
-    course = make_course(title="Crash Course", price="0.00")  # no instructor: one email
-    body = {"course": course.slug, "student": {"email": "k@example.com", "name": "K"}}
-    status, answer = post_enrollment(stack.server.url, body, "kill-1")
-    assert status == 201
+    instructor = make_instructor(email="teacher@example.com")
+    free = make_course(title="Crash Course", price="0.00", instructor=instructor)
+    paid = make_course(title="Paid Crash Course", price="15.00", instructor=instructor)
+    student = make_user(email="member@example.com")
+    token = token_for(student)
+    listener = Listener(stack.server, token)
 
-    # The worker is inside the SMTP transaction of the welcome email: kill it there.
+    # The first enrollment's welcome email hangs inside its SMTP transaction.
+    first_status, first = post_enrollment(
+        stack.server.url,
+        {"course": free.slug, "student": {"email": "k@example.com", "name": "K"}},
+        "kill-first",
+    )
+    assert first_status == 201
     assert stack.inbox.receiving.wait(timeout=60)
-    stack.kill_worker()
+
+    # More enrollments arrive around the crash: guests and the signed-in student in both.
+    specs = [
+        (
+            f"kill-{n}",
+            {"course": free.slug, "student": {"email": f"g{n}@example.com", "name": "G"}},
+            None,
+        )
+        for n in range(GUESTS)
+    ]
+    specs += [
+        (f"member-{course.pk}", {"course": course.slug, "payment_method": "pm_card_visa"}, token)
+        for course in (free, paid)
+    ]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        futures = [
+            pool.submit(post_enrollment, stack.server.url, body, key, auth)
+            for key, body, auth in specs
+        ]
+        stack.kill_worker()  # SIGKILL while the first email is half sent
+        answers = Counter(future.result(timeout=60)[0] for future in futures)
+    assert answers == {201: len(specs)}
     assert stack.inbox.count("Welcome to") == {}
-    run = JobRun.objects.get(key=f"enrollment.welcome_email_sent_at:{answer['id']}")
+    run = JobRun.objects.get(key=f"enrollment.welcome_email_sent_at:{first['id']}")
     assert run.done_at is None and run.lease_until is not None  # leased, not done
 
     stack.start_worker()
-    wait_until(
-        lambda: (
-            Enrollment.objects.filter(pk=answer["id"], welcome_email_sent_at__isnull=False).exists()
-            and stack.queues_empty()
-        ),
-        timeout=90,
-        what="the welcome email to be sent again",
-    )
-    assert stack.inbox.count("Welcome to") == {("k@example.com",): 1}
+    total = 1 + len(specs)
+    wait_for_every_job(stack, total)
+    expected = Counter({("k@example.com",): 1, ("member@example.com",): 2})
+    expected.update({(f"g{n}@example.com",): 1 for n in range(GUESTS)})
+    assert stack.inbox.count("Welcome to") == expected
+    assert stack.inbox.count("New enrollment in") == {("teacher@example.com",): total}
     assert not FailedJob.objects.exists()
     assert JobRun.objects.get(pk=run.pk).done_at is not None
+    assert set(Enrollment.objects.values_list("status", flat=True)) == {"active"}
+    assert_events_resumable([student], [listener])
+    record_figures(
+        "celery worker killed mid-email",
+        requests=total,
+        answers=Counter({201: 1}) + answers,
+        emails_delivered=len(stack.inbox.delivered),
+        emails_expected=2 * total,
+        failed_jobs=0,
+        lost=0,
+    )

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 from celery import shared_task
-from django.db import IntegrityError
+from django.db import DataError, IntegrityError, OperationalError, ProgrammingError
 from django.utils import timezone
 
 from portal.jobs.base import PortalTask
@@ -57,17 +57,51 @@ def test_done_runs_are_pruned_after_a_week():
 
 
 attempts: list[int] = []
+raised: list[Exception] = []
 
 
-@shared_task(base=PortalTask, name="tests.portal.test_jobs_once.breaks_a_constraint")
-def breaks_a_constraint() -> None:
+@shared_task(base=PortalTask, name="tests.portal.test_jobs_once.fails_with")
+def fails_with() -> None:
     attempts.append(1)
-    raise IntegrityError("duplicate key value violates unique constraint")
+    raise raised[0]
 
 
-def test_an_integrity_error_is_not_retried_and_goes_straight_to_failed_jobs():
+@pytest.mark.parametrize(
+    "error",
+    [
+        IntegrityError("duplicate key value violates unique constraint"),
+        ProgrammingError('relation "enrollment_enrollment" does not exist'),
+        DataError("value too long for type character varying(255)"),
+    ],
+    ids=lambda error: type(error).__name__,
+)
+def test_a_database_error_a_retry_would_repeat_goes_straight_to_failed_jobs(error):
     attempts.clear()
-    result = breaks_a_constraint.apply()
+    raised[:] = [error]
+    result = fails_with.apply()
     assert result.failed()
-    assert attempts == [1]  # one run: a retry would break the constraint again
-    assert FailedJob.objects.get().task_name == "tests.portal.test_jobs_once.breaks_a_constraint"
+    assert attempts == [1]  # one run: a retry would fail the same way
+    assert FailedJob.objects.get().task_name == "tests.portal.test_jobs_once.fails_with"
+
+
+def test_a_cut_database_connection_is_retried():
+    attempts.clear()
+    raised[:] = [OperationalError("server closed the connection unexpectedly")]
+    result = fails_with.apply()
+    assert result.failed()  # in the end: apply() runs the retries in place
+    assert len(attempts) == 1 + PortalTask.max_retries
+
+
+def test_a_lost_workers_jobs_come_back_in_minutes_and_never_while_running(settings):
+    transport = settings.CELERY_BROKER_TRANSPORT_OPTIONS
+    # How long a job of a dead worker waits: the timeout, then the next restore sweep.
+    back_after = (
+        transport["visibility_timeout"]
+        + transport["unacked_restore_interval"] * transport["unacked_restore_throttle"]
+    )
+    assert back_after <= 10 * 60  # minutes, not Celery's default hour
+    # Never redelivered while a live worker still runs it or waits out a retry countdown,
+    # and a lapsed claim lets the redelivery do the work.
+    visibility = transport["visibility_timeout"]
+    assert settings.CELERY_TASK_TIME_LIMIT < settings.JOB_LEASE_SECONDS < visibility
+    assert PortalTask.retry_backoff_max < visibility
