@@ -1,7 +1,7 @@
 """GET /api/enrollments and /api/enrollments/{id}: who sees what, paging, query counts."""
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
@@ -34,9 +34,17 @@ def ids(page: dict) -> set[int]:
     return {item["id"] for item in page["results"]}
 
 
-@pytest.fixture
-def school():
-    """Two instructors with a course each; students spread over them."""
+@pytest.fixture(scope="module")
+def school(django_db_setup, django_db_blocker):
+    """Two instructors with a course each; students spread over them. Built once for the
+    module (the tests only read) in a transaction rolled back after its last test; each
+    test's own transaction is a savepoint inside it."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield _school()
+        transaction.set_rollback(True)
+
+
+def _school() -> dict:
     ivy, oscar = make_instructor(name="Ivy"), make_instructor(name="Oscar")
     python = make_course(instructor=ivy, slug="python", modules=1, lessons_per_module=2)
     rust = make_course(instructor=ivy, slug="rust", price="20.00")
