@@ -79,6 +79,9 @@ def _cleaner() -> nh3.Cleaner:
         allowed_classes=_code_classes(),
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
+        # A code block wider than a phone scrolls sideways: focusable, so a keyboard can
+        # scroll it too (WCAG 2.1.1; axe's scrollable-region-focusable).
+        set_tag_attribute_values={"pre": {"tabindex": "0"}},
     )
 
 

@@ -17,7 +17,8 @@ from catalog.content import highlight_stylesheet, html_sanitise, markdown_render
 
 URL_ATTRIBUTES = {"href", "src"}
 # What the sanitiser adds itself: rel on links.
-ADDED_ATTRIBUTES = {"a": {"rel"}}
+# Set by the sanitiser itself: links' rel, and code blocks focusable (they may scroll).
+ADDED_ATTRIBUTES = {"a": {"rel"}, "pre": {"tabindex"}}
 
 HOSTILE = [
     "<script>alert(1)</script>",
@@ -191,7 +192,7 @@ def test_markdown_features_render():
 def test_code_blocks_are_highlighted_with_classes_only():
     html = markdown_render("```python\ndef f(x):\n    return x + 1  # one more\n```")
     found = elements(html)
-    assert found[0] == ("pre", {"class": "highlight"})
+    assert found[0] == ("pre", {"class": "highlight", "tabindex": "0"})
     assert found[1] == ("code", {"class": "language-python"})
     spans = [attrs["class"] for tag, attrs in found if tag == "span"]
     assert "k" in spans and "nf" in spans and "c1" in spans  # keyword, function, comment
@@ -199,10 +200,18 @@ def test_code_blocks_are_highlighted_with_classes_only():
     assert '<span class="k">def</span>' in html
 
 
+def test_a_code_block_is_focusable_whatever_its_author_wrote():
+    # A wide block scrolls sideways on a phone: a keyboard must reach it to scroll.
+    for source in ("```\nx = 1\n```", "    indented = True", "<pre tabindex=-1>x</pre>"):
+        html = markdown_render(source)
+        assert ("pre", {"tabindex": "0"}) in elements(html) or "<pre" not in html, html
+    assert html_sanitise('<pre tabindex="-1" onfocus="x()">x</pre>') == '<pre tabindex="0">x</pre>'
+
+
 def test_unknown_languages_are_escaped_plain_text():
     html = markdown_render("```nosuchlanguage\n<b>x</b>\n```")
     assert "&lt;b&gt;x&lt;/b&gt;" in html
-    assert elements(html) == [("pre", {}), ("code", {})]
+    assert elements(html) == [("pre", {"tabindex": "0"}), ("code", {})]
 
 
 def test_empty_text_renders_nothing():

@@ -37,6 +37,8 @@ def total(prices):
     for price in prices:
         result += price
     return result
+
+print(total([19.99, 5.00, 12.50, 3.25, 8.75, 42.00, 7.10, 1.99]))  # wider than a phone
 ```
 
 - lists keep their order
@@ -296,3 +298,36 @@ def test_the_lesson_page_is_accessible_and_fits_at_desktop_and_phone_widths(
         # Keyboard: the skip link leads to the content; controls have names.
         page.keyboard.press("Tab")
         expect(page.locator(".skip-link")).to_be_focused()
+
+
+def test_the_course_outline_opens_every_lesson_once_the_student_may_learn(
+    new_page, course_with_content
+):
+    course, lessons = course_with_content["course"], ["text", "video", "preview"]
+    page = new_page()
+    make_user(email="newcomer@example.com", name="New Comer")
+    sign_in(page, "newcomer@example.com", PASSWORD)
+    page.goto("/courses/python-from-scratch")
+    wait_live(page)
+    # Before enrolling: only the preview opens (in the preview page).
+    expect(page.locator("#curriculum a")).to_have_count(1)
+    expect(page.get_by_role("link", name="Why Python?")).to_have_attribute(
+        "href", f"/lessons/{course_with_content['preview'].pk}"
+    )
+
+    page.click("#enroll-submit")
+    expect(page.get_by_role("link", name="Start learning")).to_be_visible()
+    enrollment = course.enrollments.get(student__email="newcomer@example.com")
+    for name in lessons:
+        lesson = course_with_content[name]
+        expect(page.get_by_role("link", name=lesson.title)).to_have_attribute(
+            "href", f"/learn/{enrollment.pk}/{lesson.pk}"
+        )
+
+    # A later visit: the same links, and they open the lesson page.
+    page.reload()
+    wait_live(page)
+    expect(page.locator("#curriculum a")).to_have_count(len(lessons))
+    page.get_by_role("link", name=course_with_content["text"].title).click()
+    expect(page.locator("#lesson-title")).to_have_text(course_with_content["text"].title)
+    expect(page.locator("#lesson-body h2")).to_have_text("Loops")

@@ -57,7 +57,7 @@ async function loadStripe(key) {
   return globalThis.Stripe(key);
 }
 
-export function mountEnrollForm({ form, course, user, socket, stripeKey, result }) {
+export function mountEnrollForm({ form, course, user, socket, stripeKey, result, onAccess = () => {} }) {
   const submit = $("#enroll-submit", form);
   const payment = $("#payment", form);
   const paid = Number(course.price) > 0;
@@ -101,6 +101,7 @@ export function mountEnrollForm({ form, course, user, socket, stripeKey, result 
     const next = [];
     if (status === "active" && user) {
       next.push(h("a", { class: "button primary block", href: `/learn/${enrollment.id}` }, "Start learning"));
+      onAccess(enrollment);
     }
     if (user) {
       if (status === "pending") next.push(h("p", { class: "muted small" }, "This updates here the moment the payment settles."));

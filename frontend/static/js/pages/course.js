@@ -28,7 +28,15 @@ function header(course) {
   ];
 }
 
-function curriculum(course) {
+// The outline's lesson titles: preview lessons open for anyone; once the visitor may learn
+// the course (`learning`: their enrollment's id), every lesson opens in the lesson page.
+function lessonTitle(lesson, learning) {
+  if (learning) return h("span", {}, h("a", { href: `/learn/${learning}/${lesson.id}` }, lesson.title));
+  if (!lesson.preview) return h("span", {}, lesson.title);
+  return h("span", {}, h("a", { href: `/lessons/${lesson.id}`, class: "preview-link" }, lesson.title), " ", h("span", { class: "chip preview-chip" }, "Free preview"));
+}
+
+function curriculum(course, learning = null) {
   if (!course.modules.length) return [h("p", { class: "muted" }, "The outline for this course is being prepared.")];
   return course.modules.map((module, index) => {
     const seconds = module.lessons.reduce((s, l) => s + l.duration_seconds, 0);
@@ -48,10 +56,7 @@ function curriculum(course) {
           h(
             "li",
             {},
-            // A preview lesson is readable by anyone: its title opens it.
-            lesson.preview
-              ? h("span", {}, h("a", { href: `/lessons/${lesson.id}`, class: "preview-link" }, lesson.title), " ", h("span", { class: "chip preview-chip" }, "Free preview"))
-              : h("span", {}, lesson.title),
+            lessonTitle(lesson, learning),
             h("span", { class: "muted small" }, [LESSON_KIND_LABELS[lesson.kind], minutesLabel(lesson.duration_seconds)].filter(Boolean).join(" · ")),
           ),
         ),
@@ -110,7 +115,13 @@ async function load() {
   // Its instructors and staff get the author card (server-rendered: "Edit course" and the
   // draft/published state) instead of the enrollment form.
   const author = $("#author-card");
-  const form = author ? null : mountEnrollForm({ form: $("#enroll-form"), course, user, socket, stripeKey, result: $("#enroll-result") });
+  // Modules the visitor opened stay open when the titles become links.
+  const learnFrom = (enrollment) => {
+    const open = [...document.querySelectorAll("#curriculum details")].map((d) => d.open);
+    clear($("#curriculum"), curriculum(course, enrollment.id));
+    document.querySelectorAll("#curriculum details").forEach((d, i) => (d.open = open[i] ?? d.open));
+  };
+  const form = author ? null : mountEnrollForm({ form: $("#enroll-form"), course, user, socket, stripeKey, result: $("#enroll-result"), onAccess: learnFrom });
   (author ?? $("#enroll-card")).hidden = false;
   renderSeats(course.seats_taken, course.capacity, form);
 
@@ -123,11 +134,13 @@ async function load() {
   const mine = await existingEnrollment();
   if (mine) {
     showAlready(mine);
+    if (hasAccess(mine.status)) learnFrom(mine);
     // A pending payment that settles (or fails), or a completion, shows here live.
     socket.on("enrollment.status", (frame) => {
       if (frame.enrollment?.id !== mine.id) return;
-      if (isLive(frame.enrollment.status)) showAlready(frame.enrollment);
-      else location.reload();
+      if (!isLive(frame.enrollment.status)) return location.reload();
+      showAlready(frame.enrollment);
+      if (hasAccess(frame.enrollment.status)) learnFrom(frame.enrollment);
     });
   }
 }
