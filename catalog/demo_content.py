@@ -304,6 +304,8 @@ class DemoText:
             return self._body([opening], topic)
         blocks = [opening, f"## {rng.choice(HEADINGS)}"]
         samples = CODE.get(category)
+        # A course about one language shows that language ("Intro to Python": no JavaScript).
+        samples = [(lang, code) for lang, code in samples or [] if lang in topic.lower()] or samples
         # Code in about half of the lessons of courses that have some, else a list or a
         # table: varied, and a 2,000-course catalog stays quick to load.
         if samples and rng.random() < 0.5:

@@ -273,6 +273,18 @@ def test_every_lesson_has_readable_text_and_every_course_a_preview(demo):
     assert any("| --- |" in body or "|---|" in body for body in bodies)
 
 
+def test_a_course_about_one_language_shows_code_in_that_language(demo):
+    fences = {}
+    for title, body in Lesson.objects.filter(kind="text").values_list(
+        "module__course__title", "body"
+    ):
+        for line in body.splitlines():
+            if line.startswith("```") and len(line) > 3:
+                fences.setdefault("python" in title.lower(), set()).add(line[3:])
+    assert fences[True] == {"python"}  # "Intro to Python" and its kind: Python only
+    assert len(fences[False]) > 1  # the other courses still show their own languages
+
+
 def test_demo_html_is_what_the_renderer_gives_for_the_text(demo):
     # The loader renders each block once and writes the topic in afterwards: the result
     # must be exactly the sanitised rendering of the whole body.
