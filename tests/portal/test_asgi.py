@@ -23,26 +23,21 @@ def last_line_printed(code: str) -> str:
     return completed.stdout.strip().splitlines()[-1]
 
 
-def test_the_channel_layer_is_built_before_the_first_websocket():
-    # Left to the first websocket's connect, importing the layer's backend stalls the event
-    # loop long enough, on a busy machine, for daphne to reset that handshake.
+def test_importing_the_entry_point_readies_the_layer_and_registers_the_jobs():
+    # One fresh interpreter for both checks (an interpreter importing the portal costs
+    # about a second of CPU):
+    # - the channel layer: left to the first websocket's connect, importing the layer's
+    #   backend stalls the event loop long enough, on a busy machine, for daphne to reset
+    #   that handshake;
+    # - the jobs, looked up by name when a change commits (portal.enqueue): concurrent
+    #   first requests must find them registered. `_tasks` is the registry as it is,
+    #   without the lookup that would finalize the app there and then.
     code = (
         "import portal.asgi\n"
         "from channels.layers import channel_layers\n"
-        "print(sorted(channel_layers.backends))\n"
-    )
-    assert last_line_printed(code) == "['default']"
-
-
-def test_the_background_jobs_are_registered_before_the_first_request():
-    # Looked up by name when a change commits (portal.enqueue): concurrent first requests
-    # must find them registered. `_tasks` is the registry as it is, without the lookup
-    # that would finalize the app there and then.
-    code = (
-        "import portal.asgi\n"
         "from portal.celery import app\n"
         "from enrollment.transitions import AFTER_ACTIVATION_JOBS\n"
         "names = [*AFTER_ACTIVATION_JOBS, 'enrollment.tasks.refund_orphan_payment']\n"
-        "print(all(name in app._tasks for name in names))\n"
+        "print(sorted(channel_layers.backends), all(name in app._tasks for name in names))\n"
     )
-    assert last_line_printed(code) == "True"
+    assert last_line_printed(code) == "['default'] True"
