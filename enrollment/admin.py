@@ -17,6 +17,7 @@ from enrollment.models import (
     LessonProgress,
     Payment,
     PaymentStatus,
+    Receipt,
     Student,
     WebhookEvent,
 )
@@ -162,6 +163,28 @@ class CertificateAdmin(admin.ModelAdmin):
 
     def view_on_site(self, obj: Certificate) -> str:
         return reverse("certificate-page", kwargs={"code": obj.code})
+
+
+@admin.register(Receipt)
+class ReceiptAdmin(admin.ModelAdmin):
+    """Receipts are issued by a paid activation only and never edited: they record a sale
+    as it was made (and the buyer has a copy by email)."""
+
+    list_display = ["number", "student_email", "course_title", "amount", "currency", "issued_at"]
+    list_select_related = ["enrollment"]
+    search_fields = ["number", "student_email", "student_name", "enrollment__number"]
+    date_hierarchy = "issued_at"
+    readonly_fields = [field.name for field in Receipt._meta.fields if field.name != "id"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def view_on_site(self, obj: Receipt) -> str:
+        return reverse("receipt-page", kwargs={"number": obj.number})
 
 
 @admin.register(WebhookEvent)

@@ -12,7 +12,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from catalog.models import CourseInstructor, Lesson
-from enrollment.models import ACCESS_STATUSES, Enrollment, LessonProgress
+from enrollment.models import ACCESS_STATUSES, Enrollment, LessonProgress, Receipt
 from portal.jobs.once import job_run_once
 
 log = structlog.get_logger(__name__)
@@ -109,3 +109,24 @@ def instructors_notify(*, enrollment_id: int) -> str:
         return "notified"
 
     return _claimed(enrollment_id, "instructors_notified_at", work)
+
+
+def receipt_email_send(*, enrollment_id: int) -> str:
+    """The buyer's copy of the receipt, once (also after the enrollment ended: a refund
+    does not unmake the sale)."""
+    receipt = Receipt.objects.filter(enrollment_id=enrollment_id, emailed_at__isnull=True).first()
+    if receipt is None:
+        return "skipped"
+
+    def work() -> str:
+        _send(
+            to=[receipt.student_email],
+            subject=f"Your receipt {receipt.number} for {receipt.course_title}",
+            template="receipt",
+            context={"receipt": receipt, "site_url": settings.SITE_URL},
+        )
+        Receipt.objects.filter(pk=receipt.pk).update(emailed_at=timezone.now())
+        log.info("email.receipt_sent", receipt=receipt.number)
+        return "sent"
+
+    return job_run_once(f"enrollment.receipt_emailed_at:{enrollment_id}", work)

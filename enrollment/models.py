@@ -173,6 +173,30 @@ class Certificate(models.Model):
         return self.code
 
 
+class Receipt(models.Model):
+    """Issued once per paid enrollment, in the transaction that activates it; what was sold
+    to whom is snapshotted then (names, title, amount). `emailed_at`: when the buyer's copy
+    went out (the `emails` queue, done once)."""
+
+    enrollment = models.OneToOneField(Enrollment, on_delete=models.PROTECT, related_name="receipt")
+    number = models.CharField(max_length=32, unique=True, help_text="e.g. RCT-2026-000123")
+    issued_at = models.DateTimeField()
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    coupon = models.CharField(max_length=64, blank=True, help_text="The coupon's code, if any.")
+    course_title = models.CharField(max_length=200)
+    course_slug = models.CharField(max_length=120)
+    student_name = models.CharField(max_length=150)
+    student_email = models.EmailField()
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-issued_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.number
+
+
 class WebhookEvent(models.Model):
     """A provider event already processed; written in the transaction of its effect."""
 

@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from catalog.presenters import course_summary, money
 from enrollment import selectors, shapes
-from enrollment.models import Certificate, Enrollment, Payment
+from enrollment.models import Certificate, Enrollment, Payment, Receipt
 
 
 def iso(value) -> str | None:
@@ -65,6 +65,18 @@ def certificate_body(certificate: Certificate) -> shapes.Certificate:
         "course": {"slug": certificate.course_slug, "title": certificate.course_title},
         "student_name": certificate.student_name,
         "instructors": list(certificate.instructor_names),
+    }
+
+
+def receipt_body(receipt: Receipt) -> shapes.Receipt:
+    return {
+        "number": receipt.number,
+        "issued_at": iso(receipt.issued_at) or "",
+        "amount": money(receipt.amount),
+        "currency": receipt.currency,
+        "coupon": receipt.coupon or None,
+        "course": {"slug": receipt.course_slug, "title": receipt.course_title},
+        "student": {"name": receipt.student_name, "email": receipt.student_email},
     }
 
 

@@ -11,6 +11,7 @@ PaymentSchema = serializer_for(shapes.Payment)
 ProgressSchema = serializer_for(shapes.Progress)
 EnrollmentSchema = serializer_for(shapes.Enrollment)
 CertificateSchema = serializer_for(shapes.Certificate)
+ReceiptSchema = serializer_for(shapes.Receipt)
 
 
 class EnrollmentPageSchema(serializers.Serializer):

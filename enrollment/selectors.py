@@ -1,5 +1,6 @@
 """Enrollment reads, shaped for the presenters without N+1 queries."""
 
+import re
 from typing import Literal
 
 from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
@@ -8,7 +9,7 @@ from django.db.models.functions import Coalesce
 from catalog.models import Course, CourseInstructor, Lesson
 from enrollment.certificates import certificate_code_normalise
 from enrollment.errors import InvalidEnrollment
-from enrollment.models import Certificate, Enrollment, LessonProgress, Student
+from enrollment.models import Certificate, Enrollment, LessonProgress, Receipt, Student
 from portal.accounts.models import User
 from portal.errors import Forbidden, NotFound
 
@@ -154,6 +155,42 @@ def enrollment_get_to_change(
     if action == "progress" and not own:
         raise Forbidden("Only the enrollment's student may record progress.")
     return enrollment
+
+
+def receipt_of_enrollment(*, enrollment: Enrollment) -> Receipt:
+    """The receipt of an enrollment the caller may read; 404 for one nothing was paid for
+    (free, or its payment never succeeded)."""
+    receipt = Receipt.objects.filter(enrollment=enrollment).first()
+    if receipt is None:
+        raise NotFound("This enrollment has no receipt: nothing was paid for it.")
+    return receipt
+
+
+RECEIPT_NUMBER_SHAPE = re.compile(r"RCT-\d{4}-\d{6,}")
+
+
+def receipt_by_number_for(*, number: str, user: User) -> Receipt | None:
+    """The receipt a number names, if this user may read its enrollment (its buyer, the
+    course's instructors, staff); None otherwise, never revealing that it exists."""
+    if not RECEIPT_NUMBER_SHAPE.fullmatch(number):
+        return None
+    return _receipts_readable_by(user).filter(number=number).first()
+
+
+def _receipts_readable_by(user: User) -> QuerySet[Receipt]:
+    if not user.is_authenticated:
+        return Receipt.objects.none()
+    return Receipt.objects.filter(
+        enrollment__in=Enrollment.objects.filter(enrollment_visible_q(user))
+    )
+
+
+def receipt_of_enrollment_for(*, enrollment_id: int, user: User) -> Receipt | None:
+    """The receipt of an enrollment this user may read; None if there is none."""
+    readable = (
+        Enrollment.objects.filter(enrollment_visible_q(user)) if user.is_authenticated else []
+    )
+    return Receipt.objects.filter(enrollment_id=enrollment_id, enrollment__in=readable).first()
 
 
 def certificate_by_code(*, code: str) -> Certificate:

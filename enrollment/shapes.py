@@ -92,4 +92,29 @@ class Certificate(TypedDict):
     instructors: list[str]
 
 
+class ReceiptCourse(TypedDict):
+    """The course as it was sold."""
+
+    slug: str
+    title: str
+
+
+class ReceiptBuyer(TypedDict):
+    name: str
+    email: Annotated[str, Field(format="email")]
+
+
+class Receipt(TypedDict):
+    """`GET /api/enrollments/{id}/receipt`: what was sold, to whom, for how much, as
+    snapshotted when the paid enrollment activated."""
+
+    number: Annotated[str, Field(help_text="e.g. RCT-2026-000123")]
+    issued_at: Annotated[str, Field(format="date-time")]
+    amount: Annotated[str, Field(help_text=MONEY_HELP)]
+    currency: str
+    coupon: Annotated[str | None, Field(help_text="The coupon's code, if one was used")]
+    course: ReceiptCourse
+    student: ReceiptBuyer
+
+
 ENROLLMENT_KEYS = keys_of(Enrollment)

@@ -27,6 +27,11 @@ def notify_instructors(enrollment_id: int) -> str:
 
 
 @shared_task(base=PortalTask)
+def send_receipt_email(enrollment_id: int) -> str:
+    return followups.receipt_email_send(enrollment_id=enrollment_id)
+
+
+@shared_task(base=PortalTask)
 def complete_finished_enrollments(course_id: int) -> int:
     """Queued by the catalog when lessons are deleted."""
     return services.finished_enrollments_complete(course_id=course_id)

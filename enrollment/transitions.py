@@ -25,6 +25,7 @@ from enrollment.models import (
     PaymentStatus,
 )
 from enrollment.payments import GatewayError, get_gateway
+from enrollment.receipts import receipt_issue
 from portal.enqueue import job_enqueue_on_commit
 from portal.jobs.base import RetryableJobError
 
@@ -91,6 +92,8 @@ def activate(*, enrollment_id: int, reference: str = "") -> Enrollment:
     )
     for job in AFTER_ACTIVATION_JOBS:
         job_enqueue_on_commit(job, enrollment.pk)
+    if payment is not None and receipt_issue(enrollment=enrollment, payment=payment):
+        job_enqueue_on_commit("enrollment.tasks.send_receipt_email", enrollment.pk)
     log.info("enrollment.activated", enrollment=enrollment.number, course=enrollment.course_id)
     return enrollment
 

@@ -20,6 +20,11 @@ urlpatterns = [
         name="enrollment-progress",
     ),
     path(
+        "enrollments/<int:enrollment_id>/receipt",
+        views.EnrollmentReceiptView.as_view(),
+        name="enrollment-receipt",
+    ),
+    path(
         "enrollments/<int:enrollment_id>/certificate",
         views.EnrollmentCertificateView.as_view(),
         name="enrollment-certificate",

@@ -19,6 +19,7 @@ from enrollment.schema import (
     EnrollmentSchema,
     LessonProgressListSchema,
     ProgressAnswerSchema,
+    ReceiptSchema,
     WebhookAnswerSchema,
 )
 from enrollment.serializers import EnrollmentCreateInput, EnrollmentListQuery, ProgressInput
@@ -187,6 +188,21 @@ class EnrollmentCertificateView(APIView):
         )
         certificate = selectors.certificate_of_enrollment(enrollment=enrollment)
         return Response(presenters.certificate_body(certificate))
+
+
+class EnrollmentReceiptView(APIView):
+    """The receipt of a paid enrollment, for whoever may read the enrollment (its student,
+    the course's instructors, staff); 404 when nothing was paid for it."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: ReceiptSchema})
+    def get(self, request: Request, enrollment_id: int) -> Response:
+        enrollment = selectors.enrollment_visible_get(
+            enrollment_id=enrollment_id, user=request.user
+        )
+        receipt = selectors.receipt_of_enrollment(enrollment=enrollment)
+        return Response(presenters.receipt_body(receipt))
 
 
 class CertificateVerifyView(APIView):

@@ -8,6 +8,8 @@ urlpatterns = [
     path("signin", views.sign_in, name="signin"),
     path("register", views.register, name="register"),
     path("dashboard", views.dashboard, name="dashboard"),
+    path("receipts/<str:number>", views.receipt, name="receipt-page"),
+    path("enrollments/<int:enrollment_id>/receipt", views.enrollment_receipt),
     path("learn/<int:enrollment_id>", views.lesson, name="learn"),
     path("learn/<int:enrollment_id>/<int:lesson_id>", views.lesson, name="lesson"),
     path("lessons/<int:lesson_id>", views.lesson_preview, name="lesson-preview"),

@@ -211,6 +211,26 @@ def certificate(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
+def enrollment_receipt(request: HttpRequest, enrollment_id: int) -> HttpResponse:
+    """The dashboard's link: an enrollment's receipt page, found by the enrollment."""
+    found = selectors.receipt_of_enrollment_for(enrollment_id=enrollment_id, user=request.user)
+    if found is None:
+        return receipt(request, "")
+    return redirect("receipt-page", number=found.number)
+
+
+def receipt(request: HttpRequest, number: str) -> HttpResponse:
+    """A receipt, printable, for its buyer signed in (and the course's instructors, staff);
+    a sign-in prompt for visitors, a 404 page for anyone else (whether it exists or not)."""
+    if not request.user.is_authenticated:
+        return _page(request, "receipt.html", page="receipt", receipt=None, signed_in=False)
+    found = selectors.receipt_by_number_for(number=number, user=request.user)
+    if found is None:
+        context = {"page": "receipt", "receipt": None, "signed_in": True, "number": number}
+        return render(request, "frontend/receipt.html", context, status=404)
+    return _page(request, "receipt.html", page="receipt", receipt=found)
+
+
 def certificate_pdf_download(request: HttpRequest, code: str) -> HttpResponse:
     try:
         found = selectors.certificate_by_code(code=code)

@@ -185,6 +185,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "enrollment.tasks.send_welcome_email": {"queue": "emails"},
+    "enrollment.tasks.send_receipt_email": {"queue": "emails"},
     "enrollment.tasks.notify_instructors": {"queue": "notifications"},
     "instructor.tasks.send_announcement_batch": {"queue": "notifications"},
     # Everything else goes to "default".

@@ -9,9 +9,10 @@ from django.db import connections
 from django.test import Client, TestCase
 
 from catalog.models import Course
-from enrollment.models import Enrollment, LessonProgress, Payment, Student
+from enrollment.models import Enrollment, LessonProgress, Payment, Receipt, Student
 from portal.events.models import UserEvent
 from tests.conftest import client_for
+from tests.factories import make_course, make_instructor, make_user
 
 
 def after_commit():
@@ -39,6 +40,23 @@ def enroll_as(user, course: Course, payment_method: str | None = None) -> dict:
     assert response.status_code == 201, response.json()
     assert response.json()["status"] == "active"
     return response.json()
+
+
+def sale(title: str = "Compilers") -> dict:
+    """A paid enrollment of a signed-in buyer (Bea Buyer) in a 49.00 course taught by Ada
+    Lovelace, through the API: with its receipt issued."""
+    teacher = make_instructor(name="Ada Lovelace")
+    course = make_course(title=title, price="49.00", instructor=teacher)
+    buyer = make_user(email="buyer@example.com", name="Bea Buyer")
+    answer = enroll_as(buyer, course, "pm_card_visa")
+    receipt = Receipt.objects.get(enrollment_id=answer["id"])
+    return {
+        "course": course,
+        "buyer": buyer,
+        "teacher": teacher,
+        "id": answer["id"],
+        "receipt": receipt,
+    }
 
 
 def guest_body(course: Course, email: str, payment_method: str | None = "pm_card_visa") -> dict:

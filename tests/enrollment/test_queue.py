@@ -20,7 +20,7 @@ from django.db import connection, transaction
 from django.test import Client
 
 from enrollment import services
-from enrollment.models import Enrollment
+from enrollment.models import Enrollment, Receipt
 from instructor.models import Announcement, AnnouncementOptOut
 from portal.celery import app
 from portal.events.models import UserEvent
@@ -160,7 +160,7 @@ def mails_to(inbox: Inbox, address: str) -> list:
 
 # The worker is another process: it reads the enrollment only once it is committed.
 @pytest.mark.django_db(transaction=True)
-def test_a_real_worker_delivers_the_welcome_email_over_smtp(broker, mail_worker):
+def test_a_real_worker_delivers_the_welcome_email_and_the_receipt_over_smtp(broker, mail_worker):
     inbox, worker, log_path = mail_worker
     course = make_course(price="49.00", title="Queue Theory")
     response = enroll(Client(), guest_body(course, "mail-me@example.com"))
@@ -173,15 +173,26 @@ def test_a_real_worker_delivers_the_welcome_email_over_smtp(broker, mail_worker)
                 welcome_email_sent_at__isnull=False,
                 access_granted_at__isnull=False,
                 instructors_notified_at__isnull=False,
+                receipt__emailed_at__isnull=False,
             ).exists()
-            and mails_to(inbox, "mail-me@example.com")
+            and len(mails_to(inbox, "mail-me@example.com")) >= 2
         ),
         worker,
         log_path,
-        "the enrollment's three jobs",
+        "the enrollment's four jobs",
     )
-    welcome = mails_to(inbox, "mail-me@example.com")
-    assert len(welcome) == 1, inbox.messages
+    mails = mails_to(inbox, "mail-me@example.com")
+    subjects = sorted(message["Subject"] for message in mails)
+    number = Receipt.objects.get(enrollment_id=enrollment_id).number
+    assert subjects == ["Welcome to Queue Theory", f"Your receipt {number} for Queue Theory"]
+    receipt = next(m for m in mails if m["Subject"].startswith("Your receipt"))
+    plain = next(
+        part.get_payload(decode=True).decode()
+        for part in receipt.walk()
+        if part.get_content_type() == "text/plain"
+    )
+    assert number in plain and f"49.00 {course.currency.upper()}" in plain
+    welcome = [m for m in mails if m["Subject"].startswith("Welcome")]
     message = welcome[0]
     assert message["Subject"] == "Welcome to Queue Theory"
     assert message.get_content_type() == "multipart/alternative"

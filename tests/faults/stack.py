@@ -20,7 +20,7 @@ from aiosmtpd.controller import Controller
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect as ws_connect
 
-from enrollment.models import Enrollment
+from enrollment.models import Enrollment, Receipt
 from portal.events.publish import latest_seq
 from tests.live import ROOT, LiveServer, free_port, test_database_url
 from tests.redis_server import PrivateRedis
@@ -242,7 +242,8 @@ class Listener:
 
 
 def wait_for_every_job(stack: Stack, total: int) -> None:
-    """Until all `total` enrollments had their three jobs run and the queues are empty."""
+    """Until all `total` enrollments had their three jobs run, every receipt was emailed
+    and the queues are empty."""
     wait_until(
         lambda: (
             Enrollment.objects.filter(
@@ -251,11 +252,20 @@ def wait_for_every_job(stack: Stack, total: int) -> None:
                 instructors_notified_at__isnull=False,
             ).count()
             == total
+            and not Receipt.objects.filter(emailed_at__isnull=True).exists()
             and stack.queues_empty()
         ),
         timeout=120,
         what="every job to run",
     )
+
+
+def paid_buyers(**filters) -> Counter:
+    """Who must have received a receipt, and how many: one per paid enrollment."""
+    emails = Enrollment.objects.filter(payment__amount__gt=0, **filters).values_list(
+        "student__email", flat=True
+    )
+    return Counter((email,) for email in emails)
 
 
 def assert_events_resumable(students: list, listeners: list[Listener]) -> None:

@@ -22,6 +22,7 @@ from tests.faults.stack import (
     Listener,
     Stack,
     assert_events_resumable,
+    paid_buyers,
     post_enrollment,
     record_figures,
     retry_until_created,
@@ -148,6 +149,8 @@ def test_terminated_backends_strand_nothing(stack):
     expected = Counter((email,) for email in enrollments.values_list("student__email", flat=True))
     assert stack.inbox.count("Welcome to") == expected
     assert stack.inbox.count("New enrollment in") == {("teacher@example.com",): len(enrollments)}
+    receipts = paid_buyers()
+    assert receipts and stack.inbox.count("Your receipt") == receipts
 
     assert_events_resumable(students, listeners)
     record_figures(

@@ -20,6 +20,7 @@ from tests.faults.stack import (
     Listener,
     Stack,
     assert_events_resumable,
+    paid_buyers,
     post_enrollment,
     record_figures,
     retry_until_created,
@@ -118,6 +119,8 @@ def test_a_redis_outage_delays_effects_and_loses_none(stack):
     expected.update({(student.email,): 2 for student in students})  # one per course
     assert stack.inbox.count("Welcome to") == expected
     assert stack.inbox.count("New enrollment in") == {("teacher@example.com",): total}
+    receipts = paid_buyers()
+    assert receipts and stack.inbox.count("Your receipt") == receipts
 
     assert_events_resumable(students, listeners)
     record_figures(

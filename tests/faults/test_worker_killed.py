@@ -16,6 +16,7 @@ from tests.faults.stack import (
     Listener,
     Stack,
     assert_events_resumable,
+    paid_buyers,
     post_enrollment,
     record_figures,
     wait_for_every_job,
@@ -91,6 +92,8 @@ def test_a_worker_killed_mid_email_leaves_it_to_the_redelivery(stack):
     expected.update({(f"g{n}@example.com",): 1 for n in range(GUESTS)})
     assert stack.inbox.count("Welcome to") == expected
     assert stack.inbox.count("New enrollment in") == {("teacher@example.com",): total}
+    receipts = paid_buyers()
+    assert receipts and stack.inbox.count("Your receipt") == receipts
     assert not FailedJob.objects.exists()
     assert JobRun.objects.get(pk=run.pk).done_at is not None
     assert set(Enrollment.objects.values_list("status", flat=True)) == {"active"}
@@ -100,7 +103,7 @@ def test_a_worker_killed_mid_email_leaves_it_to_the_redelivery(stack):
         requests=total,
         answers=Counter({201: 1}) + answers,
         emails_delivered=len(stack.inbox.delivered),
-        emails_expected=2 * total,
+        emails_expected=2 * total + 1,  # and the paid enrollment's receipt
         failed_jobs=0,
         lost=0,
     )

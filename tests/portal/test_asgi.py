@@ -37,7 +37,8 @@ def test_importing_the_entry_point_readies_the_layer_and_registers_the_jobs():
         "from channels.layers import channel_layers\n"
         "from portal.celery import app\n"
         "from enrollment.transitions import AFTER_ACTIVATION_JOBS\n"
-        "names = [*AFTER_ACTIVATION_JOBS, 'enrollment.tasks.refund_orphan_payment']\n"
+        "names = [*AFTER_ACTIVATION_JOBS, 'enrollment.tasks.refund_orphan_payment',\n"
+        "         'enrollment.tasks.send_receipt_email']\n"
         "print(sorted(channel_layers.backends), all(name in app._tasks for name in names))\n"
     )
     assert last_line_printed(code) == "['default'] True"

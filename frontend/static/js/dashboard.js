@@ -62,7 +62,18 @@ function actionLabel(progress) {
   return progress?.percent >= 100 ? "Review" : progress?.completed_lessons ? "Continue" : "Start learning";
 }
 
+// A paid enrollment has a receipt (issued when the payment succeeded, kept after a refund).
+function receiptLink(enrollment) {
+  const paid = ["succeeded", "refunded"].includes(enrollment.payment?.status) && Number(enrollment.payment.amount) > 0;
+  if (!paid) return null;
+  return h("a", { class: "button ghost", href: `/enrollments/${enrollment.id}/receipt`, dataset: { role: "receipt" } }, "Receipt", h("span", { class: "visually-hidden" }, ` for ${enrollment.course.title}`));
+}
+
 function actions(enrollment) {
+  return [mainActions(enrollment), receiptLink(enrollment)].flat().filter(Boolean);
+}
+
+function mainActions(enrollment) {
   const title = enrollment.course.title;
   if (enrollment.status === "completed") {
     return [

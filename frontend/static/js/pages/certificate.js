@@ -1,4 +1,4 @@
-// The certificate page: rendered on the server (it verifies and prints without scripts);
+// The certificate and receipt pages: rendered on the server (it verifies and prints without scripts);
 // this adds the header's socket and a Print button.
 
 import { boot } from "../app.js";
