@@ -5,12 +5,13 @@ from decimal import Decimal
 from pathlib import PurePosixPath
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.text import get_valid_filename
 
 # Defined with the shapes; importers use these names too.
-from catalog.shapes import VIDEO_CONTENT_TYPES, LessonKind, Level
+from catalog.shapes import REFUND_DAYS_MAX, VIDEO_CONTENT_TYPES, LessonKind, Level
 
 
 class Course(models.Model):
@@ -27,6 +28,14 @@ class Course(models.Model):
     rating = models.DecimalField(max_digits=3, decimal_places=2, null=True, blank=True)
     published_at = models.DateTimeField(null=True, blank=True, help_text="Empty: unpublished.")
     refund_policy = models.TextField(blank=True, help_text="Plain text, shown to buyers.")
+    # The refund rule a paid enrollment's cancel is held to (enrollment.refunds): within
+    # this many days of the purchase, while at most this share of the lessons is completed.
+    refund_days = models.PositiveSmallIntegerField(
+        default=30, validators=[MaxValueValidator(REFUND_DAYS_MAX)]
+    )
+    refund_max_percent = models.PositiveSmallIntegerField(
+        default=30, validators=[MaxValueValidator(100)]
+    )
     # Optimistic concurrency (docs/adr/0015-authoring-versions.md): +1 on every saved
     # change; a PATCH naming another version is refused with 409 edit_conflict.
     version = models.PositiveIntegerField(default=1)

@@ -43,6 +43,8 @@ def course_summary(course: Course, instructor_links: list | None = None) -> shap
         "published_at": course.published_at.isoformat().replace("+00:00", "Z")
         if course.published_at
         else None,
+        "refund_days": course.refund_days,
+        "refund_max_percent": course.refund_max_percent,
     }
 
 

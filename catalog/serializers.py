@@ -11,6 +11,9 @@ from catalog.selectors import COURSE_SORTS, DEFAULT_SORT
 from catalog.shapes import (
     COURSE_WRITABLE_FIELDS,
     PREVIEW_HELP,
+    REFUND_DAYS_HELP,
+    REFUND_DAYS_MAX,
+    REFUND_PERCENT_HELP,
     VERSION_HELP,
     LessonKind,
     Level,
@@ -62,6 +65,16 @@ class CourseFieldsInput(BodyInput):
         default="",
         max_length=5000,
         help_text="Plain text shown to buyers, e.g. when and how much is refunded.",
+    )
+    refund_days = serializers.IntegerField(
+        min_value=0,
+        max_value=REFUND_DAYS_MAX,
+        required=False,
+        default=30,
+        help_text=REFUND_DAYS_HELP,
+    )
+    refund_max_percent = serializers.IntegerField(
+        min_value=0, max_value=100, required=False, default=30, help_text=REFUND_PERCENT_HELP
     )
     published = serializers.BooleanField(
         required=False, default=True, help_text="false: a draft (POST /api/courses/{slug}/publish)."

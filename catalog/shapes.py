@@ -51,6 +51,14 @@ class InstructorRef(TypedDict):
     name: str
 
 
+REFUND_DAYS_MAX = 365
+REFUND_DAYS_HELP = "A paid enrollment is refunded on cancel within this many days of the purchase."
+REFUND_PERCENT_HELP = (
+    "… and while at most this share (%) of the course's lessons is completed; beyond either, "
+    "cancel answers 409 refund_not_allowed."
+)
+
+
 class Course(TypedDict):
     """The contract's `Course`."""
 
@@ -67,6 +75,8 @@ class Course(TypedDict):
     seats_taken: int
     rating: float | None
     published_at: Annotated[str | None, Field(format="date-time")]
+    refund_days: Annotated[int, Field(help_text=REFUND_DAYS_HELP)]
+    refund_max_percent: Annotated[int, Field(help_text=REFUND_PERCENT_HELP)]
 
 
 class LessonOutline(TypedDict):
@@ -260,6 +270,8 @@ class CourseWrite(TypedDict, total=False):
     currency: str
     capacity: int | None
     refund_policy: str
+    refund_days: int
+    refund_max_percent: int
 
 
 COURSE_WRITABLE_FIELDS = keys_of(CourseWrite)

@@ -7,6 +7,7 @@ from django.urls import reverse
 from catalog.presenters import course_summary, money
 from enrollment import selectors, shapes
 from enrollment.models import Certificate, Enrollment, Payment, Receipt
+from enrollment.refunds import RefundTerms, refund_terms
 
 
 def iso(value) -> str | None:
@@ -95,23 +96,32 @@ def enrollment_body(
     payment, certificate and instructor_links may be handed in by a caller that holds
     them."""
     student = enrollment.student
+    paid = _payment_of(enrollment) if payment is _UNSET else payment
+    progress = progress_body(completed=enrollment.completed_lessons, total=enrollment.total_lessons)
     return {
         "id": enrollment.id,
         "number": enrollment.number,
         "status": enrollment.status,
         "course": course_summary(enrollment.course, instructor_links),
         "student": {"id": student.id, "email": student.email, "name": student.name},
-        "payment": payment_body(_payment_of(enrollment) if payment is _UNSET else payment),
-        "progress": progress_body(
-            completed=enrollment.completed_lessons, total=enrollment.total_lessons
-        ),
+        "payment": payment_body(paid),
+        "progress": progress,
         "created_at": iso(enrollment.created_at),
         "activated_at": iso(enrollment.activated_at),
         "completed_at": iso(enrollment.completed_at),
         "certificate": certificate_ref(
             _certificate_of(enrollment) if certificate is _UNSET else certificate
         ),
+        "refund": refund_body(
+            refund_terms(enrollment=enrollment, payment=paid, percent=progress["percent"])
+        ),
     }
+
+
+def refund_body(terms: RefundTerms | None) -> shapes.RefundTerms | None:
+    if terms is None:
+        return None
+    return {"allowed": terms.allowed, "until": iso(terms.until), "reason": terms.reason}
 
 
 def enrollment_answer(enrollment: Enrollment) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from django.utils.crypto import get_random_string
 
 from catalog.models import Course, Lesson
 from catalog.seats import course_seat_take
-from enrollment import notify, transitions
+from enrollment import notify, selectors, transitions
 from enrollment.errors import (
     AlreadyCompleted,
     AlreadyEnrolled,
@@ -51,6 +51,7 @@ from enrollment.payments import (
     get_gateway,
 )
 from enrollment.presenters import progress_body
+from enrollment.refunds import refund_terms
 from portal.accounts.models import User
 
 log = structlog.get_logger(__name__)
@@ -239,11 +240,13 @@ def enrollment_create(
     return apply_charge_result(enrollment_id=enrollment.pk, result=result, reveal_decline=own_card)
 
 
-def enrollment_cancel(*, enrollment: Enrollment) -> Enrollment:
+def enrollment_cancel(*, enrollment: Enrollment, outside_policy: bool = False) -> Enrollment:
     """Cancel (free or unpaid) or refund (paid) an enrollment; its seat is released.
 
-    A completed enrollment is neither: its student used every lesson (409
-    `refund_not_allowed` when paid, `already_completed` when free), so its completion and
+    A paid one is refunded only under its course's refund rule (enrollment.refunds: 409
+    `refund_not_allowed` outside it) unless `outside_policy` (staff, from the admin). A
+    completed enrollment is neither cancelled nor refunded: its student used every lesson
+    (`refund_not_allowed` when paid, `already_completed` when free), so its completion and
     certificate are never undone from here. cancel_unpaid checks again under the row lock."""
     payment = Payment.objects.filter(enrollment=enrollment).first()
     paid = payment is not None and payment.status == PaymentStatus.SUCCEEDED
@@ -252,6 +255,14 @@ def enrollment_cancel(*, enrollment: Enrollment) -> Enrollment:
         if paid:
             raise RefundNotAllowed("A completed course is not refunded.")
         raise AlreadyCompleted("A completed enrollment cannot be cancelled.")
+    if paid and not outside_policy:
+        completed, total = selectors.lesson_counts(
+            enrollment_id=enrollment.pk, course_id=enrollment.course_id
+        )
+        percent = progress_body(completed=completed, total=total)["percent"]
+        terms = refund_terms(enrollment=enrollment, payment=payment, percent=percent)
+        if terms is not None and not terms.allowed:
+            raise RefundNotAllowed(terms.reason)
     if not paid:
         return transitions.cancel_unpaid(enrollment_id=enrollment.pk)
     if enrollment.status not in LIVE_STATUSES:

@@ -55,9 +55,18 @@ class CertificateRef(TypedDict):
     url: Annotated[str, Field(help_text="The verification page's path, /certificates/{code}")]
 
 
+class RefundTerms(TypedDict):
+    """Whether cancelling a paid enrollment now refunds it, under its course's refund
+    rule (`refund_days`, `refund_max_percent`); the server checks again on cancel."""
+
+    allowed: bool
+    until: Annotated[str | None, Field(format="date-time", help_text="The window's end.")]
+    reason: Annotated[str, Field(help_text="The terms when allowed, else why not.")]
+
+
 class Enrollment(TypedDict):
-    """The contract's `Enrollment` (with `activated_at`, `completed_at` and `certificate`
-    beside it)."""
+    """The contract's `Enrollment` (with `activated_at`, `completed_at`, `certificate`
+    and `refund` beside it)."""
 
     id: int
     number: Annotated[str, Field(help_text="e.g. ENR-2026-000123")]
@@ -70,6 +79,7 @@ class Enrollment(TypedDict):
     activated_at: Annotated[str | None, Field(format="date-time")]
     completed_at: Annotated[str | None, Field(format="date-time")]
     certificate: CertificateRef | None
+    refund: Annotated[RefundTerms | None, Field(help_text="null: nothing paid to refund.")]
 
 
 class CertificateCourse(TypedDict):

@@ -48,6 +48,8 @@ def test_each_course_has_exactly_the_contract_shape(api):
         rating=Decimal("4.80"),
         published_at=EPOCH,
         instructor=teacher,
+        refund_days=14,
+        refund_max_percent=25,
     )
     free = make_course(
         title="Free Python",
@@ -83,6 +85,8 @@ def test_each_course_has_exactly_the_contract_shape(api):
         "seats_taken": 7,
         "rating": 4.8,
         "published_at": "2026-01-10T12:00:00Z",
+        "refund_days": 14,
+        "refund_max_percent": 25,
     }
     assert set(second) == COURSE_KEYS
     assert second["id"] == free.id

@@ -99,9 +99,19 @@ def test_an_instructor_builds_a_course_reorders_it_publishes_it_and_search_finds
 
     # Course fields autosave and say so.
     page.fill("#refund_policy", "Full refund within 14 days.")
+    expect(page.locator("#refund_days")).to_have_value("30")  # the defaults, shown
+    page.fill("#refund_days", "14")
+    page.fill("#refund_max_percent", "20")
     expect(page.locator("#course-save")).to_have_text("Saved")
     course.refresh_from_db()
     assert course.refund_policy == "Full refund within 14 days."
+    assert (course.refund_days, course.refund_max_percent) == (14, 20)
+    # A window beyond a year is explained at the field (the refused save: a 400).
+    console.allow("status of 400")
+    page.fill("#refund_days", "400")
+    expect(page.locator("#error-refund_days")).to_be_visible()
+    page.fill("#refund_days", "14")
+    expect(page.locator("#course-save")).to_have_text("Saved")
 
     # Two modules, three lessons.
     add_module(page, "Getting started")

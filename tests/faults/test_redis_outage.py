@@ -32,7 +32,18 @@ REQUESTS = 24
 
 @pytest.fixture
 def stack(tmp_path):
-    running = Stack(tmp_path, WS_HEARTBEAT_SECONDS="1")
+    running = Stack(
+        tmp_path,
+        WS_HEARTBEAT_SECONDS="1",
+        # A job that finished while Redis was down could not be acknowledged: it stays
+        # unacknowledged until the visibility timeout brings it back (its done mark makes
+        # the rerun a no-op). Short clocks, so that takes seconds, not the five minutes
+        # the defaults give (longer than the wait below: a CI run timed out on it).
+        CELERY_VISIBILITY_TIMEOUT_SECONDS="6",
+        CELERY_UNACKED_RESTORE_INTERVAL_SECONDS="1",
+        CELERY_UNACKED_RESTORE_THROTTLE="1",
+        JOB_LEASE_SECONDS="4",
+    )
     try:
         yield running.start()
     finally:

@@ -84,6 +84,8 @@ COURSE = {
     "seats_taken": 0,
     "rating": None,
     "published_at": "2026-01-10T12:00:00Z",
+    "refund_days": 30,
+    "refund_max_percent": 30,
 }
 PAGE = {"count": 1, "next": None, "previous": None, "results": [COURSE]}
 

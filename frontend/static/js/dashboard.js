@@ -6,6 +6,7 @@
 
 import { api, query } from "./api.js";
 import { rememberProgressEvent } from "./lessonstore.js";
+import { confirmDelete } from "./studiodialogs.js";
 import { $, announce, clear, dateTime, emptyState, errorState, h, hasAccess, isLive, progressBar, setProgress, skeletonCards, statusBadge, toast } from "./ui.js";
 
 export function progressText(progress) {
@@ -110,7 +111,37 @@ function card(enrollment) {
       h("span", { class: "progress-label" }, progressText(enrollment.progress)),
     ),
     h("div", { class: "actions" }, actions(enrollment)),
+    leaving(enrollment),
   );
+}
+
+// An active enrollment can be left: a free one at any time; a paid one is refunded under
+// its course's refund rule, whose verdict the server put in `refund` (the reason says why
+// not, before anyone clicks; the server checks again on cancel).
+function leaving(enrollment) {
+  if (enrollment.status !== "active") return null;
+  const refund = enrollment.refund;
+  if (refund && !refund.allowed) return h("p", { class: "muted small refund-note", dataset: { role: "refund-note" } }, `No refund: ${refund.reason}`);
+  const label = refund ? "Cancel and refund" : "Leave course";
+  return h(
+    "div",
+    { class: "leave-row" },
+    h("button", { type: "button", class: "button ghost small", dataset: { role: "leave" } }, label, h("span", { class: "visually-hidden" }, ` ${enrollment.course.title}`)),
+    refund ? h("p", { class: "muted small refund-note", dataset: { role: "refund-note" } }, refund.reason) : null,
+  );
+}
+
+async function leave(enrollment) {
+  const title = enrollment.course.title;
+  const paid = Boolean(enrollment.refund);
+  const amount = paid ? `${enrollment.payment.amount} ${enrollment.payment.currency.toUpperCase()}` : "";
+  const confirmed = await confirmDelete(
+    paid ? `Cancel ${title} and get a refund?` : `Leave ${title}?`,
+    paid ? `${amount} goes back to your card and the course’s lessons close for you.` : "The course’s lessons close for you; you can enroll again later.",
+    { action: paid ? "Cancel and refund" : "Leave course", dismiss: "Keep the course" },
+  );
+  if (!confirmed) return null;
+  return api(`/api/enrollments/${enrollment.id}/cancel`, { method: "POST" });
 }
 
 const EMPTY = {
@@ -217,6 +248,29 @@ export function mountDashboard({ socket, user }) {
   function onEvent(frame) {
     const change = applyEvent(enrollments, frame);
     if (change) onChange(change, frame);
+  }
+
+  // "Cancel and refund" / "Leave course" on a card (the card is redrawn from the answer,
+  // and from the `enrollment.status` event every other tab gets).
+  for (const list of Object.values(lists)) {
+    list.addEventListener("click", async (event) => {
+      const button = event.target.closest('[data-role="leave"]');
+      if (!button) return;
+      const id = Number(button.closest("[data-enrollment]").dataset.enrollment);
+      const enrollment = enrollments.get(id);
+      button.disabled = true;
+      try {
+        const answer = await leave(enrollment);
+        if (answer) {
+          onEvent({ type: "enrollment.status", enrollment: answer });
+          toast(answer.status === "refunded" ? `${enrollment.course.title}: refunded.` : `You left ${enrollment.course.title}.`, { tone: "success" });
+        }
+      } catch (error) {
+        toast(error.message, { tone: "error", title: "Not cancelled" });
+      } finally {
+        button.disabled = false;
+      }
+    });
   }
 
   for (const type of ["progress.updated", "enrollment.status", "enrollment.completed"]) {

@@ -12,11 +12,12 @@ function ask(dialog) {
 }
 
 // Resolves true when the person confirmed.
-export async function confirmDelete(title, text, { action = "Delete" } = {}) {
+export async function confirmDelete(title, text, { action = "Delete", dismiss = "Cancel" } = {}) {
   const dialog = $("#confirm-dialog");
   $("#confirm-title", dialog).textContent = title;
   $("#confirm-text", dialog).textContent = text;
   $("#confirm-yes", dialog).textContent = action;
+  $("#confirm-no", dialog).textContent = dismiss;
   return (await ask(dialog)) === "confirm";
 }
 

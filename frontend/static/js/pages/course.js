@@ -112,6 +112,15 @@ async function load() {
   main.setAttribute("aria-busy", "false");
 
   $("#course-price").textContent = money(course.price, course.currency);
+  // A buyer knows the refund rule before paying (the dashboard applies it afterwards).
+  const terms = $("#refund-terms");
+  if (terms && Number(course.price) > 0) {
+    const days = course.refund_days;
+    terms.textContent = days
+      ? `Full refund if you cancel within ${days} day${days === 1 ? "" : "s"}, having completed at most ${course.refund_max_percent}% of the lessons.`
+      : "No refunds once paid.";
+    terms.hidden = false;
+  }
   // Its instructors and staff get the author card (server-rendered: "Edit course" and the
   // draft/published state) instead of the enrollment form.
   const author = $("#author-card");

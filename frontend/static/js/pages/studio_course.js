@@ -18,7 +18,9 @@ const form = $("#course-form");
 const errors = formErrors(form);
 const modulesList = $("#modules");
 
-const COURSE_FIELDS = ["title", "summary", "description", "category", "level", "price", "currency", "capacity", "refund_policy"];
+const COURSE_FIELDS = ["title", "summary", "description", "category", "level", "price", "currency", "capacity", "refund_policy", "refund_days", "refund_max_percent"];
+// Whole numbers the server requires (an empty box is sent as is: the server says why not).
+const WHOLE_NUMBERS = new Set(["refund_days", "refund_max_percent"]);
 const FIELD_LABELS = {
   title: "Title",
   summary: "Summary",
@@ -29,6 +31,8 @@ const FIELD_LABELS = {
   currency: "Currency",
   capacity: "Capacity",
   refund_policy: "Refund policy",
+  refund_days: "Refund window (days)",
+  refund_max_percent: "Refund up to (% of lessons completed)",
 };
 
 let course = null;
@@ -49,6 +53,7 @@ function rememberVersions(fresh) {
 function fieldValue(name) {
   const value = form.elements[name].value;
   if (name === "capacity") return value.trim() === "" ? null : Number(value);
+  if (WHOLE_NUMBERS.has(name)) return value.trim() === "" ? "" : Number(value);
   if (name === "price") return value.trim() || "0.00";
   return value;
 }
@@ -56,7 +61,7 @@ function fieldValue(name) {
 function normalised(name, value) {
   if (value === null || value === undefined) return name === "capacity" ? null : "";
   if (name === "price") return Number(value).toFixed(2);
-  if (name === "capacity") return Number(value);
+  if (name === "capacity" || WHOLE_NUMBERS.has(name)) return Number(value);
   return String(value);
 }
 
