@@ -150,3 +150,31 @@ def test_seats_update_live_and_a_full_course_cannot_be_submitted(new_page, conso
     expect(page.locator("#enroll-submit")).to_have_text("Course full")
     course.refresh_from_db()
     assert course.seats_taken == 2
+
+
+def test_a_declined_attempt_then_a_paid_one_leave_one_course_on_the_dashboard(
+    new_page, console, paid_course
+):
+    console.allow("status of 402")
+    make_user(email="sam@example.com", name="Sam Student")
+    page = new_page()
+    sign_in(page, "sam@example.com", PASSWORD, next_path="/courses/kubernetes-in-practice")
+    wait_live(page)
+    page.check("input[value=pm_card_chargeDeclined]")
+    page.click("#enroll-submit")
+    expect(page.locator("#form-error")).to_be_visible()
+    page.check("input[value=pm_card_visa]")
+    page.click("#enroll-submit")
+    expect(page.locator("#enroll-result")).to_have_attribute("data-status", "active")
+    assert sorted(
+        Enrollment.objects.filter(student__email="sam@example.com").values_list(
+            "status", flat=True
+        )
+    ) == ["active", "cancelled"]
+
+    page.goto("/dashboard")
+    wait_live(page)
+    cards = page.locator("#enrollments [data-enrollment]")
+    expect(cards).to_have_count(1)
+    expect(cards.first).to_have_attribute("data-status", "active")
+    expect(page.locator("#count-learning")).to_have_text("1")

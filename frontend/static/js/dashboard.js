@@ -21,6 +21,10 @@ export const SECTIONS = ["learning", "completed"];
 // does later (a lesson added to the course lowers it; the completion stands).
 export const sectionOf = (enrollment) => (enrollment.status === "completed" ? "completed" : "learning");
 
+// A checkout whose card was declined (cancelled with its payment failed) was never a course
+// of the student's: it is not listed (a pending one that fails leaves the list live).
+export const shown = (enrollment) => !(enrollment.status === "cancelled" && enrollment.payment?.status === "failed");
+
 // Apply one socket event to the state: `enrollments`, a Map of id → Enrollment, newest first
 // as GET /api/enrollments lists them. Returns {id, kind} ("added", "changed", "progress")
 // or null when the event is not about this dashboard's enrollments. Events carry absolute
@@ -194,13 +198,14 @@ export function mountDashboard({ socket, user }) {
     $("#stat-lessons").textContent = String(stats.lessons);
     $("#dashboard-stats").hidden = enrollments.size === 0;
     const counts = { learning: 0, completed: 0 };
-    for (const enrollment of enrollments.values()) counts[sectionOf(enrollment)] += 1;
+    for (const enrollment of enrollments.values()) if (shown(enrollment)) counts[sectionOf(enrollment)] += 1;
     for (const name of SECTIONS) $(`#count-${name}`).textContent = String(counts[name]);
   }
 
   function drawSection(name) {
-    const cards = [...enrollments.values()].filter((e) => sectionOf(e) === name).map(card);
-    clear(lists[name], cards.length ? cards : EMPTY[name](enrollments.size > 0));
+    const listed = [...enrollments.values()].filter(shown);
+    const cards = listed.filter((e) => sectionOf(e) === name).map(card);
+    clear(lists[name], cards.length ? cards : EMPTY[name](listed.length > 0));
   }
 
   function render() {
@@ -226,7 +231,7 @@ export function mountDashboard({ socket, user }) {
     const existing = document.querySelector(`[data-enrollment="${id}"]`);
     const section = sectionOf(enrollment);
     if (kind === "progress") onProgress(id);
-    else if (kind === "changed" && existing && existing.parentElement === lists[section]) existing.replaceWith(card(enrollment));
+    else if (kind === "changed" && existing && existing.parentElement === lists[section] && shown(enrollment)) existing.replaceWith(card(enrollment));
     else {
       // Added, or moved to the other tab (completed): both lists are redrawn in order.
       drawSection("learning");

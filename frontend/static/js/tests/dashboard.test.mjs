@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import { applyEvent, dashboardStats, progressText, sectionOf } from "../dashboard.js";
+import { applyEvent, dashboardStats, progressText, sectionOf, shown } from "../dashboard.js";
 
 const enrollment = (id, status, progress = { completed_lessons: 0, total_lessons: 4, percent: 0 }, extra = {}) => ({
   id,
@@ -66,5 +66,15 @@ describe("dashboardStats", () => {
     );
     assert.deepEqual(dashboardStats(enrollments), { courses: 2, completed: 1, lessons: 5 });
     assert.deepEqual(["completed", "learning", "learning"], [...enrollments.values()].map(sectionOf));
+  });
+});
+
+describe("shown (what the dashboard lists)", () => {
+  it("leaves out a checkout whose card was declined, and nothing else", () => {
+    const declined = { ...enrollment(4, "cancelled"), payment: { status: "failed", amount: "49.00", currency: "usd" } };
+    const refunded = { ...enrollment(5, "refunded"), payment: { status: "refunded", amount: "49.00", currency: "usd" } };
+    const left = { ...enrollment(6, "cancelled"), payment: null };
+    const pending = { ...enrollment(7, "pending"), payment: { status: "requires_action", amount: "49.00", currency: "usd" } };
+    assert.deepEqual([declined, refunded, left, pending].map(shown), [false, true, true, true]);
   });
 });
