@@ -5,10 +5,13 @@ is shared with this process). Screenshots go to test-artifacts/screenshots/."""
 import os
 import threading
 from collections.abc import Callable, Iterator
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, authenticate
 
 from tests.e2e.axe import assert_accessible
 from tests.live import ROOT, LiveServer
@@ -147,11 +150,31 @@ def screenshot(page, name: str) -> Path:
 
 
 def sign_in(page, email: str, password: str, *, next_path: str = "") -> None:
-    page.goto("/signin" + (f"?next={next_path}" if next_path else ""))
-    page.fill("#email", email)
-    page.fill("#password", password)
-    with page.expect_navigation():
-        page.click("#signin-form button[type=submit]")
+    """Signed in as the sign-in form signs in, without its page: the password is checked,
+    a session is made here and its cookie handed to the browser, then the page the form
+    leads to opens (`next_path`, else an instructor's dashboard or the student's). One page
+    load instead of three per test; tests/e2e/test_auth.py and test_security.py drive the
+    form itself."""
+    user = authenticate(email=email, password=password)
+    assert user is not None, f"{email} cannot sign in with that password"
+    session = import_module(settings.SESSION_ENGINE).SessionStore()
+    session[SESSION_KEY] = user._meta.pk.value_to_string(user)
+    session[BACKEND_SESSION_KEY] = user.backend
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    page.context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": session.session_key,
+                "domain": "127.0.0.1",
+                "path": "/",
+                "httpOnly": True,
+                "sameSite": "Lax",
+            }
+        ]
+    )
+    page.goto(next_path or ("/instructor" if user.is_instructor else "/dashboard"))
 
 
 def wait_live(page) -> None:

@@ -167,9 +167,7 @@ def test_a_declined_attempt_then_a_paid_one_leave_one_course_on_the_dashboard(
     page.click("#enroll-submit")
     expect(page.locator("#enroll-result")).to_have_attribute("data-status", "active")
     assert sorted(
-        Enrollment.objects.filter(student__email="sam@example.com").values_list(
-            "status", flat=True
-        )
+        Enrollment.objects.filter(student__email="sam@example.com").values_list("status", flat=True)
     ) == ["active", "cancelled"]
 
     page.goto("/dashboard")
