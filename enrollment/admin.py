@@ -16,6 +16,7 @@ from enrollment.models import (
     EnrollmentStatus,
     LessonProgress,
     Payment,
+    PaymentCall,
     PaymentStatus,
     Receipt,
     Student,
@@ -127,6 +128,19 @@ class EnrollmentAdmin(admin.ModelAdmin):
         _each(self, request, queryset, _activate)
 
 
+class PaymentCallInline(admin.TabularInline):
+    """The payment's ledger: every gateway call, as it happened; never edited."""
+
+    model = PaymentCall
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "kind", "outcome", "reference", "error", "idempotency_key"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Payment)
 class PaymentAdmin(admin.ModelAdmin):
     list_display = ["enrollment", "amount", "currency", "status", "provider", "created_at"]
@@ -136,6 +150,7 @@ class PaymentAdmin(admin.ModelAdmin):
     raw_id_fields = ["enrollment"]
     # Changed by the enrollment's actions (refund, cancel, activate), never by hand.
     readonly_fields = ["status", "provider_reference", "failure_reason", "created_at"]
+    inlines = [PaymentCallInline]
 
 
 @admin.register(LessonProgress)

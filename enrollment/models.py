@@ -173,6 +173,30 @@ class Certificate(models.Model):
         return self.code
 
 
+class PaymentCall(models.Model):
+    """The payment ledger: one row per call to the gateway (a charge, a retrieve, a
+    refund), whatever it answered or raised, so every attempt on a payment is on record."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="calls")
+    kind = models.CharField(
+        max_length=16,
+        choices=[("charge", "Charge"), ("retrieve", "Retrieve"), ("refund", "Refund")],
+    )
+    idempotency_key = models.CharField(max_length=255, blank=True)
+    outcome = models.CharField(
+        max_length=20, help_text="succeeded, declined, requires_action, unknown, refused, error"
+    )
+    reference = models.CharField(max_length=255, blank=True)
+    error = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.outcome}"
+
+
 class Receipt(models.Model):
     """Issued once per paid enrollment, in the transaction that activates it; what was sold
     to whom is snapshotted then (names, title, amount). `emailed_at`: when the buyer's copy

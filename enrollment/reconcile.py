@@ -12,6 +12,7 @@ from django.utils import timezone
 from enrollment import transitions
 from enrollment.errors import PaymentDeclined
 from enrollment.models import Enrollment, EnrollmentStatus, Payment, PaymentStatus
+from enrollment.payment_calls import payment_call
 from enrollment.payments import ChargeResult, ChargeStatus, InvalidPaymentMethod, get_gateway
 from enrollment.services import apply_charge_result, charge, payment_method_refused
 
@@ -33,7 +34,12 @@ def payment_reconcile(*, payment: Payment, abandon_after: timedelta) -> str:
     gateway = get_gateway(payment.provider)
     if payment.provider_reference:
         try:
-            result: ChargeResult = gateway.retrieve(reference=payment.provider_reference)
+            result: ChargeResult = payment_call(
+                payment=payment,
+                kind="retrieve",
+                idempotency_key="",
+                call=lambda: gateway.retrieve(reference=payment.provider_reference),
+            )
         except Exception:
             log.warning("reconcile.retrieve_failed", payment=payment.pk, exc_info=True)
             return "error"

@@ -42,6 +42,7 @@ from enrollment.models import (
     PaymentStatus,
     Student,
 )
+from enrollment.payment_calls import payment_call, refund_call
 from enrollment.payments import (
     ChargeResult,
     ChargeStatus,
@@ -152,14 +153,20 @@ def charge(gateway: PaymentGateway, payment: Payment) -> ChargeResult:
 
     The provider refusing the input itself (an unknown `pm_…`) raises InvalidPaymentMethod:
     nothing was charged and nothing ever will be, so it must not hold a seat as "unknown"."""
+    key = f"payment-{payment.pk}"
     try:
-        return gateway.charge(
-            amount=payment.amount,
-            currency=payment.currency,
-            payment_method=payment.payment_method,
-            idempotency_key=f"payment-{payment.pk}",
-            description=f"Enrollment {payment.enrollment.number}",
-            metadata={"payment_id": str(payment.pk), "enrollment": payment.enrollment.number},
+        return payment_call(
+            payment=payment,
+            kind="charge",
+            idempotency_key=key,
+            call=lambda: gateway.charge(
+                amount=payment.amount,
+                currency=payment.currency,
+                payment_method=payment.payment_method,
+                idempotency_key=key,
+                description=f"Enrollment {payment.enrollment.number}",
+                metadata={"payment_id": str(payment.pk), "enrollment": payment.enrollment.number},
+            ),
         )
     except InvalidPaymentMethod:
         raise
@@ -268,11 +275,7 @@ def enrollment_cancel(*, enrollment: Enrollment, outside_policy: bool = False) -
     if enrollment.status not in LIVE_STATUSES:
         return enrollment
     try:
-        refund = get_gateway(payment.provider).refund(
-            reference=payment.provider_reference,
-            amount=payment.amount,
-            idempotency_key=f"refund-{payment.pk}",
-        )
+        refund = refund_call(payment)
     except GatewayError as exc:
         raise PaymentUnavailable("The refund could not be processed now; try again.") from exc
     if not refund.succeeded:

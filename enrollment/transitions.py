@@ -24,7 +24,8 @@ from enrollment.models import (
     Payment,
     PaymentStatus,
 )
-from enrollment.payments import GatewayError, get_gateway
+from enrollment.payment_calls import refund_call
+from enrollment.payments import GatewayError
 from enrollment.receipts import receipt_issue
 from portal.enqueue import job_enqueue_on_commit
 from portal.jobs.base import RetryableJobError
@@ -218,11 +219,7 @@ def refund_orphan(*, payment_id: int) -> str:
     if payment.status != PaymentStatus.SUCCEEDED:
         return "nothing_to_refund"
     try:
-        result = get_gateway(payment.provider).refund(
-            reference=payment.provider_reference,
-            amount=payment.amount,
-            idempotency_key=f"refund-{payment.pk}",
-        )
+        result = refund_call(payment)
     except GatewayError as exc:
         raise RetryableJobError(f"refund of payment {payment.pk} failed: {exc}") from exc
     if not result.succeeded:

@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from catalog.models import Course
-from enrollment.models import Enrollment, Payment
+from enrollment.models import Enrollment, Payment, PaymentCall
 from enrollment.reconcile import payments_reconcile
 from portal.accounts.models import User
 from tests.conftest import client_for
@@ -131,6 +131,10 @@ def test_a_timeout_leaves_it_pending_and_reconcile_finishes_it_without_charging_
     assert course_numbers(course) == (1, 1, PRICE)
     # Nothing is left for a later round.
     assert payments_reconcile(older_than=timedelta(0)) == {}
+    # The ledger: the charge whose answer was lost, then the same charge sent again.
+    calls = list(PaymentCall.objects.filter(payment=payment).values_list("kind", "outcome"))
+    assert calls == [("charge", "unknown"), ("charge", "succeeded")]
+    assert PaymentCall.objects.filter(reference=intent_id).count() == 1
 
 
 def test_cancelling_a_stripe_payment_refunds_it_at_stripe(stub):
