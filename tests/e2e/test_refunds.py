@@ -1,7 +1,8 @@
-"""Leaving a paid course from the dashboard, in Chromium: inside the course's refund rule
+"""Leaving a course from the dashboard, in Chromium: inside the course's refund rule
 the card offers "Cancel and refund" with its terms, a dialog confirms it, and the card
 turns Refunded; outside the rule the card says why there is no refund before anyone
-clicks. axe finds nothing, with the dialog open too."""
+clicks; a pending checkout is given up (nothing charged, the seat released). The course
+page states the rule before paying. axe finds nothing, with the dialog open too."""
 
 from datetime import timedelta
 
@@ -79,3 +80,27 @@ def test_the_course_page_states_the_refund_rule_before_paying(new_page):
     wait_live(page)
     expect(page.locator("#price-big, #course-price")).to_have_text("Free")
     expect(page.locator("#refund-terms")).to_be_hidden()
+
+
+def test_a_pending_checkout_is_given_up_from_the_dashboard(new_page):
+    student = make_user(email="pat@example.com", name="Pat Pending")
+    course = make_course(title="Rust for Beginners", slug="rust", price="49.00", capacity=3)
+    pending = enroll(student, course, "pm_card_authenticationRequired")
+    assert pending.status == "pending"
+
+    page = new_page()
+    sign_in(page, "pat@example.com", PASSWORD)
+    wait_live(page)
+    card = page.locator(f'[data-enrollment="{pending.pk}"]')
+    card.get_by_role("button", name="Cancel checkout Rust for Beginners").click()
+    dialog = page.get_by_role("dialog", name="Cancel your checkout for Rust for Beginners?")
+    expect(dialog).to_contain_text("Nothing is charged")
+    dialog.get_by_role("button", name="Cancel checkout").click()
+    # A checkout given up was never a course of the student's: the card goes.
+    expect(card).to_have_count(0)
+    expect(
+        page.locator(".toast", has_text="Checkout for Rust for Beginners cancelled.")
+    ).to_be_visible()
+    assert Enrollment.objects.get(pk=pending.pk).status == "cancelled"
+    course.refresh_from_db()
+    assert course.seats_taken == 0

@@ -121,8 +121,13 @@ function card(enrollment) {
 
 // An active enrollment can be left: a free one at any time; a paid one is refunded under
 // its course's refund rule, whose verdict the server put in `refund` (the reason says why
-// not, before anyone clicks; the server checks again on cancel).
+// not, before anyone clicks; the server checks again on cancel). A pending checkout can be
+// given up: nothing is charged and its seat is released.
 function leaving(enrollment) {
+  const hidden = h("span", { class: "visually-hidden" }, ` ${enrollment.course.title}`);
+  if (enrollment.status === "pending") {
+    return h("div", { class: "leave-row" }, h("button", { type: "button", class: "button ghost small", dataset: { role: "leave" } }, "Cancel checkout", hidden));
+  }
   if (enrollment.status !== "active") return null;
   const refund = enrollment.refund;
   if (refund && !refund.allowed) return h("p", { class: "muted small refund-note", dataset: { role: "refund-note" } }, `No refund: ${refund.reason}`);
@@ -130,21 +135,22 @@ function leaving(enrollment) {
   return h(
     "div",
     { class: "leave-row" },
-    h("button", { type: "button", class: "button ghost small", dataset: { role: "leave" } }, label, h("span", { class: "visually-hidden" }, ` ${enrollment.course.title}`)),
+    h("button", { type: "button", class: "button ghost small", dataset: { role: "leave" } }, label, hidden),
     refund ? h("p", { class: "muted small refund-note", dataset: { role: "refund-note" } }, refund.reason) : null,
   );
 }
 
+const LEAVING = {
+  pending: (title) => [`Cancel your checkout for ${title}?`, "Nothing is charged and the seat you were holding goes back to the course.", "Cancel checkout"],
+  refund: (title, amount) => [`Cancel ${title} and get a refund?`, `${amount} goes back to your card and the course’s lessons close for you.`, "Cancel and refund"],
+  free: (title) => [`Leave ${title}?`, "The course’s lessons close for you; you can enroll again later.", "Leave course"],
+};
+
 async function leave(enrollment) {
-  const title = enrollment.course.title;
-  const paid = Boolean(enrollment.refund);
-  const amount = paid ? `${enrollment.payment.amount} ${enrollment.payment.currency.toUpperCase()}` : "";
-  const confirmed = await confirmDelete(
-    paid ? `Cancel ${title} and get a refund?` : `Leave ${title}?`,
-    paid ? `${amount} goes back to your card and the course’s lessons close for you.` : "The course’s lessons close for you; you can enroll again later.",
-    { action: paid ? "Cancel and refund" : "Leave course", dismiss: "Keep the course" },
-  );
-  if (!confirmed) return null;
+  const kind = enrollment.status === "pending" ? "pending" : enrollment.refund ? "refund" : "free";
+  const amount = enrollment.payment ? `${enrollment.payment.amount} ${enrollment.payment.currency.toUpperCase()}` : "";
+  const [title, text, action] = LEAVING[kind](enrollment.course.title, amount);
+  if (!(await confirmDelete(title, text, { action, dismiss: "Keep the course" }))) return null;
   return api(`/api/enrollments/${enrollment.id}/cancel`, { method: "POST" });
 }
 
@@ -268,7 +274,8 @@ export function mountDashboard({ socket, user }) {
         const answer = await leave(enrollment);
         if (answer) {
           onEvent({ type: "enrollment.status", enrollment: answer });
-          toast(answer.status === "refunded" ? `${enrollment.course.title}: refunded.` : `You left ${enrollment.course.title}.`, { tone: "success" });
+          const done = { refunded: `${enrollment.course.title}: refunded.`, cancelled: enrollment.status === "pending" ? `Checkout for ${enrollment.course.title} cancelled.` : `You left ${enrollment.course.title}.` };
+          toast(done[answer.status] ?? `${enrollment.course.title}: ${answer.status}.`, { tone: "success" });
         }
       } catch (error) {
         toast(error.message, { tone: "error", title: "Not cancelled" });
