@@ -43,11 +43,12 @@ def teaching():
 
 def test_revenue_chart_roster_and_announcement(new_page, teaching):
     page = new_page(PHONE)  # used on a phone; looked at on both (check_both_widths)
-    sign_in(page, "grace@example.com", PASSWORD)
+    # One navigation, the dashboard's own: a second one could take the page away before the
+    # first load's answer was read (its body is gone then).
     with page.expect_response(lambda r: "/api/instructor/enrollments-per-hour" in r.url) as hourly:
-        page.goto("/instructor")
-    wait_live(page)
+        sign_in(page, "grace@example.com", PASSWORD, next_path="/instructor")
     buckets = hourly.value.json()["buckets"]
+    wait_live(page)
 
     # Revenue: three payments of 49.00, one refunded; the free course's one enrollment.
     compilers = page.locator('#revenue tr[data-course="compilers"]')
