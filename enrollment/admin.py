@@ -160,45 +160,43 @@ class LessonProgressAdmin(admin.ModelAdmin):
     raw_id_fields = ["enrollment", "lesson"]
 
 
-@admin.register(Certificate)
-class CertificateAdmin(admin.ModelAdmin):
-    """Certificates are issued by completion only and never edited: what they certify was
-    copied when they were issued, and their code may already be printed on paper."""
+class IssuedRecordAdmin(admin.ModelAdmin):
+    """A record the pipeline issues and nobody edits (certificates, receipts): every field
+    read-only, none added or deleted here."""
 
-    list_display = ["code", "student_name", "course_title", "issued_at", "enrollment"]
     list_select_related = ["enrollment"]
-    search_fields = ["code", "student_name", "course_title", "enrollment__number"]
     date_hierarchy = "issued_at"
-    readonly_fields = [field.name for field in Certificate._meta.fields if field.name != "id"]
     show_full_result_count = False
+
+    def get_readonly_fields(self, request, obj=None) -> list[str]:
+        return [field.name for field in self.model._meta.fields if field.name != "id"]
 
     def has_add_permission(self, request) -> bool:
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(Certificate)
+class CertificateAdmin(IssuedRecordAdmin):
+    """Certificates are issued by completion only and never edited: what they certify was
+    copied when they were issued, and their code may already be printed on paper."""
+
+    list_display = ["code", "student_name", "course_title", "issued_at", "enrollment"]
+    search_fields = ["code", "student_name", "course_title", "enrollment__number"]
 
     def view_on_site(self, obj: Certificate) -> str:
         return reverse("certificate-page", kwargs={"code": obj.code})
 
 
 @admin.register(Receipt)
-class ReceiptAdmin(admin.ModelAdmin):
+class ReceiptAdmin(IssuedRecordAdmin):
     """Receipts are issued by a paid activation only and never edited: they record a sale
     as it was made (and the buyer has a copy by email)."""
 
     list_display = ["number", "student_email", "course_title", "amount", "currency", "issued_at"]
-    list_select_related = ["enrollment"]
     search_fields = ["number", "student_email", "student_name", "enrollment__number"]
-    date_hierarchy = "issued_at"
-    readonly_fields = [field.name for field in Receipt._meta.fields if field.name != "id"]
-    show_full_result_count = False
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def view_on_site(self, obj: Receipt) -> str:
         return reverse("receipt-page", kwargs={"number": obj.number})

@@ -172,25 +172,10 @@ RECEIPT_NUMBER_SHAPE = re.compile(r"RCT-\d{4}-\d{6,}")
 def receipt_by_number_for(*, number: str, user: User) -> Receipt | None:
     """The receipt a number names, if this user may read its enrollment (its buyer, the
     course's instructors, staff); None otherwise, never revealing that it exists."""
-    if not RECEIPT_NUMBER_SHAPE.fullmatch(number):
+    if not user.is_authenticated or not RECEIPT_NUMBER_SHAPE.fullmatch(number):
         return None
-    return _receipts_readable_by(user).filter(number=number).first()
-
-
-def _receipts_readable_by(user: User) -> QuerySet[Receipt]:
-    if not user.is_authenticated:
-        return Receipt.objects.none()
-    return Receipt.objects.filter(
-        enrollment__in=Enrollment.objects.filter(enrollment_visible_q(user))
-    )
-
-
-def receipt_of_enrollment_for(*, enrollment_id: int, user: User) -> Receipt | None:
-    """The receipt of an enrollment this user may read; None if there is none."""
-    readable = (
-        Enrollment.objects.filter(enrollment_visible_q(user)) if user.is_authenticated else []
-    )
-    return Receipt.objects.filter(enrollment_id=enrollment_id, enrollment__in=readable).first()
+    readable = Enrollment.objects.filter(enrollment_visible_q(user))
+    return Receipt.objects.filter(number=number, enrollment__in=readable).first()
 
 
 def certificate_by_code(*, code: str) -> Certificate:

@@ -213,8 +213,12 @@ def certificate(request: HttpRequest, code: str) -> HttpResponse:
 
 def enrollment_receipt(request: HttpRequest, enrollment_id: int) -> HttpResponse:
     """The dashboard's link: an enrollment's receipt page, found by the enrollment."""
-    found = selectors.receipt_of_enrollment_for(enrollment_id=enrollment_id, user=request.user)
-    if found is None:
+    try:
+        enrollment = selectors.enrollment_visible_get(
+            enrollment_id=enrollment_id, user=request.user
+        )
+        found = selectors.receipt_of_enrollment(enrollment=enrollment)
+    except NotFound:
         return receipt(request, "")
     return redirect("receipt-page", number=found.number)
 
