@@ -3,9 +3,17 @@ from django.contrib import admin
 from django.db.models import Model
 
 from catalog import cache as catalog_cache
-from catalog import services
+from catalog import coupons, services
 from catalog.media import checks
-from catalog.models import Course, CourseInstructor, Lesson, LessonCaption, LessonResource, Module
+from catalog.models import (
+    Coupon,
+    Course,
+    CourseInstructor,
+    Lesson,
+    LessonCaption,
+    LessonResource,
+    Module,
+)
 
 
 class RetiresCachedCourse:
@@ -192,3 +200,70 @@ class LessonAdmin(BumpsVersions, RetiresCachedCourse, admin.ModelAdmin):
         for resource in formset.deleted_objects:
             resource.delete()
         formset.save_m2m()
+
+
+class CouponAdminForm(forms.ModelForm):
+    """The API's rules (catalog.coupons), so the admin cannot store what the API refuses;
+    `redeemed` is counted by the checkouts alone."""
+
+    class Meta:
+        model = Coupon
+        fields = ["code", "course", "percent_off", "amount_off", "max_redemptions", "expires_at"]
+
+    def clean_code(self) -> str:
+        code = self.cleaned_data.get("code", "")
+        stored = coupons.coupon_code_normalized(code)
+        if stored is None:
+            raise forms.ValidationError("Use 3 to 32 letters, digits, - or _.")
+        return stored
+
+    def clean(self):
+        cleaned = super().clean()
+        problems = coupons.coupon_terms_problems(
+            percent_off=cleaned.get("percent_off"),
+            amount_off=cleaned.get("amount_off"),
+            max_redemptions=cleaned.get("max_redemptions"),
+            expires_at=cleaned.get("expires_at"),
+        )
+        if self.instance.pk and "expires_at" not in self.changed_data:
+            problems.pop("expires_at", None)  # an expired coupon stays editable
+        max_redemptions = cleaned.get("max_redemptions")
+        if max_redemptions is not None and max_redemptions < self.instance.redeemed:
+            problems["max_redemptions"] = [
+                f"Already used {self.instance.redeemed} times: at least that many."
+            ]
+        for field, messages in problems.items():
+            if field in self.fields and field not in self.errors:
+                self.add_error(field, messages)
+        return cleaned
+
+
+@admin.register(Coupon)
+class CouponAdmin(admin.ModelAdmin):
+    """Staff coupons: a course's, or (no course) one for every course."""
+
+    form = CouponAdminForm
+    list_display = [
+        "code",
+        "course",
+        "percent_off",
+        "amount_off",
+        "redeemed",
+        "max_redemptions",
+        "expires_at",
+        "created_at",
+    ]
+    list_select_related = ["course"]
+    list_filter = [("course", admin.EmptyFieldListFilter)]
+    search_fields = ["code", "course__title", "course__slug"]
+    autocomplete_fields = ["course"]
+    readonly_fields = ["redeemed", "created_by", "created_at"]
+    date_hierarchy = "created_at"
+
+    def save_model(self, request, obj: Coupon, form, change) -> None:
+        if change:
+            # The form's fields only: a checkout may have counted a use since the page loaded.
+            obj.save(update_fields=CouponAdminForm.Meta.fields)
+            return
+        obj.created_by = request.user
+        super().save_model(request, obj, form, change)

@@ -113,6 +113,14 @@ def studio_course_editable(*, slug: str, user: User | None) -> Course:
     return course
 
 
+def studio_course_row_editable(*, slug: str, user: User | None) -> Course:
+    """As studio_course_editable, without the curriculum (a course's coupons, say)."""
+    course = selectors.studio_course_row_get(slug=slug, user=_author(user))
+    if course is None:
+        raise NotFound("No such course.")
+    return course
+
+
 def studio_course_get(*, slug: str, user: User | None) -> StudioCourse:
     return presenters.studio_course(studio_course_editable(slug=slug, user=user))
 

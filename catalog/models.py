@@ -5,13 +5,21 @@ from decimal import Decimal
 from pathlib import PurePosixPath
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.text import get_valid_filename
 
 # Defined with the shapes; importers use these names too.
-from catalog.shapes import REFUND_DAYS_MAX, VIDEO_CONTENT_TYPES, LessonKind, Level
+from catalog.shapes import (
+    COUPON_CODE_HELP,
+    COUPON_CODE_MAX,
+    COUPON_CODE_STORED,
+    REFUND_DAYS_MAX,
+    VIDEO_CONTENT_TYPES,
+    LessonKind,
+    Level,
+)
 
 
 class Course(models.Model):
@@ -203,3 +211,82 @@ class LessonResource(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class Coupon(models.Model):
+    """A discount code for a course (or, made by staff with no course, for every course).
+    Its rules and its one writer of `redeemed` are catalog.coupons."""
+
+    # Stored upper-case (a check below), so the unique index is unique whatever the case.
+    code = models.CharField(
+        max_length=COUPON_CODE_MAX,
+        unique=True,
+        validators=[RegexValidator(COUPON_CODE_STORED)],
+        help_text=COUPON_CODE_HELP,
+    )
+    course = models.ForeignKey(
+        Course,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="coupons",
+        help_text="Empty: every course.",
+    )
+    percent_off = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
+    amount_off = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="In the course's currency. Give this or a percentage, not both.",
+    )
+    max_redemptions = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Empty: unlimited."
+    )
+    redeemed = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty: never.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(code__regex=COUPON_CODE_STORED), name="coupon_code_stored_form"
+            ),
+            models.CheckConstraint(
+                condition=(Q(percent_off__isnull=False) & Q(amount_off__isnull=True))
+                | (Q(percent_off__isnull=True) & Q(amount_off__isnull=False)),
+                name="coupon_one_discount",
+            ),
+            models.CheckConstraint(
+                condition=Q(percent_off__isnull=True) | Q(percent_off__range=(1, 100)),
+                name="coupon_percent_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_off__isnull=True) | Q(amount_off__gt=0),
+                name="coupon_amount_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_redemptions__isnull=True) | Q(max_redemptions__gt=0),
+                name="coupon_max_redemptions_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(redeemed__gte=0), name="coupon_redeemed_nonnegative"
+            ),
+            models.CheckConstraint(
+                condition=Q(max_redemptions__isnull=True) | Q(redeemed__lte=F("max_redemptions")),
+                name="coupon_redeemed_within_max",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code

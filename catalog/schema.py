@@ -47,3 +47,12 @@ LessonPreviewSchema = serializer_for(shapes.LessonPreview)
 
 class StudioCourseListSchema(serializers.Serializer):
     results = StudioCourseSummarySchema(many=True)
+
+
+# Coupons (catalog.coupons).
+CouponSchema = serializer_for(shapes.Coupon)
+CouponQuoteSchema = serializer_for(shapes.CouponQuote)
+
+
+class CouponListSchema(serializers.Serializer):
+    results = CouponSchema(many=True, help_text="Newest first.")

@@ -233,6 +233,14 @@ def studio_course_get(*, slug: str, user: User) -> Course | None:
     return course
 
 
+def studio_course_row_get(*, slug: str, user: User) -> Course | None:
+    """The course row alone (no curriculum) if `user` may edit it (its instructors, staff)."""
+    course = Course.objects.filter(slug=slug).first()
+    if course is None or not course_can_edit(course=course, user=user):
+        return None
+    return course
+
+
 def studio_module_get(*, module_id: int, user: User) -> Module | None:
     """A module with its lessons (and counts) if `user` may edit its course."""
     module = (

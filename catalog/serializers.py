@@ -9,6 +9,9 @@ from catalog.search.types import MAX_LIMIT as MAX_SEARCH_LIMIT
 from catalog.search.types import MAX_OFFSET as MAX_SEARCH_OFFSET
 from catalog.selectors import COURSE_SORTS, DEFAULT_SORT
 from catalog.shapes import (
+    COUPON_AMOUNT_HELP,
+    COUPON_CODE_HELP,
+    COUPON_CODE_TYPED,
     COURSE_WRITABLE_FIELDS,
     PREVIEW_HELP,
     REFUND_DAYS_HELP,
@@ -299,3 +302,50 @@ class LessonResourceInput(serializers.Serializer):
         "archives, office documents).",
     )
     title = serializers.CharField(max_length=200, validators=[single_line])
+
+
+# --- coupons (catalog.coupons checks the terms together: one discount, expiry ahead) -------
+
+
+class CouponCreateInput(BodyInput):
+    """POST /api/courses/{slug}/coupons."""
+
+    # Not trimmed by DRF: the pattern says which white space may surround a code.
+    code = serializers.RegexField(
+        COUPON_CODE_TYPED,
+        trim_whitespace=False,
+        help_text=COUPON_CODE_HELP,
+        error_messages={"invalid": "Use 3 to 32 letters, digits, - or _."},
+    )
+    percent_off = serializers.IntegerField(
+        min_value=1,
+        max_value=100,
+        allow_null=True,
+        required=False,
+        default=None,
+        help_text="1 to 100. Give this or amount_off.",
+    )
+    amount_off = serializers.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        allow_null=True,
+        required=False,
+        default=None,
+        help_text=COUPON_AMOUNT_HELP + " Give this or percent_off; at or above the price, "
+        "the course is free with it.",
+    )
+    max_redemptions = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_CAPACITY,
+        allow_null=True,
+        required=False,
+        default=None,
+        help_text="How many checkouts may use it; null: unlimited.",
+    )
+    expires_at = serializers.DateTimeField(
+        allow_null=True,
+        required=False,
+        default=None,
+        help_text="When it stops working (in the future); null: never.",
+    )

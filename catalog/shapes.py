@@ -299,3 +299,47 @@ class CourseDocument(TypedDict):
 
 # The course columns a document is built from ("published" is computed from published_at).
 COURSE_DOCUMENT_COLUMNS = tuple(key for key in keys_of(CourseDocument) if key != "published")
+
+
+# --- coupons (catalog.coupons) ---------------------------------------------------------------
+
+COUPON_CODE_MIN = 3
+COUPON_CODE_MAX = 32
+# A code as stored: upper-case, so one unique index makes codes unique whatever the case.
+COUPON_CODE_STORED = rf"^[A-Z0-9_-]{{{COUPON_CODE_MIN},{COUPON_CODE_MAX}}}$"
+# A code as typed: either case; the ASCII white space around it is dropped.
+COUPON_CODE_TYPED = rf"^[ \t\n\r]*[A-Za-z0-9_-]{{{COUPON_CODE_MIN},{COUPON_CODE_MAX}}}[ \t\n\r]*$"
+COUPON_CODE_HELP = (
+    f"{COUPON_CODE_MIN} to {COUPON_CODE_MAX} letters, digits, - or _; matched whatever the case "
+    "and stored upper-case."
+)
+COUPON_AMOUNT_HELP = "Money off in the course's currency, two decimals; null for a percentage."
+
+
+class Coupon(TypedDict):
+    """A course's coupon as its authors see it (POST/GET /api/courses/{slug}/coupons)."""
+
+    code: Annotated[str, Field(help_text=COUPON_CODE_HELP)]
+    percent_off: Annotated[int | None, Field(help_text="1 to 100; null for an amount off.")]
+    amount_off: Annotated[str | None, Field(help_text=COUPON_AMOUNT_HELP)]
+    max_redemptions: Annotated[int | None, Field(help_text="null: unlimited.")]
+    redeemed: Annotated[
+        int, Field(help_text="Checkouts that used it (an unpaid one that ended gives it back).")
+    ]
+    expires_at: Annotated[str | None, Field(format="date-time", help_text="null: never.")]
+    course: Annotated[
+        str | None, Field(format="slug", help_text="null: a staff coupon for every course.")
+    ]
+
+
+class CouponQuote(TypedDict):
+    """What a course costs with a coupon (GET /api/courses/{slug}/coupons/{code}/quote)."""
+
+    code: str
+    price: Annotated[str, Field(help_text="The course's price. " + MONEY_HELP)]
+    amount: Annotated[
+        str, Field(help_text="What the buyer pays with the coupon, never below 0.00. " + MONEY_HELP)
+    ]
+    currency: str
+    percent_off: int | None
+    amount_off: Annotated[str | None, Field(help_text=COUPON_AMOUNT_HELP)]

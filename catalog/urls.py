@@ -1,6 +1,6 @@
 from django.urls import path
 
-from catalog import studio_views, views
+from catalog import coupon_views, studio_views, views
 
 urlpatterns = [
     path("courses", views.CourseListView.as_view(), name="course-list"),
@@ -34,6 +34,16 @@ urlpatterns = [
         "courses/<slug:slug>/modules",
         studio_views.CourseModulesView.as_view(),
         name="course-modules",
+    ),
+    path(
+        "courses/<slug:slug>/coupons",
+        coupon_views.CourseCouponsView.as_view(),
+        name="course-coupons",
+    ),
+    path(
+        "courses/<slug:slug>/coupons/<str:code>/quote",
+        coupon_views.CouponQuoteView.as_view(),
+        name="course-coupon-quote",
     ),
     path("modules/<int:module_id>", studio_views.ModuleDetailView.as_view(), name="module-detail"),
     path(

@@ -47,3 +47,22 @@ class PaymentDeclined(ApplicationError):
 
 class PaymentUnavailable(Unavailable):
     """The gateway could not be reached for a step that cannot be left pending (refunds)."""
+
+
+class NotPending(Conflict):
+    """Only a checkout still open (pending) is paid again or confirmed."""
+
+    code = "not_pending"
+
+
+class HoldExpired(Conflict):
+    """The checkout's seat hold ran out: the enrollment was (or is being) cancelled."""
+
+    code = "hold_expired"
+
+
+class PaymentInProgress(Conflict):
+    """A charge of this checkout is still being decided: another card cannot be tried
+    until it is (trying one could charge twice)."""
+
+    code = "payment_in_progress"

@@ -12,7 +12,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from catalog.models import CourseInstructor, Lesson
-from enrollment.models import ACCESS_STATUSES, Enrollment, LessonProgress, Receipt
+from enrollment.models import ACCESS_STATUSES, LIVE_STATUSES, Enrollment, LessonProgress, Receipt
 from portal.jobs.once import job_run_once
 
 log = structlog.get_logger(__name__)
@@ -130,3 +130,32 @@ def receipt_email_send(*, enrollment_id: int) -> str:
         return "sent"
 
     return job_run_once(f"enrollment.receipt_emailed_at:{enrollment_id}", work)
+
+
+def payment_reminder_send(*, enrollment_id: int) -> str:
+    """One reminder to a buyer whose checkout expired, with a link back to the course;
+    none if they have enrolled in it again meanwhile (the reminder is then moot)."""
+    enrollment = (
+        Enrollment.objects.select_related("student", "course")
+        .filter(pk=enrollment_id, end_reason="expired", reminder_sent_at__isnull=True)
+        .first()
+    )
+    if enrollment is None:
+        return "skipped"
+    back = Enrollment.objects.filter(
+        student_id=enrollment.student_id, course_id=enrollment.course_id, status__in=LIVE_STATUSES
+    ).exists()
+
+    def work() -> str:
+        if not back:
+            _send(
+                to=[enrollment.student.email],
+                subject=f"Your seat in {enrollment.course.title} is waiting",
+                template="payment_reminder",
+                context={"enrollment": enrollment, "site_url": settings.SITE_URL},
+            )
+            log.info("email.payment_reminder_sent", enrollment=enrollment.number)
+        Enrollment.objects.filter(pk=enrollment_id).update(reminder_sent_at=timezone.now())
+        return "enrolled_again" if back else "sent"
+
+    return job_run_once(f"enrollment.reminder_sent_at:{enrollment_id}", work)

@@ -63,8 +63,15 @@ class Enrollment(models.Model):
             ("declined", "Payment declined"),
             ("cancelled", "Cancelled"),
             ("refunded", "Refunded"),
+            ("expired", "Checkout expired"),
         ],
         help_text="Why it ended: only a declined one may come back on a late payment.",
+    )
+    # A paid checkout holds its seat until then (CHECKOUT_HOLD_MINUTES); past it, the
+    # enrollment is cancelled and the seat released (enrollment.holds).
+    hold_expires_at = models.DateTimeField(null=True, blank=True)
+    reminder_sent_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the expired checkout's reminder went out."
     )
     # Claimed by the after-commit jobs, so running one twice does its work once.
     welcome_email_sent_at = models.DateTimeField(null=True, blank=True)
@@ -90,6 +97,12 @@ class Enrollment(models.Model):
             models.Index(fields=["status"], name="enrollment_status_idx"),
             models.Index(fields=["course", "status"], name="enrollment_course_status_idx"),
             models.Index(fields=["student", "-created_at"], name="enrollment_student_idx"),
+            # The hold sweep reads only pending checkouts, by expiry.
+            models.Index(
+                fields=["hold_expires_at"],
+                condition=Q(status="pending"),
+                name="enrollment_pending_hold_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -109,6 +122,22 @@ class Payment(models.Model):
     payment_method = models.CharField(max_length=255, blank=True)
     provider_reference = models.CharField(max_length=255, blank=True, db_index=True)
     failure_reason = models.CharField(max_length=255, blank=True)
+    # The coupon used (its code kept as typed into the sale, should the coupon go) and the
+    # course's price before it; `amount` is what the buyer pays.
+    coupon = models.ForeignKey(
+        "catalog.Coupon",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="payments",
+    )
+    coupon_code = models.CharField(max_length=64, blank=True)
+    list_price = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    # Each card tried on this checkout is one attempt, charged under its own idempotency
+    # key (payment-{id}, then payment-{id}-{attempt}); every call is in the ledger.
+    attempt = models.PositiveSmallIntegerField(default=1)
+    # The current attempt's customer action (3-D Secure): {type, client_secret, redirect_url}.
+    next_action = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -180,7 +209,12 @@ class PaymentCall(models.Model):
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="calls")
     kind = models.CharField(
         max_length=16,
-        choices=[("charge", "Charge"), ("retrieve", "Retrieve"), ("refund", "Refund")],
+        choices=[
+            ("charge", "Charge"),
+            ("retrieve", "Retrieve"),
+            ("refund", "Refund"),
+            ("cancel", "Cancel"),
+        ],
     )
     idempotency_key = models.CharField(max_length=255, blank=True)
     outcome = models.CharField(
@@ -235,3 +269,22 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id}"
+
+
+class TestGatewayIntent(models.Model):
+    """The test gateway's side of a charge (enrollment.payments.test_gateway): what the
+    "bank" decided, so a 3-D Secure challenge approved or failed on its page changes what
+    a later retrieve, cancel or repeated charge answers, as Stripe's PaymentIntents do."""
+
+    __test__ = False  # not a pytest test class
+    reference = models.CharField(max_length=64, unique=True)
+    status = models.CharField(max_length=32, help_text="As Stripe names a PaymentIntent's.")
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    payment_method = models.CharField(max_length=255)
+    metadata = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.reference} ({self.status})"

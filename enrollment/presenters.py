@@ -27,6 +27,23 @@ def payment_body(payment: Payment | None) -> shapes.Payment | None:
         "amount": money(payment.amount),
         "currency": payment.currency,
         "failure_reason": payment.failure_reason or None,
+        "next_action": next_action_body(payment),
+        "attempts": payment.attempt,
+        "coupon": payment.coupon_code or None,
+        "list_price": money(
+            payment.list_price if payment.list_price is not None else payment.amount
+        ),
+    }
+
+
+def next_action_body(payment: Payment) -> shapes.NextAction | None:
+    action = payment.next_action
+    if payment.status != "requires_action" or not isinstance(action, dict):
+        return None
+    return {
+        "type": action.get("type") or "use_stripe_sdk",
+        "client_secret": action.get("client_secret") or "",
+        "redirect_url": action.get("redirect_url") or None,
     }
 
 
@@ -115,6 +132,9 @@ def enrollment_body(
         "refund": refund_body(
             refund_terms(enrollment=enrollment, payment=paid, percent=progress["percent"])
         ),
+        "hold_expires_at": iso(enrollment.hold_expires_at)
+        if enrollment.status == "pending"
+        else None,
     }
 
 

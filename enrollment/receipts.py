@@ -20,8 +20,10 @@ def receipt_issue(*, enrollment: Enrollment, payment: Payment) -> Receipt | None
     """The enrollment's receipt, issued now unless it has one (an activation after a
     declined attempt is still one sale); None for nothing paid. Runs in the caller's
     transaction, holding the enrollment's row lock."""
-    if payment.amount <= 0 or Receipt.objects.filter(enrollment=enrollment).exists():
+    if Receipt.objects.filter(enrollment=enrollment).exists():
         return None
+    if payment.amount <= 0 and not payment.coupon_code:
+        return None  # nothing sold (a coupon that took the whole price still made a sale)
     now = timezone.now()
     receipt = Receipt.objects.create(
         enrollment=enrollment,
@@ -29,6 +31,7 @@ def receipt_issue(*, enrollment: Enrollment, payment: Payment) -> Receipt | None
         issued_at=now,
         amount=payment.amount,
         currency=payment.currency,
+        coupon=payment.coupon_code,
         course_title=enrollment.course.title,
         course_slug=enrollment.course.slug,
         student_name=enrollment.student.name,

@@ -31,6 +31,9 @@ def stale_payments(*, older_than: timedelta) -> list[Payment]:
 
 
 def payment_reconcile(*, payment: Payment, abandon_after: timedelta) -> str:
+    if payment.amount <= 0:  # made free by a coupon: nothing to charge, only to activate
+        transitions.activate(enrollment_id=payment.enrollment_id)
+        return "succeeded"
     gateway = get_gateway(payment.provider)
     if payment.provider_reference:
         try:

@@ -144,16 +144,18 @@ def enrollment_visible_get(*, enrollment_id: int, user: User) -> Enrollment:
 
 
 def enrollment_get_to_change(
-    *, enrollment_id: int, user: User, action: Literal["cancel", "progress"]
+    *, enrollment_id: int, user: User, action: Literal["cancel", "progress", "pay"]
 ) -> Enrollment:
-    """The enrollment if this user may make this change: its student cancels or records
-    progress; staff may cancel too. 404 if they may not even see it, else 403."""
+    """The enrollment if this user may make this change: its student cancels, pays or
+    records progress; staff may cancel too. 404 if they may not even see it, else 403."""
     enrollment = enrollment_visible_get(enrollment_id=enrollment_id, user=user)
     own = enrollment.student.user_id == user.pk
     if action == "cancel" and not (own or user.is_staff):
         raise Forbidden("Only the enrollment's student or staff may cancel it.")
     if action == "progress" and not own:
         raise Forbidden("Only the enrollment's student may record progress.")
+    if action == "pay" and not own:
+        raise Forbidden("Only the enrollment's student may pay for it.")
     return enrollment
 
 

@@ -57,6 +57,11 @@ class EnrollmentCreateInput(BodyInput):
     payment_method = serializers.CharField(
         max_length=255, required=False, allow_null=True, allow_blank=True
     )
+    coupon = serializers.CharField(max_length=64, required=False, allow_null=True, allow_blank=True)
+
+
+class PayInput(BodyInput):
+    payment_method = serializers.CharField(max_length=255)
 
 
 class EnrollmentListQuery(serializers.Serializer):

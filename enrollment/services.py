@@ -10,15 +10,18 @@
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from datetime import timedelta
 from typing import Any
 
 import structlog
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
+from catalog.coupons import coupon_quote, coupon_redeem
 from catalog.models import Course, Lesson
 from catalog.seats import course_seat_take
 from enrollment import notify, selectors, transitions
@@ -112,10 +115,12 @@ def student_for(*, student: StudentInput | None, user: User | None) -> Student:
 
 @transaction.atomic
 def _reserve(
-    *, course: Course, student: Student, payment_method: str
+    *, course: Course, student: Student, payment_method: str, coupon: str | None = None
 ) -> tuple[Enrollment, Payment | None]:
     """Step 2. The enrollment row goes in first, so a duplicate fails before the course row
-    is touched; the seat UPDATE then holds the course row lock only until this commit."""
+    is touched; the seat UPDATE then holds the course row lock only until this commit. A
+    coupon's use is counted here too (its row lock, taken before the course's by every
+    checkout with a coupon, so they cannot deadlock), and given back if this rolls back."""
     if Enrollment.objects.filter(student=student, course=course, status__in=LIVE_STATUSES).exists():
         raise AlreadyEnrolled("You are already enrolled in this course.")
     try:
@@ -126,15 +131,24 @@ def _reserve(
     except IntegrityError as exc:  # a concurrent request of the same student won
         raise AlreadyEnrolled("You are already enrolled in this course.") from exc
     enrollment.number = enrollment_number(enrollment.pk, enrollment.created_at.year)
-    enrollment.save(update_fields=["number"])
+    quote = coupon_redeem(course=course, code=coupon) if coupon and not course.is_free else None
+    amount = quote.amount if quote is not None else course.price
+    update = ["number"]
+    if amount > 0:  # a checkout holds its seat for so long, then lets it go
+        enrollment.hold_expires_at = enrollment.created_at + checkout_hold()
+        update.append("hold_expires_at")
+    enrollment.save(update_fields=update)
     payment = None
     if not course.is_free:
         payment = Payment.objects.create(
             enrollment=enrollment,
-            amount=course.price,
+            amount=amount,
+            list_price=course.price,
             currency=course.currency,
             provider=get_gateway().name,
-            payment_method=payment_method,
+            payment_method=payment_method if amount > 0 else "",
+            coupon_id=quote.coupon_id if quote is not None else None,
+            coupon_code=quote.code if quote is not None else "",
         )
     # Built before the seat is taken, so the course row stays locked only from the seat
     # UPDATE to the commit. A guest has no socket to tell.
@@ -148,12 +162,26 @@ def _reserve(
     return enrollment, payment
 
 
+def checkout_hold() -> timedelta:
+    return timedelta(minutes=settings.CHECKOUT_HOLD_MINUTES)
+
+
+def charge_key(payment: Payment) -> str:
+    """The provider idempotency key of the payment's current attempt (each card tried on
+    a checkout is charged under its own key; a resend of one attempt reuses it)."""
+    return (
+        f"payment-{payment.pk}"
+        if payment.attempt <= 1
+        else f"payment-{payment.pk}-{payment.attempt}"
+    )
+
+
 def charge(gateway: PaymentGateway, payment: Payment) -> ChargeResult:
     """Step 3: no transaction is open here, so no lock is held across the network call.
 
     The provider refusing the input itself (an unknown `pm_…`) raises InvalidPaymentMethod:
     nothing was charged and nothing ever will be, so it must not hold a seat as "unknown"."""
-    key = f"payment-{payment.pk}"
+    key = charge_key(payment)
     try:
         return payment_call(
             payment=payment,
@@ -176,34 +204,55 @@ def charge(gateway: PaymentGateway, payment: Payment) -> ChargeResult:
         return ChargeResult(ChargeStatus.UNKNOWN)
 
 
-def payment_method_refused(*, enrollment_id: int, error: InvalidPaymentMethod) -> None:
+def payment_method_refused(
+    *, enrollment_id: int, error: InvalidPaymentMethod, keep_open: bool = False
+) -> None:
     """The provider refused the payment method: end the enrollment and release its seat
-    (shared with reconciliation, which may meet such payments left pending)."""
+    (shared with reconciliation, which may meet such payments left pending), or, on a
+    checkout the buyer holds (`keep_open`), record the failure for another card."""
     message = str(error) or "Unknown payment method."
-    transitions.fail(enrollment_id=enrollment_id, reason=f"Invalid payment method: {message}")
+    transitions.fail(
+        enrollment_id=enrollment_id,
+        reason=f"Invalid payment method: {message}",
+        keep_open=keep_open,
+    )
 
 
 GENERIC_DECLINE = "Your card was declined."
 
 
 def apply_charge_result(
-    *, enrollment_id: int, result: ChargeResult, reveal_decline: bool = True
+    *,
+    enrollment_id: int,
+    result: ChargeResult,
+    reveal_decline: bool = True,
+    keep_open: bool = True,
 ) -> Enrollment:
-    """Step 4, shared with reconciliation. `reveal_decline` False answers a decline without
-    the provider's code and message (`stolen_card`, "incorrect CVC"): they would tell a
-    card tester which stolen numbers are live. The payment record keeps them."""
+    """Step 4, shared with reconciliation, `/pay` and confirm. `reveal_decline` False
+    answers a decline without the provider's code and message (`stolen_card`, "incorrect
+    CVC"): they would tell a card tester which stolen numbers are live. The payment record
+    keeps them. `keep_open` (transitions.fail): a decline on a checkout the buyer already
+    holds leaves it pending for another card while its hold lasts; only the first charge
+    of POST /api/enrollments ends it at once (its 402 leaves nothing behind)."""
     if result.status == ChargeStatus.SUCCEEDED:
         return transitions.activate(enrollment_id=enrollment_id, reference=result.reference)
     if result.status == ChargeStatus.DECLINED:
         reason = result.failure_message or "The payment was declined."
-        transitions.fail(enrollment_id=enrollment_id, reason=reason, reference=result.reference)
+        transitions.fail(
+            enrollment_id=enrollment_id,
+            reason=reason,
+            reference=result.reference,
+            keep_open=keep_open,
+        )
         if not reveal_decline:
             raise PaymentDeclined(GENERIC_DECLINE, enrollment_id=enrollment_id)
         raise PaymentDeclined(reason, enrollment_id=enrollment_id, decline_code=result.failure_code)
+    action = result.next_action
     return transitions.await_action(
         enrollment_id=enrollment_id,
         reference=result.reference,
         unknown=result.status == ChargeStatus.UNKNOWN,
+        next_action=asdict(action) if action is not None else None,
     )
 
 
@@ -213,11 +262,17 @@ def enrollment_create(
     student: StudentInput | None,
     user: User | None,
     payment_method: str | None,
+    coupon: str | None = None,
     on_reserved: Callable[[Enrollment], None] | None = None,
 ) -> Enrollment:
-    """Enroll a student. Raises an ApplicationError subclass for every refusal."""
+    """Enroll a student. Raises an ApplicationError subclass for every refusal.
+
+    A coupon is checked before anything is written (400 `coupon_invalid`, 409
+    `coupon_exhausted`) and its use counted with the reservation; one that takes the
+    whole price makes the course free: no card, nothing charged."""
     gateway = get_gateway()
-    if not course.is_free:
+    quote = coupon_quote(course=course, code=coupon) if coupon else None
+    if not course.is_free and not (quote is not None and quote.amount <= 0):
         if not payment_method:
             raise InvalidEnrollment(
                 "A payment method is required for a paid course.",
@@ -230,11 +285,11 @@ def enrollment_create(
     with transaction.atomic():
         record = student_for(student=student, user=user)
         enrollment, payment = _reserve(
-            course=course, student=record, payment_method=payment_method or ""
+            course=course, student=record, payment_method=payment_method or "", coupon=coupon
         )
         if on_reserved is not None:  # what it records commits with the reservation
             on_reserved(enrollment)
-    if payment is None:
+    if payment is None or payment.amount <= 0:  # free, or made free by a coupon
         return transitions.activate(enrollment_id=enrollment.pk)
     try:
         result = charge(gateway, payment)
@@ -244,7 +299,9 @@ def enrollment_create(
         raise InvalidEnrollment(message, {"payment_method": [message]}) from exc
     # Only a signed-in student paying for themselves learns why their card was declined.
     own_card = student is None and user is not None and user.is_authenticated
-    return apply_charge_result(enrollment_id=enrollment.pk, result=result, reveal_decline=own_card)
+    return apply_charge_result(
+        enrollment_id=enrollment.pk, result=result, reveal_decline=own_card, keep_open=False
+    )
 
 
 def enrollment_cancel(*, enrollment: Enrollment, outside_policy: bool = False) -> Enrollment:
@@ -256,7 +313,8 @@ def enrollment_cancel(*, enrollment: Enrollment, outside_policy: bool = False) -
     (`refund_not_allowed` when paid, `already_completed` when free), so its completion and
     certificate are never undone from here. cancel_unpaid checks again under the row lock."""
     payment = Payment.objects.filter(enrollment=enrollment).first()
-    paid = payment is not None and payment.status == PaymentStatus.SUCCEEDED
+    # Made free by a coupon, it has nothing to refund: it is left like a free enrollment.
+    paid = payment is not None and payment.status == PaymentStatus.SUCCEEDED and payment.amount > 0
     status = Enrollment.objects.values_list("status", flat=True).get(pk=enrollment.pk)
     if status == EnrollmentStatus.COMPLETED:
         if paid:

@@ -35,11 +35,29 @@ class Student(TypedDict):
     name: str
 
 
+class NextAction(TypedDict):
+    """What the buyer must do to complete the payment (3-D Secure): with Stripe.js's
+    `handleNextAction` by the client secret, or on the page at `redirect_url` (the test
+    gateway's challenge)."""
+
+    type: Annotated[str, Field(choices=["use_stripe_sdk", "redirect_to_url"])]
+    client_secret: str
+    redirect_url: str | None
+
+
 class Payment(TypedDict):
     status: Annotated[str, Field(choices=PaymentStatus.values)]
     amount: Annotated[str, Field(help_text=MONEY_HELP)]
     currency: str
     failure_reason: str | None
+    next_action: Annotated[
+        NextAction | None, Field(help_text="null unless the buyer must act (3-D Secure).")
+    ]
+    attempts: Annotated[int, Field(help_text="Cards tried on this checkout (POST …/pay).")]
+    coupon: Annotated[str | None, Field(help_text="The coupon's code, if one was used.")]
+    list_price: Annotated[
+        str, Field(help_text=f"The course's price before the coupon. {MONEY_HELP}")
+    ]
 
 
 class Progress(TypedDict):
@@ -80,6 +98,10 @@ class Enrollment(TypedDict):
     completed_at: Annotated[str | None, Field(format="date-time")]
     certificate: CertificateRef | None
     refund: Annotated[RefundTerms | None, Field(help_text="null: nothing paid to refund.")]
+    hold_expires_at: Annotated[
+        str | None,
+        Field(format="date-time", help_text="While pending: when the seat hold runs out."),
+    ]
 
 
 class CertificateCourse(TypedDict):

@@ -6,7 +6,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.conf import settings
 
-from enrollment import followups, services, transitions
+from enrollment import checkout, followups, services, transitions
 from enrollment.reconcile import enrollments_pending_sweep, payments_reconcile
 from portal.jobs.base import PortalTask
 
@@ -56,3 +56,19 @@ def sweep_pending_enrollments() -> int:
     return enrollments_pending_sweep(
         older_than=timedelta(seconds=settings.PENDING_SWEEP_AFTER_SECONDS)
     )
+
+
+@shared_task(base=PortalTask)
+def expire_checkout_holds() -> int:
+    return checkout.checkout_holds_expire()
+
+
+@shared_task(base=PortalTask)
+def cancel_gateway_charge(payment_id: int) -> str:
+    """Queued when a checkout expires or is cancelled with a charge still open."""
+    return checkout.gateway_charge_cancel(payment_id=payment_id)
+
+
+@shared_task(base=PortalTask)
+def send_payment_reminder(enrollment_id: int) -> str:
+    return followups.payment_reminder_send(enrollment_id=enrollment_id)

@@ -10,6 +10,7 @@ import structlog
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from catalog.coupons import CouponExhausted, CouponInvalid, coupon_redeem, coupon_release
 from catalog.seats import course_seat_release, course_seat_take
 from catalog.stats import course_stats_add
 from enrollment import notify, selectors
@@ -64,14 +65,23 @@ def activate(*, enrollment_id: int, reference: str = "") -> Enrollment:
         payment.status = PaymentStatus.SUCCEEDED
         payment.provider_reference = reference or payment.provider_reference
         payment.failure_reason = ""
-        payment.save(update_fields=["status", "provider_reference", "failure_reason", "updated_at"])
+        payment.next_action = None
+        payment.save(
+            update_fields=[
+                "status",
+                "provider_reference",
+                "failure_reason",
+                "next_action",
+                "updated_at",
+            ]
+        )
     if enrollment.status != EnrollmentStatus.PENDING:
         if enrollment.status in ACCESS_STATUSES:
             return enrollment
         # Money arrived for an enrollment that ended. After a decline (the customer retried
         # and paid) take the seat back if there is one; after a cancellation, or with no
         # seat left, refund.
-        if enrollment.end_reason != "declined" or not _retake_seat(enrollment):
+        if enrollment.end_reason != "declined" or not _retake_seat(enrollment, payment):
             _refund_later(payment)
             return enrollment
     enrollment.status = EnrollmentStatus.ACTIVE
@@ -121,16 +131,30 @@ def complete(*, enrollment_id: int) -> Certificate | None:
     return certificate
 
 
-def _retake_seat(enrollment: Enrollment) -> bool:
+def _retake_seat(enrollment: Enrollment, payment: Payment | None) -> bool:
+    """Money arrived for a declined checkout: its seat back if there is one (and its
+    coupon's use, given back on the decline, if one is left), all or nothing."""
     try:
         with transaction.atomic():
             Enrollment.objects.filter(pk=enrollment.pk).update(status=EnrollmentStatus.PENDING)
-    except IntegrityError:  # the student enrolled again meanwhile
-        return False
-    if course_seat_take(course_id=enrollment.course_id) is None:
-        Enrollment.objects.filter(pk=enrollment.pk).update(status=enrollment.status)
+            if course_seat_take(course_id=enrollment.course_id) is None:
+                raise _NoSeat
+            if payment is not None and payment.coupon_code:
+                coupon_redeem(course=enrollment.course, code=payment.coupon_code)
+    except (IntegrityError, _NoSeat, CouponInvalid, CouponExhausted):
+        # Enrolled again meanwhile, no seat or no coupon use left: rolled back, refunded.
         return False
     return True
+
+
+class _NoSeat(Exception):
+    pass
+
+
+def _coupon_back(payment: Payment | None) -> None:
+    """An unpaid checkout ended: its coupon's use is given back (a paid one keeps it)."""
+    if payment is not None and payment.coupon_id and payment.status != PaymentStatus.SUCCEEDED:
+        coupon_release(coupon_id=payment.coupon_id)
 
 
 def _refund_later(payment: Payment | None) -> None:
@@ -140,30 +164,96 @@ def _refund_later(payment: Payment | None) -> None:
     job_enqueue_on_commit("enrollment.tasks.refund_orphan_payment", payment.pk)
 
 
+def hold_open(enrollment: Enrollment) -> bool:
+    """A pending checkout whose seat hold has not run out: a failed attempt keeps it open
+    for another card (POST /api/enrollments/{id}/pay) until then."""
+    return (
+        enrollment.status == EnrollmentStatus.PENDING
+        and enrollment.hold_expires_at is not None
+        and enrollment.hold_expires_at > timezone.now()
+    )
+
+
 @transaction.atomic
-def fail(*, enrollment_id: int, reason: str, reference: str = "") -> Enrollment:
-    """The payment was declined: record it, cancel the enrollment, release the seat."""
+def fail(
+    *, enrollment_id: int, reason: str, reference: str = "", keep_open: bool = False
+) -> Enrollment:
+    """The payment was declined: record it, cancel the enrollment, release the seat.
+
+    `keep_open`: the buyer already holds this checkout (its 201 was answered: a 3-D Secure
+    challenge failed, another card was declined): while its hold lasts the enrollment of a
+    signed-in buyer stays pending with its seat, the failure shown, for another card or a
+    cancel."""
     enrollment, payment = lock(enrollment_id)
     if payment is None or payment.status not in OPEN_PAYMENT:
         return enrollment  # a success or refund already decided it
     payment.status = PaymentStatus.FAILED
     payment.failure_reason = reason[:255]
     payment.provider_reference = reference or payment.provider_reference
-    payment.save(update_fields=["status", "failure_reason", "provider_reference", "updated_at"])
+    payment.next_action = None
+    payment.save(
+        update_fields=[
+            "status",
+            "failure_reason",
+            "provider_reference",
+            "next_action",
+            "updated_at",
+        ]
+    )
+    # Kept open only for a buyer who can act on it (signed in: /pay, cancel); a guest's
+    # checkout ends, so their next POST /api/enrollments starts afresh.
+    if keep_open and hold_open(enrollment) and enrollment.student.user_id is not None:
+        notify.publish_status(enrollment)
+        return enrollment
     if enrollment.status in LIVE_STATUSES:
+        _coupon_back(payment)
         _end(enrollment, EnrollmentStatus.CANCELLED, reason="declined")
     return enrollment
 
 
 @transaction.atomic
-def await_action(*, enrollment_id: int, reference: str, unknown: bool) -> Enrollment:
-    """The outcome is not known yet: keep the enrollment pending for webhook/reconcile."""
+def await_action(
+    *,
+    enrollment_id: int,
+    reference: str,
+    unknown: bool,
+    next_action: dict[str, str] | None = None,
+) -> Enrollment:
+    """The outcome is not known yet: keep the enrollment pending for webhook/reconcile.
+    A charge waiting for the customer (3-D Secure) keeps what they must do."""
     enrollment, payment = lock(enrollment_id)
     if payment is not None and payment.status in OPEN_PAYMENT:
         payment.status = PaymentStatus.PENDING if unknown else PaymentStatus.REQUIRES_ACTION
         payment.provider_reference = reference or payment.provider_reference
-        payment.save(update_fields=["status", "provider_reference", "updated_at"])
+        payment.next_action = None if unknown else next_action
+        payment.save(update_fields=["status", "provider_reference", "next_action", "updated_at"])
     return enrollment
+
+
+@transaction.atomic
+def expire(*, enrollment_id: int) -> bool:
+    """The checkout's hold ran out: cancel the enrollment and release its seat, once (the
+    row lock orders it against a late success: whichever comes second finds it decided,
+    and money arriving after this is refunded by activate). Owed after commit: the
+    charge cancelled at the gateway, and the buyer's one reminder."""
+    enrollment, payment = lock(enrollment_id)
+    if enrollment.status != EnrollmentStatus.PENDING or hold_open(enrollment):
+        return False
+    if enrollment.hold_expires_at is None:
+        return False  # not a held checkout (a free enrollment waiting for its sweep)
+    charge_open = payment is not None and payment.status in OPEN_PAYMENT
+    if payment is not None and payment.status != PaymentStatus.SUCCEEDED:
+        payment.status = PaymentStatus.FAILED
+        payment.failure_reason = "The checkout expired before the payment was completed."
+        payment.next_action = None
+        payment.save(update_fields=["status", "failure_reason", "next_action", "updated_at"])
+        _coupon_back(payment)
+    _end(enrollment, EnrollmentStatus.CANCELLED, reason="expired")
+    if charge_open and payment is not None and payment.provider_reference:
+        job_enqueue_on_commit("enrollment.tasks.cancel_gateway_charge", payment.pk)
+    job_enqueue_on_commit("enrollment.tasks.send_payment_reminder", enrollment.pk)
+    log.info("enrollment.hold_expired", enrollment=enrollment.number)
+    return True
 
 
 @transaction.atomic
@@ -189,12 +279,16 @@ def cancel_unpaid(*, enrollment_id: int) -> Enrollment:
         return enrollment
     if enrollment.status == EnrollmentStatus.COMPLETED:
         raise AlreadyCompleted("A completed enrollment cannot be cancelled.")
-    if payment is not None and payment.status == PaymentStatus.SUCCEEDED:
+    if payment is not None and payment.status == PaymentStatus.SUCCEEDED and payment.amount > 0:
         raise ValueError("a paid enrollment is cancelled through a refund")
     if payment is not None and payment.status in OPEN_PAYMENT:
         payment.status = PaymentStatus.FAILED
         payment.failure_reason = "Cancelled before the payment completed."
-        payment.save(update_fields=["status", "failure_reason", "updated_at"])
+        payment.next_action = None
+        payment.save(update_fields=["status", "failure_reason", "next_action", "updated_at"])
+        if payment.provider_reference:  # a challenge left open could still be completed
+            job_enqueue_on_commit("enrollment.tasks.cancel_gateway_charge", payment.pk)
+    _coupon_back(payment)  # also after a failed attempt kept the checkout open
     _end(enrollment, EnrollmentStatus.CANCELLED, reason="cancelled")
     return enrollment
 

@@ -15,6 +15,16 @@ urlpatterns = [
         name="enrollment-cancel",
     ),
     path(
+        "enrollments/<int:enrollment_id>/pay",
+        views.EnrollmentPayView.as_view(),
+        name="enrollment-pay",
+    ),
+    path(
+        "enrollments/<int:enrollment_id>/confirm",
+        views.EnrollmentConfirmView.as_view(),
+        name="enrollment-confirm",
+    ),
+    path(
         "enrollments/<int:enrollment_id>/progress",
         views.EnrollmentProgressView.as_view(),
         name="enrollment-progress",

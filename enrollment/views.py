@@ -9,8 +9,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from enrollment import presenters, reconcile, selectors, services
+from enrollment import checkout, presenters, reconcile, selectors, services
 from enrollment.errors import PaymentDeclined
+from enrollment.models import Payment
 from enrollment.payments import InvalidWebhook
 from enrollment.payments.webhooks import parse_stripe_event
 from enrollment.schema import (
@@ -22,7 +23,12 @@ from enrollment.schema import (
     ReceiptSchema,
     WebhookAnswerSchema,
 )
-from enrollment.serializers import EnrollmentCreateInput, EnrollmentListQuery, ProgressInput
+from enrollment.serializers import (
+    EnrollmentCreateInput,
+    EnrollmentListQuery,
+    PayInput,
+    ProgressInput,
+)
 from enrollment.webhook_service import webhook_event_process
 from portal.api import rate_limited, require_user, signed_in_user, validated
 from portal.errors import ApplicationError, Unavailable
@@ -109,6 +115,7 @@ class EnrollmentListCreateView(APIView):
                 student=student,
                 user=user,
                 payment_method=data.get("payment_method"),
+                coupon=(data.get("coupon") or "").strip() or None,
                 on_reserved=(lambda made: idempotency_attach(claim, made.pk)) if claim else None,
             )
         except PaymentDeclined:
@@ -137,6 +144,64 @@ class EnrollmentCancelView(APIView):
             enrollment_id=enrollment_id, user=request.user, action="cancel"
         )
         services.enrollment_cancel(enrollment=enrollment)
+        return Response(presenters.enrollment_answer_fresh(enrollment.pk))
+
+
+def _attempt_made(payment_id: int) -> Response:
+    """The answer to a retry of a /pay whose attempt was recorded, then failed: its charge
+    resent under the attempt's own key (the provider answers with the first outcome)."""
+    enrollment_id = Payment.objects.values_list("enrollment_id", flat=True).get(pk=payment_id)
+    reconcile.enrollment_resume(enrollment_id=enrollment_id)
+    return Response(presenters.enrollment_answer_fresh(enrollment_id))
+
+
+class EnrollmentPayView(APIView):
+    """Another card for an open checkout (a 3-D Secure challenge failed or was not wanted,
+    a card declined), within its seat hold. Declines count towards the card-testing limits
+    as at checkout."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=PayInput,
+        responses={200: EnrollmentSchema, 402: documented_error(402)},
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
+    )
+    @rate_limited("enroll", per_user=True)
+    @idempotent(resume=_attempt_made)
+    def post(self, request: Request, enrollment_id: int) -> Response:
+        enrollment = selectors.enrollment_get_to_change(
+            enrollment_id=enrollment_id, user=request.user, action="pay"
+        )
+        data = validated(PayInput, request.data)
+        declines = _decline_limits(request, email=enrollment.student.email)
+        declines.check()
+        claim = request.idempotency
+        try:
+            paid = checkout.enrollment_pay(
+                enrollment=enrollment,
+                payment_method=data["payment_method"],
+                on_attempt=(lambda made: idempotency_attach(claim, made.pk)) if claim else None,
+            )
+        except PaymentDeclined:
+            declines.count()
+            raise
+        return Response(presenters.enrollment_answer_fresh(paid.pk))
+
+
+class EnrollmentConfirmView(APIView):
+    """The page finished the buyer's action (3-D Secure): the charge's state is read from
+    the gateway and applied now, whether or not its webhook came first."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={200: EnrollmentSchema})
+    @rate_limited("enroll", per_user=True)
+    def post(self, request: Request, enrollment_id: int) -> Response:
+        enrollment = selectors.enrollment_get_to_change(
+            enrollment_id=enrollment_id, user=request.user, action="pay"
+        )
+        checkout.enrollment_confirm(enrollment=enrollment)
         return Response(presenters.enrollment_answer_fresh(enrollment.pk))
 
 

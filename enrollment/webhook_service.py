@@ -59,10 +59,16 @@ def _apply(event: ProviderEvent) -> str:
     if event.type == "payment_intent.succeeded":
         transitions.activate(enrollment_id=enrollment_id, reference=event.payment_reference)
     elif event.type == "payment_intent.payment_failed":
+        current = payment.provider_reference
+        if current and event.payment_reference and event.payment_reference != current:
+            # An earlier attempt of a checkout now paying with another card.
+            return "stale_attempt"
+        # A failed 3-D Secure challenge: the buyer may still try another card in the hold.
         transitions.fail(
             enrollment_id=enrollment_id,
             reason=_failure_reason(event),
             reference=event.payment_reference,
+            keep_open=True,
         )
     else:
         amount, refunded = event.data.get("amount"), event.data.get("amount_refunded")

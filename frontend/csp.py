@@ -24,8 +24,15 @@ def _socket_origin(request: HttpRequest) -> str:
     return f"{scheme}://{request.get_host()}"
 
 
-def content_security_policy(request: HttpRequest) -> str:
+def content_security_policy(request: HttpRequest, *, framed_by_self: bool = False) -> str:
+    """`framed_by_self`: a page the portal's own pages show in a frame (the test
+    gateway's 3-D Secure challenge); every other page may not be framed at all."""
     stripe = bool(settings.STRIPE_PUBLISHABLE_KEY)
+    # The test gateway's challenge page opens in a frame of the course page.
+    frames = [
+        *(["'self'"] if settings.PAYMENT_GATEWAY == "test" else []),
+        *(STRIPE_FRAME if stripe else ()),
+    ]
     script = ["'self'", *(STRIPE_SCRIPT if stripe else ())]
     # The lesson page fetches captions (WebVTT) for its transcript from where media live.
     connect = [
@@ -45,10 +52,10 @@ def content_security_policy(request: HttpRequest) -> str:
         # The service worker (/sw.js) and the web app manifest come from the site itself.
         "worker-src": ["'self'"],
         "manifest-src": ["'self'"],
-        "frame-src": list(STRIPE_FRAME) if stripe else ["'none'"],
+        "frame-src": frames or ["'none'"],
         "base-uri": ["'self'"],
         "form-action": ["'self'"],
-        "frame-ancestors": ["'none'"],
+        "frame-ancestors": ["'self'" if framed_by_self else "'none'"],
         "object-src": ["'none'"],
     }
     return "; ".join(f"{name} {' '.join(values)}" for name, values in directives.items())

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from frontend import views
+from frontend import test_bank, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -18,6 +18,12 @@ urlpatterns = [
     path("studio/new", views.studio_new, name="studio-new"),
     path("studio/courses/<slug:slug>", views.studio_course, name="studio-course"),
     path("studio/lessons/<int:lesson_id>", views.studio_lesson, name="studio-lesson"),
+    # The test gateway's 3-D Secure challenge (a bank's page; only with the test gateway).
+    path(
+        "payments/test/authenticate/<str:client_secret>",
+        test_bank.authenticate_page,
+        name="test-gateway-authenticate",
+    ),
     path("sw.js", views.service_worker, name="service-worker"),
     path("manifest.webmanifest", views.web_manifest, name="web-manifest"),
     # Certificates by code (Crockford base32 in groups, any case): the PDF and the page.

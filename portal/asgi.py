@@ -12,6 +12,7 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.layers import get_channel_layer  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.conf import settings  # noqa: E402
 
 from portal.celery import app as celery_app  # noqa: E402
 from realtime.auth import BearerTokenAuthMiddleware  # noqa: E402
@@ -27,6 +28,11 @@ get_channel_layer()
 # requests queue their first ones (portal.enqueue looks jobs up by name).
 celery_app.loader.import_default_modules()
 celery_app.finalize(auto=True)
+
+if settings.RUN_SCHEDULE_IN_PROCESS:  # the embedded default: no broker, so no beat
+    from portal.jobs.schedule import schedule_thread_start
+
+    schedule_thread_start()
 
 
 def leave_form_parsing_to_django() -> None:

@@ -21,6 +21,11 @@ def env_int(name: str, default: int) -> int:
     return int(raw) if raw else default
 
 
+def env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    return float(raw) if raw else default
+
+
 def env_list(name: str, default: list[str] | None = None) -> list[str]:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from portal.env import env_bool, env_int, env_list, env_str
+from portal.env import env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("PORTAL_VAR_DIR", str(BASE_DIR / "var")))
@@ -186,6 +186,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "enrollment.tasks.send_welcome_email": {"queue": "emails"},
     "enrollment.tasks.send_receipt_email": {"queue": "emails"},
+    "enrollment.tasks.send_payment_reminder": {"queue": "emails"},
     "enrollment.tasks.notify_instructors": {"queue": "notifications"},
     "instructor.tasks.send_announcement_batch": {"queue": "notifications"},
     # Everything else goes to "default".
@@ -213,6 +214,7 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT_SECONDS", 120)
 JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 150)
 CELERY_BEAT_SCHEDULE = {
     "reconcile-payments": {"task": "enrollment.tasks.reconcile_payments", "schedule": 60.0},
+    "expire-checkout-holds": {"task": "enrollment.tasks.expire_checkout_holds", "schedule": 10.0},
     "sweep-pending-enrollments": {
         "task": "enrollment.tasks.sweep_pending_enrollments",
         "schedule": 30.0,
@@ -228,6 +230,12 @@ CELERY_BEAT_SCHEDULE = {
     "prune-job-runs": {"task": "portal.jobs.tasks.prune_job_runs", "schedule": 3600.0},
     "prune-auth-tokens": {"task": "portal.accounts.tasks.prune_auth_tokens", "schedule": 3600.0},
 }
+# Run Celery beat's schedule in a thread of the serving process (the embedded default has
+# no broker and no beat; scripts/run sets it). Never with several app servers.
+RUN_SCHEDULE_IN_PROCESS = env_bool("RUN_SCHEDULE_IN_PROCESS", False)
+# A paid checkout holds its seat this long (decimals allowed: 0.5 is 30 s); past it the
+# enrollment is cancelled, its seat released and its charge cancelled at the gateway.
+CHECKOUT_HOLD_MINUTES = env_float("CHECKOUT_HOLD_MINUTES", 15.0)
 RECONCILE_AFTER_SECONDS = env_int("RECONCILE_AFTER_SECONDS", 300)
 RECONCILE_ABANDON_HOURS = env_int("RECONCILE_ABANDON_HOURS", 23)
 # A free enrollment still pending this long after it was reserved lost its request.
@@ -312,6 +320,8 @@ RATE_LIMITS: dict[str, tuple[int, int]] = {
     "decline_ip": (env_int("RATE_LIMIT_DECLINE_IP", 20), 3600),
     # Announcements an instructor (or staff member) may send, all their courses together.
     "announce": (env_int("RATE_LIMIT_ANNOUNCE", 5), 3600),
+    # Coupon quotes per client address: slow enough that codes cannot be guessed by trying.
+    "coupon_quote": (env_int("RATE_LIMIT_COUPON_QUOTE", 20), 60),
 }
 # With the cache down these scopes let requests through (logged): the seat rule and
 # idempotency live in PostgreSQL. Every other scope answers 503 (docs/operations.md).

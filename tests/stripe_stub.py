@@ -229,6 +229,9 @@ class StripeStub:
             return self._create_intent(record.params)
         if method == "GET" and len(parts) == 3 and parts[:2] == ["v1", "payment_intents"]:
             return self._get(self.payment_intents, parts[2], "payment_intent")
+        cancel = ["v1", "payment_intents", parts[2] if len(parts) == 4 else "", "cancel"]
+        if method == "POST" and parts == cancel:
+            return self._cancel_intent(parts[2], record.params)
         if method == "POST" and parts == ["v1", "refunds"]:
             return self._create_refund(record.params)
         if method == "GET" and len(parts) == 3 and parts[:2] == ["v1", "refunds"]:
@@ -331,6 +334,29 @@ class StripeStub:
         }
         intent.update(last_payment_error=dict(error), latest_charge=error["charge"])
         return 402, {"error": {**error, "payment_intent": dict(intent)}}
+
+    def _cancel_intent(self, intent_id: str, params: dict[str, str]) -> Response:
+        intent = self.payment_intents.get(intent_id)
+        if intent is None:
+            return self._get(self.payment_intents, intent_id, "payment_intent")
+        if intent["status"] in ("succeeded", "canceled"):
+            message = (
+                "You cannot cancel this PaymentIntent because it has a status of "
+                f"{intent['status']}."
+            )
+            return _error(
+                400,
+                "invalid_request_error",
+                message,
+                code="payment_intent_unexpected_state",
+                payment_intent=dict(intent),
+            )
+        intent.update(
+            status="canceled",
+            next_action=None,
+            cancellation_reason=params.get("cancellation_reason") or "requested_by_customer",
+        )
+        return 200, dict(intent)
 
     # --- Refunds -----------------------------------------------------------------------
     def _create_refund(self, params: dict[str, str]) -> Response:

@@ -16,11 +16,23 @@ class ChargeStatus(StrEnum):
 
 
 @dataclass(frozen=True)
+class NextAction:
+    """What the customer must do for a REQUIRES_ACTION charge (3-D Secure): complete it
+    with Stripe.js (`use_stripe_sdk`, by the client secret) or on a page
+    (`redirect_to_url`: the test gateway's challenge page stands in for the bank)."""
+
+    type: str
+    client_secret: str
+    redirect_url: str = ""
+
+
+@dataclass(frozen=True)
 class ChargeResult:
     status: ChargeStatus
     reference: str = ""
     failure_code: str = ""
     failure_message: str = ""
+    next_action: NextAction | None = None
 
 
 @dataclass(frozen=True)
@@ -80,3 +92,10 @@ class PaymentGateway(Protocol):
         ...
 
     def refund(self, *, reference: str, amount: Decimal, idempotency_key: str) -> RefundResult: ...
+
+    def cancel(self, *, reference: str, idempotency_key: str) -> ChargeResult:
+        """Cancel a charge still waiting for the customer, so it can never succeed later.
+        Answers the charge's state afterwards: DECLINED when cancelled (or it had failed),
+        SUCCEEDED when it had already succeeded (the caller keeps or refunds the money),
+        UNKNOWN when the provider did not answer (the caller retries)."""
+        ...

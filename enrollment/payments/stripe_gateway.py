@@ -5,7 +5,8 @@ Outcome mapping (shared by `charge`, `retrieve` and webhook handling through
 
 - `succeeded` → SUCCEEDED.
 - `requires_action` / `requires_confirmation` → REQUIRES_ACTION: the customer must act
-  (3-D Secure); the webhook finishes the enrollment.
+  (3-D Secure), with the intent's `next_action` and client secret for Stripe.js's
+  `handleNextAction`; the webhook or the page's confirm call finishes the enrollment.
 - `processing` → UNKNOWN, with the PaymentIntent id as reference: nobody has to act, the
   provider has simply not decided yet, so it is left to the webhook and reconciliation.
 - `requires_payment_method` / `canceled` → DECLINED: the attempt failed and nothing was
@@ -37,6 +38,7 @@ from enrollment.payments.base import (
     ChargeStatus,
     GatewayError,
     InvalidPaymentMethod,
+    NextAction,
     RefundResult,
     to_minor_units,
 )
@@ -83,6 +85,19 @@ def _failure_from(error: Mapping[str, Any] | None) -> tuple[str, str]:
     return code, error.get("message") or ""
 
 
+def _next_action(intent: Mapping[str, Any]) -> NextAction | None:
+    action = intent.get("next_action") or {}
+    secret = intent.get("client_secret") or ""
+    if not secret:
+        return None
+    redirect = action.get("redirect_to_url") or {}
+    return NextAction(
+        type=action.get("type") or "use_stripe_sdk",
+        client_secret=secret,
+        redirect_url=redirect.get("url") or "",
+    )
+
+
 def charge_result_from_intent(intent: Mapping[str, Any]) -> ChargeResult:
     """Map a PaymentIntent (as a plain dict) to a ChargeResult; see the module docstring."""
     reference = intent.get("id") or ""
@@ -90,7 +105,9 @@ def charge_result_from_intent(intent: Mapping[str, Any]) -> ChargeResult:
     if status == "succeeded":
         return ChargeResult(ChargeStatus.SUCCEEDED, reference)
     if status in ACTION_STATUSES:
-        return ChargeResult(ChargeStatus.REQUIRES_ACTION, reference)
+        return ChargeResult(
+            ChargeStatus.REQUIRES_ACTION, reference, next_action=_next_action(intent)
+        )
     if status == "canceled":
         reason = intent.get("cancellation_reason") or "canceled"
         return ChargeResult(
@@ -224,6 +241,24 @@ class StripeGateway:
             return ChargeResult(ChargeStatus.UNKNOWN, reference)
         except stripe.StripeError as exc:
             raise _unexpected(exc, "retrieve") from exc
+        return charge_result_from_intent(intent.to_dict())
+
+    def cancel(self, *, reference: str, idempotency_key: str) -> ChargeResult:
+        """A PaymentIntent Stripe no longer lets us cancel (it succeeded, or is being
+        processed) answers `payment_intent_unexpected_state`: its state is then read back."""
+        try:
+            intent = self.client.v1.payment_intents.cancel(
+                reference, options={"idempotency_key": idempotency_key}
+            )
+        except stripe.InvalidRequestError as exc:
+            if exc.code != "payment_intent_unexpected_state":
+                raise _unexpected(exc, "cancel") from exc
+            return self.retrieve(reference=reference)
+        except TRANSIENT_ERRORS as exc:
+            _log_transient(exc, "cancel")
+            return ChargeResult(ChargeStatus.UNKNOWN, reference)
+        except stripe.StripeError as exc:
+            raise _unexpected(exc, "cancel") from exc
         return charge_result_from_intent(intent.to_dict())
 
     def refund(self, *, reference: str, amount: Decimal, idempotency_key: str) -> RefundResult:

@@ -399,10 +399,13 @@ def test_lessons_and_modules_move_by_drag_and_drop_and_by_buttons(new_page, ivy)
     # Dragged by its handle onto the lower half of Module 2's first lesson: it lands second.
     # (A window tall enough to show both: when the page had to scroll between the two,
     # Playwright's drag_to pressed and released without Chromium starting a drag.)
+    # The page is taller than that window (the coupons below the curriculum): both lessons
+    # are brought into it first.
     page.set_viewport_size({"width": 1280, "height": 1600})
     source = module_item(page, 1).locator(".studio-lesson").nth(0)
     dragged = int(source.get_attribute("data-id"))
     onto = module_item(page, 0).locator(".studio-lesson").nth(0)
+    onto.evaluate("(element) => element.scrollIntoView({ block: 'center' })")
     lower = {"x": 40, "y": onto.bounding_box()["height"] - 6}
     source.locator("[data-reorder-handle]").drag_to(onto, target_position=lower)
     expect(page.locator("#announcer")).to_have_text("Moved Lesson 3 to Module 2, position 2 of 4")

@@ -17,6 +17,7 @@ from enrollment.payments.base import (
     GatewayError,
     InvalidPaymentMethod,
     InvalidWebhook,
+    NextAction,
 )
 from enrollment.payments.stripe_gateway import StripeGateway, charge_result_from_intent
 from enrollment.payments.webhooks import parse_stripe_event, sign_payload
@@ -133,7 +134,11 @@ def test_authentication_required(gateway, stub):
     result = _charge(gateway, "pm_card_authenticationRequired")
 
     [intent_id] = stub.payment_intents
-    assert result == ChargeResult(ChargeStatus.REQUIRES_ACTION, intent_id)
+    # What Stripe.js's handleNextAction needs: the intent's client secret.
+    secret = stub.payment_intents[intent_id]["client_secret"]
+    assert secret.startswith(f"{intent_id}_secret_")
+    action = NextAction(type="use_stripe_sdk", client_secret=secret)
+    assert result == ChargeResult(ChargeStatus.REQUIRES_ACTION, intent_id, next_action=action)
 
 
 def test_unknown_payment_method_is_invalid(gateway, stub):
@@ -267,6 +272,41 @@ def test_intent_status_mapping(intent, expected):
 
 
 # --- refund ----------------------------------------------------------------------------
+
+
+# --- cancel ----------------------------------------------------------------------------
+
+
+def test_cancel_of_an_intent_waiting_for_the_customer_cancels_it(gateway, stub):
+    charged = _charge(gateway, "pm_card_authenticationRequired")
+
+    result = gateway.cancel(reference=charged.reference, idempotency_key="cancel-1-1")
+
+    assert result.status is ChargeStatus.DECLINED and result.failure_code == "canceled"
+    assert stub.payment_intents[charged.reference]["status"] == "canceled"
+    [request] = stub.requests_to("POST", f"/v1/payment_intents/{charged.reference}/cancel")
+    assert request.idempotency_key == "cancel-1-1"
+
+
+def test_cancel_of_an_intent_that_succeeded_meanwhile_reports_the_success(gateway, stub):
+    charged = _charge(gateway, "pm_card_authenticationRequired")
+    stub.set_intent_status(charged.reference, "succeeded", amount_received=4900)
+
+    result = gateway.cancel(reference=charged.reference, idempotency_key="cancel-1-1")
+
+    # Stripe refuses (payment_intent_unexpected_state); the intent's state is read back.
+    assert result == ChargeResult(ChargeStatus.SUCCEEDED, charged.reference)
+    assert stub.payment_intents[charged.reference]["status"] == "succeeded"
+
+
+def test_cancel_when_stripe_fails_is_unknown(gateway, stub):
+    charged = _charge(gateway, "pm_card_authenticationRequired")
+    stub.fail_next(1, status=503)
+
+    result = gateway.cancel(reference=charged.reference, idempotency_key="cancel-1-1")
+
+    assert result.status is ChargeStatus.UNKNOWN
+    assert stub.payment_intents[charged.reference]["status"] == "requires_action"
 
 
 def test_refund_sends_the_intent_amount_and_its_own_key(gateway, stub):

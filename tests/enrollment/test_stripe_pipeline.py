@@ -7,8 +7,10 @@ from decimal import Decimal
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from catalog.models import Course
+from enrollment.checkout import checkout_holds_expire
 from enrollment.models import Enrollment, Payment, PaymentCall
 from enrollment.reconcile import payments_reconcile
 from portal.accounts.models import User
@@ -46,16 +48,20 @@ def course_numbers(course: Course) -> tuple[int, int, Decimal]:
     return course.seats_taken, course.enrollment_count, course.revenue
 
 
-def paid_enrollment(course: Course, student: User) -> dict:
+def checkout(course: Course, student: User, method: str) -> dict:
+    """`student` enrolls with `method` through the API; the 201's body."""
     with after_commit():
         response = client_for(student).post(
-            "/api/enrollments",
-            {"course": course.slug, "payment_method": "pm_card_visa"},
-            format="json",
+            "/api/enrollments", {"course": course.slug, "payment_method": method}, format="json"
         )
     assert response.status_code == 201, response.json()
-    assert response.json()["status"] == "active"
     return response.json()
+
+
+def paid_enrollment(course: Course, student: User) -> dict:
+    body = checkout(course, student, "pm_card_visa")
+    assert body["status"] == "active"
+    return body
 
 
 def test_a_card_payment_charges_stripe_once_with_the_payment_id_as_key(stub):
@@ -231,4 +237,93 @@ def test_reconcile_releases_a_pending_payment_whose_method_stripe_refuses(stub):
 
     assert outcomes == {"invalid": 1}
     assert Enrollment.objects.get().status == "cancelled"
+    assert course_numbers(course) == (0, 0, Decimal("0.00"))
+
+
+# --- 3-D Secure, another card, hold expiry ---------------------------------------------
+
+
+def secure_checkout(course: Course, student: User) -> dict:
+    return checkout(course, student, "pm_card_authenticationRequired")
+
+
+def test_3d_secure_answers_the_intents_client_secret_and_confirm_applies_the_outcome(stub):
+    course = make_course(price=str(PRICE), capacity=3)
+    student = make_user()
+
+    body = secure_checkout(course, student)
+
+    [intent_id] = stub.payment_intents
+    action = body["payment"]["next_action"]
+    assert action == {
+        "type": "use_stripe_sdk",
+        "client_secret": stub.payment_intents[intent_id]["client_secret"],
+        "redirect_url": None,
+    }
+    # Stripe.js's handleNextAction completed the challenge; the page confirms.
+    stub.set_intent_status(intent_id, "succeeded", amount_received=4900, next_action=None)
+    with after_commit():
+        confirmed = client_for(student).post(f"/api/enrollments/{body['id']}/confirm")
+    assert confirmed.json()["status"] == "active"
+    assert stub.requests_to("GET", f"/v1/payment_intents/{intent_id}")
+    assert course_numbers(course) == (1, 1, PRICE)
+
+
+def test_another_card_cancels_the_intent_waiting_for_authentication_at_stripe(stub):
+    course = make_course(price=str(PRICE), capacity=3)
+    student = make_user()
+    body = secure_checkout(course, student)
+    [first] = stub.payment_intents
+
+    with after_commit():
+        paid = client_for(student).post(
+            f"/api/enrollments/{body['id']}/pay", {"payment_method": "pm_card_visa"}, format="json"
+        )
+
+    assert paid.status_code == 200 and paid.json()["status"] == "active"
+    assert stub.payment_intents[first]["status"] == "canceled"
+    payment = Payment.objects.get(enrollment_id=body["id"])
+    keys = [request.idempotency_key for request in intent_creates(stub)]
+    assert keys == [f"payment-{payment.pk}", f"payment-{payment.pk}-2"]
+    assert stub.charges_succeeded == 1
+    kinds = list(PaymentCall.objects.filter(payment=payment).values_list("kind", flat=True))
+    assert kinds == ["charge", "cancel", "charge"]
+
+
+def test_an_expired_hold_cancels_the_payment_intent_at_stripe(stub):
+    course = make_course(price=str(PRICE), capacity=3)
+    body = secure_checkout(course, make_user())
+    [intent_id] = stub.payment_intents
+    Enrollment.objects.filter(pk=body["id"]).update(
+        hold_expires_at=timezone.now() - timedelta(seconds=1)
+    )
+
+    with after_commit():
+        assert checkout_holds_expire() == 1
+
+    assert stub.payment_intents[intent_id]["status"] == "canceled"
+    [cancel] = stub.requests_to("POST", f"/v1/payment_intents/{intent_id}/cancel")
+    payment = Payment.objects.get(enrollment_id=body["id"])
+    assert cancel.idempotency_key == f"cancel-{payment.pk}-1"
+    assert Enrollment.objects.get(pk=body["id"]).end_reason == "expired"
+    assert course_numbers(course) == (0, 0, Decimal("0.00"))
+
+
+def test_a_stripe_cancel_that_finds_the_intent_succeeded_refunds_it(stub):
+    course = make_course(price=str(PRICE), capacity=3)
+    body = secure_checkout(course, make_user())
+    [intent_id] = stub.payment_intents
+    Enrollment.objects.filter(pk=body["id"]).update(
+        hold_expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    stub.set_intent_status(
+        intent_id, "succeeded", amount_received=4900, latest_charge="ch_late", next_action=None
+    )
+
+    with after_commit():
+        checkout_holds_expire()
+
+    assert Payment.objects.get(enrollment_id=body["id"]).status == "refunded"
+    [refund] = stub.refunds.values()
+    assert (refund["payment_intent"], refund["amount"]) == (intent_id, 4900)
     assert course_numbers(course) == (0, 0, Decimal("0.00"))

@@ -4,10 +4,12 @@
 import json
 import secrets
 import time
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from catalog.models import Course
 from enrollment.models import Enrollment, Payment, WebhookEvent
@@ -125,6 +127,13 @@ def status_events(user: User) -> list[str]:
         event.payload["enrollment"]["status"]
         for event in UserEvent.objects.filter(user=user, type="enrollment.status").order_by("seq")
     ]
+
+
+def hold_ran_out(enrollment: Enrollment) -> None:
+    """The checkout's seat hold ends (the sweep has not run yet): a failure then ends it."""
+    Enrollment.objects.filter(pk=enrollment.pk).update(
+        hold_expires_at=timezone.now() - timedelta(seconds=1)
+    )
 
 
 def state(enrollment: Enrollment) -> tuple[str, str, int, int, Decimal]:
@@ -323,7 +332,7 @@ def test_the_payment_is_found_by_metadata_when_its_reference_was_never_learnt():
 # --- payment_intent.payment_failed ----------------------------------------------------
 
 
-def test_failure_cancels_a_pending_enrollment_and_releases_its_seat():
+def test_failure_within_the_hold_keeps_the_checkout_open_for_another_card():
     course, _ = two_instructor_course(capacity=2)
     student = make_user()
     enrollment, payment = pending_enrollment(course, student)
@@ -331,9 +340,35 @@ def test_failure_cancels_a_pending_enrollment_and_releases_its_seat():
     response = post_event(payment_failed(payment, "Your card has insufficient funds."))
 
     assert response.status_code == 200 and response.json()["outcome"] == "applied"
-    assert state(enrollment) == ("cancelled", "failed", 0, 0, Decimal("0.00"))
+    # A failed 3-D Secure challenge: the seat stays held for another card until the hold ends.
+    assert state(enrollment) == ("pending", "failed", 1, 0, Decimal("0.00"))
     assert Payment.objects.get(pk=payment.pk).failure_reason == "Your card has insufficient funds."
+    assert status_events(student) == ["pending", "pending"]
+
+
+def test_failure_after_the_hold_ran_out_cancels_and_releases_the_seat():
+    course, _ = two_instructor_course(capacity=2)
+    student = make_user()
+    enrollment, payment = pending_enrollment(course, student)
+    hold_ran_out(enrollment)
+
+    response = post_event(payment_failed(payment, "Your card has insufficient funds."))
+
+    assert response.status_code == 200 and response.json()["outcome"] == "applied"
+    assert state(enrollment) == ("cancelled", "failed", 0, 0, Decimal("0.00"))
     assert status_events(student) == ["pending", "cancelled"]
+
+
+def test_a_failure_of_an_earlier_attempt_leaves_the_current_one_alone():
+    course, _ = two_instructor_course(capacity=2)
+    enrollment, payment = pending_enrollment(course)
+    earlier = payment_failed(payment)
+    Payment.objects.filter(pk=payment.pk).update(provider_reference="pi_test_second_attempt")
+
+    response = post_event(earlier)
+
+    assert response.json()["outcome"] == "stale_attempt"
+    assert state(enrollment) == ("pending", "requires_action", 1, 0, Decimal("0.00"))
 
 
 # --- out-of-order deliveries ----------------------------------------------------------
@@ -382,6 +417,7 @@ def test_success_after_a_failure_reactivates_when_a_seat_is_free():
     course, instructors = two_instructor_course(capacity=2)
     student = make_user()
     enrollment, payment = pending_enrollment(course, student)
+    hold_ran_out(enrollment)
     assert post_event(payment_failed(payment)).json()["outcome"] == "applied"
     assert state(enrollment) == ("cancelled", "failed", 0, 0, Decimal("0.00"))
 
@@ -397,9 +433,23 @@ def test_success_after_a_failure_reactivates_when_a_seat_is_free():
     assert UserEvent.objects.filter(user=instructors[0], type="enrollment.created").count() == 1
 
 
+def test_success_after_a_failure_within_the_hold_activates_on_the_held_seat():
+    course, _ = two_instructor_course(capacity=1)
+    student = make_user()
+    enrollment, payment = pending_enrollment(course, student)
+    assert post_event(payment_failed(payment)).json()["outcome"] == "applied"
+
+    response = post_event(succeeded(payment))
+
+    assert response.json()["outcome"] == "applied"
+    assert state(enrollment) == ("active", "succeeded", 1, 1, PRICE)
+    assert status_events(student) == ["pending", "pending", "active"]
+
+
 def test_success_after_a_failure_does_not_overbook_a_course_that_filled_up():
     course, _ = two_instructor_course(capacity=1)
     enrollment, payment = pending_enrollment(course)
+    hold_ran_out(enrollment)
     assert post_event(payment_failed(payment)).json()["outcome"] == "applied"
     other = active_enrollment(course, "took-the-seat@example.com")
     assert Course.objects.get(pk=course.pk).seats_taken == 1

@@ -59,6 +59,10 @@ BUSINESS_RULES: dict[str, list[str]] = {
     # be published.
     "PATCH /api/lessons/{lesson_id}": ["400"],
     "POST /api/courses/{slug}/publish": ["400"],
+    # A coupon gives exactly one of percent_off and amount_off ("0.00" is not one), and
+    # expires in the future; a quote needs a code that exists for that course.
+    "POST /api/courses/{slug}/coupons": ["400"],
+    "GET /api/courses/{slug}/coupons/{code}/quote": ["400"],
 }
 # What schemathesis accepts for schema-valid input by default, but for 5xx: a server error
 # is a bug here, whatever the input.

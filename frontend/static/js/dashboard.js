@@ -91,6 +91,15 @@ function mainActions(enrollment) {
   if (hasAccess(enrollment.status)) {
     return h("a", { class: "button primary", href: `/learn/${enrollment.id}`, dataset: { role: "continue" } }, actionLabel(enrollment.progress));
   }
+  if (enrollment.status === "pending" && enrollment.hold_expires_at) {
+    // An open checkout: finished on the course page (the bank's check, another card).
+    return h(
+      "a",
+      { class: "button primary", href: `/courses/${encodeURIComponent(enrollment.course.slug)}`, dataset: { role: "complete-payment" } },
+      "Complete payment",
+      h("span", { class: "visually-hidden" }, ` for ${enrollment.course.title}`),
+    );
+  }
   return h("span", { class: "muted small" }, enrollment.status === "pending" ? "Waiting for payment confirmation…" : "No longer active");
 }
 

@@ -1,11 +1,10 @@
 // Inline errors for a form whose controls carry data-field="<API field name>" and an
-// error paragraph #error-<name> (dots become dashes).
+// error paragraph #error-<name> (dots become dashes). Errors that belong to no field go to
+// the form's #form-error, or to `general` for a second form on the page (ids are unique).
 
 import { clear } from "./ui.js";
 
-export function formErrors(form) {
-  const general = form.querySelector("#form-error");
-
+export function formErrors(form, { general = form.querySelector("#form-error") } = {}) {
   function reset() {
     if (general) {
       general.hidden = true;

@@ -141,6 +141,12 @@ async function load() {
 
   if (author) return;
   const mine = await existingEnrollment();
+  if (mine?.status === "pending") {
+    // An open checkout (3-D Secure, a declined card): its hold, the bank's check, another
+    // card or a cancel, followed live by the form.
+    form.resume(mine);
+    return;
+  }
   if (mine) {
     showAlready(mine);
     if (hasAccess(mine.status)) learnFrom(mine);

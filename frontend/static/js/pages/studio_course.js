@@ -5,6 +5,7 @@
 import { api } from "../api.js";
 import { boot } from "../app.js";
 import { Autosave, autosaveLabel } from "../autosave.js";
+import { mountCoupons } from "../coupons.js";
 import { formErrors } from "../forms.js";
 import { bindReorderable, ReorderList } from "../reorder.js";
 import { confirmDelete, resolveConflict } from "../studiodialogs.js";
@@ -37,6 +38,7 @@ const FIELD_LABELS = {
 
 let course = null;
 let autosave = null;
+let coupons = null;
 // Module and lesson versions as last seen (reorders move other items' versions too).
 const versions = new Map();
 const key = (kind, id) => `${kind}:${id}`;
@@ -103,6 +105,7 @@ async function showSaveState(save) {
     // Only the course's own fields: the curriculum on this page is newer than the answer.
     for (const name of [...COURSE_FIELDS, "published", "version"]) if (name in save.saved) course[name] = save.saved[name];
     showHeading(save.saved);
+    if (save.saved.currency) coupons?.setCurrency(save.saved.currency);
   }
   if (save.state === "error") {
     if (save.error?.status === 400 && Object.keys(save.error.fields ?? {}).length) errors.fields(save.error.fields);
@@ -546,6 +549,8 @@ async function load() {
   mountForm();
   showState();
   mountCurriculum();
+  coupons = mountCoupons({ slug, currency: course.currency });
+  coupons.load();
   $("#publish").addEventListener("click", () => setPublished(true));
   $("#unpublish").addEventListener("click", () => setPublished(false));
   $("#builder-body").hidden = false;
