@@ -36,7 +36,8 @@ def schedule_run(*, once: bool = False, stop: threading.Event | None = None) -> 
             except Exception:  # a locked SQLite file, a dependency down: next round
                 log.warning("schedule.job_failed", job=name, exc_info=True)
             finally:
-                close_old_connections()
+                if not once:  # a long-lived loop: drop broken or aged connections
+                    close_old_connections()
         if once:
             return
         stop.wait(max(0.2, min(due.values()) - time.monotonic()))

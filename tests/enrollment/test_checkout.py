@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
@@ -407,3 +408,18 @@ def test_a_guests_failed_challenge_ends_the_checkout_so_they_can_start_again(cou
             content_type="application/json",
         )
     assert again.status_code == 201 and again.json()["status"] == "active"
+
+
+def test_without_a_broker_the_schedule_expires_holds_in_process(course):
+    """`manage.py run_schedule --once` (what the embedded default runs in the server's
+    thread) runs every beat entry once: a hold past its end is expired."""
+    body = start(make_user(), course)
+    Enrollment.objects.filter(pk=body["id"]).update(
+        hold_expires_at=timezone.now() - timedelta(seconds=1)
+    )
+
+    with after_commit():
+        call_command("run_schedule", "--once")
+
+    assert Enrollment.objects.get(pk=body["id"]).end_reason == "expired"
+    assert seats(course) == 0
