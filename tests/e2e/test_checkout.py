@@ -155,3 +155,29 @@ def test_a_coupon_shows_its_price_before_paying_and_is_on_the_receipt(new_page, 
     expect(page.locator("#receipt")).to_contain_text("LAUNCH20")
     expect(page.locator("#receipt-amount")).to_have_text("39.20 USD")
     check_both_widths(page, "checkout-coupon-receipt")
+
+
+def test_a_guest_completes_the_banks_check_or_starts_again_after_failing_it(new_page):
+    course = make_course(title="Rust for Beginners", slug="rust", price="49.00", capacity=10)
+    page = new_page()
+    page.goto("/courses/rust")
+    wait_live(page)
+    page.get_by_label("Your name").fill("Gil Guest")
+    page.get_by_label("Email").fill("gil@example.com")
+    start_secure_checkout(page)
+    page.frame_locator("#bank-frame").get_by_role("button", name="Fail authentication").click()
+
+    # Nobody could act on a guest's failed checkout: it ends, and the form is back.
+    expect(page.locator("#form-error")).to_contain_text("Your bank did not approve the payment.")
+    expect(page.locator("#enroll-submit")).to_have_text("Enroll · $49.00")
+    assert Enrollment.objects.get(course=course).status == "cancelled"
+    assert Course.objects.get(pk=course.pk).seats_taken == 0
+
+    start_secure_checkout(page)
+    page.frame_locator("#bank-frame").get_by_role("button", name="Approve").click()
+
+    result = page.locator("#enroll-result")
+    expect(result).to_have_attribute("data-status", "active")
+    expect(result).to_contain_text("A confirmation is on its way to gil@example.com.")
+    assert Enrollment.objects.filter(course=course, status="active").count() == 1
+    check_both_widths(page, "checkout-guest-approved")
