@@ -13,6 +13,8 @@ from django.utils import timezone
 
 from catalog.models import CourseInstructor, Lesson
 from enrollment.models import ACCESS_STATUSES, LIVE_STATUSES, Enrollment, LessonProgress, Receipt
+from portal.accounts.erased import is_undeliverable
+from portal.accounts.tokens import claim_token_make
 from portal.jobs.once import job_run_once
 
 log = structlog.get_logger(__name__)
@@ -44,6 +46,10 @@ def header_safe(text: str) -> str:
 
 
 def _send(*, to: list[str], subject: str, template: str, context: dict) -> None:
+    # An erased account's addresses (deleted-…@invalid) are never mailed.
+    to = [address for address in to if not is_undeliverable(address)]
+    if not to:
+        return
     message = EmailMultiAlternatives(
         subject=header_safe(subject),
         body=render_to_string(f"enrollment/email/{template}.txt", context),
@@ -59,11 +65,15 @@ def _send(*, to: list[str], subject: str, template: str, context: dict) -> None:
 def welcome_email_send(*, enrollment_id: int) -> str:
     def work() -> str:
         enrollment = Enrollment.objects.select_related("student", "course").get(pk=enrollment_id)
+        context = {"enrollment": enrollment, "site_url": settings.SITE_URL, "claim_url": ""}
+        if enrollment.student.user_id is None:  # a guest: the way to the course is an account
+            token = claim_token_make(email=enrollment.student.email)
+            context["claim_url"] = f"{settings.SITE_URL}/claim?token={token}"
         _send(
             to=[enrollment.student.email],
             subject=f"Welcome to {enrollment.course.title}",
             template="welcome",
-            context={"enrollment": enrollment, "site_url": settings.SITE_URL},
+            context=context,
         )
         log.info("email.welcome_sent", enrollment=enrollment.number)
         return "sent"

@@ -12,9 +12,20 @@ from enrollment.shapes import EnrollmentStatus, PaymentStatus  # importers use t
 
 
 class Student(models.Model):
-    """Whoever enrolls: a registered user or a guest known by email."""
+    """Whoever enrolls: a registered user (one record each), or a guest buyer: one record
+    per address and client (`guest_key`), so a checkout never reads, links or changes an
+    account or another client's record (a shared one would echo the name stored there,
+    and its live enrollments would tell anyone that an email is enrolled in a course),
+    while the same client submitting twice still meets its own enrollment. Guest records
+    join an account when its owner verifies the address (enrollment.claims)."""
 
-    email = models.EmailField(unique=True)
+    email = models.EmailField()
+    guest_key = models.CharField(
+        max_length=32,
+        blank=True,
+        db_default="",  # rows written in raw SQL (benchmarks, bulk loads) get it too
+        help_text="A guest's client (a keyed digest of its address).",
+    )
     name = models.CharField(max_length=150)
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -27,8 +38,17 @@ class Student(models.Model):
 
     class Meta:
         ordering = ["id"]
+        indexes = [
+            # Guest records joining an account are found by address.
+            models.Index(Lower("email"), name="student_email_ci_idx"),
+        ]
         constraints = [
-            models.UniqueConstraint(Lower("email"), name="student_email_ci_unique"),
+            models.UniqueConstraint(
+                Lower("email"),
+                "guest_key",
+                condition=Q(user__isnull=True),
+                name="student_guest_per_client_unique",
+            ),
         ]
 
     def __str__(self) -> str:

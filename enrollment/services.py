@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
-from django.utils.crypto import get_random_string
+from django.utils.crypto import get_random_string, salted_hmac
 
 from catalog.coupons import coupon_quote, coupon_redeem
 from catalog.models import Course, Lesson
@@ -57,6 +57,7 @@ from enrollment.payments import (
 from enrollment.presenters import progress_body
 from enrollment.refunds import refund_terms
 from portal.accounts.models import User
+from portal.accounts.verification import EmailUnverified
 
 log = structlog.get_logger(__name__)
 
@@ -65,6 +66,7 @@ log = structlog.get_logger(__name__)
 class StudentInput:
     email: str
     name: str
+    client: str = ""  # a guest's client address (see Student.guest_key)
 
 
 def enrollment_number(enrollment_id: int, year: int) -> str:
@@ -72,7 +74,7 @@ def enrollment_number(enrollment_id: int, year: int) -> str:
 
 
 def enrollment_student_resolve(
-    *, user: User | None, student: dict[str, Any] | None
+    *, user: User | None, student: dict[str, Any] | None, client: str = ""
 ) -> StudentInput | None:
     """Who enrolls. Signed in: the caller (None here), unless staff name someone else
     (a guest checkout on their behalf). Anonymous: the named student, as a guest."""
@@ -82,10 +84,10 @@ def enrollment_student_resolve(
                 "Sign in or give the student's email and name.",
                 {"student": ["This field is required when not signed in."]},
             )
-        return StudentInput(**student)
+        return StudentInput(**student, client=client)
     if student is not None and student["email"].lower() != user.email.lower():
         if user.is_staff:
-            return StudentInput(**student)
+            return StudentInput(**student, client=client)
         raise InvalidEnrollment(
             "Signed-in users enroll themselves.",
             {"student.email": ["Leave out the student or use your own email."]},
@@ -93,23 +95,29 @@ def enrollment_student_resolve(
     return None
 
 
+def guest_key(client: str) -> str:
+    return salted_hmac("enrollment.guest", client).hexdigest()[:32] if client else ""
+
+
 def student_for(*, student: StudentInput | None, user: User | None) -> Student:
-    """The enrolling student: the caller's own record, or a guest found or created by email."""
+    """The enrolling student: the caller's own record, or the guest record of this address
+    from this client (see Student): never an account's, never another client's. It
+    carries the name given now, so the answer echoes only what the caller sent."""
     if user is not None and user.is_authenticated:
-        own = Student.objects.filter(user=user).first()
-        if own is not None:
-            return own
         record, _ = Student.objects.get_or_create(
-            email=user.email.lower(), defaults={"name": user.name, "user": user}
+            user=user, defaults={"email": user.email.lower(), "name": user.name}
         )
-        if record.user_id is None:
-            record.user = user
-            record.save(update_fields=["user"])
         return record
     assert student is not None, "a guest enrollment names its student"
-    record, _ = Student.objects.get_or_create(
-        email=student.email.lower(), defaults={"name": student.name}
+    record, created = Student.objects.get_or_create(
+        email=student.email.lower(),
+        guest_key=guest_key(student.client),
+        user=None,
+        defaults={"name": student.name},
     )
+    if not created and record.name != student.name:
+        record.name = student.name
+        record.save(update_fields=["name"])
     return record
 
 
@@ -272,7 +280,13 @@ def enrollment_create(
     whole price makes the course free: no card, nothing charged."""
     gateway = get_gateway()
     quote = coupon_quote(course=course, code=coupon) if coupon else None
-    if not course.is_free and not (quote is not None and quote.amount <= 0):
+    paying = not course.is_free and not (quote is not None and quote.amount <= 0)
+    buyer = user if student is None and user is not None and user.is_authenticated else None
+    if paying and buyer is not None and not buyer.email_verified:
+        raise EmailUnverified(
+            f"Confirm your email address before buying a course: we sent a link to {buyer.email}."
+        )
+    if paying:
         if not payment_method:
             raise InvalidEnrollment(
                 "A payment method is required for a paid course.",

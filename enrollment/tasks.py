@@ -6,7 +6,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.conf import settings
 
-from enrollment import checkout, followups, services, transitions
+from enrollment import checkout, claims, followups, services, transitions
 from enrollment.reconcile import enrollments_pending_sweep, payments_reconcile
 from portal.jobs.base import PortalTask
 
@@ -72,3 +72,9 @@ def cancel_gateway_charge(payment_id: int) -> str:
 @shared_task(base=PortalTask)
 def send_payment_reminder(enrollment_id: int) -> str:
     return followups.payment_reminder_send(enrollment_id=enrollment_id)
+
+
+@shared_task(base=PortalTask)
+def end_duplicate_purchase(enrollment_id: int, user_id: int) -> str:
+    """Queued when guest purchases join an account that already held the course."""
+    return claims.duplicate_purchase_end(enrollment_id=enrollment_id, user_id=user_id)

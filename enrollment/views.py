@@ -105,7 +105,9 @@ class EnrollmentListCreateView(APIView):
         claim = request.idempotency
         user = signed_in_user(request)
         course = selectors.course_for_enrollment(ref=data["course"])
-        student = services.enrollment_student_resolve(user=user, student=data.get("student"))
+        student = services.enrollment_student_resolve(
+            user=user, student=data.get("student"), client=client_ip(request._request)
+        )
         declines = _decline_limits(request, email=student.email if student else user.email)
         if not course.is_free:
             declines.check()

@@ -8,6 +8,7 @@ urlpatterns = [
     path("signin", views.sign_in, name="signin"),
     path("register", views.register, name="register"),
     path("dashboard", views.dashboard, name="dashboard"),
+    path("account", views.account, name="account"),
     path("receipts/<str:number>", views.receipt, name="receipt-page"),
     path("enrollments/<int:enrollment_id>/receipt", views.enrollment_receipt),
     path("learn/<int:enrollment_id>", views.lesson, name="learn"),

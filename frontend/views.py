@@ -30,6 +30,7 @@ from catalog.serializers import CURRENCIES
 from catalog.shapes import LessonKind, Level
 from enrollment import presenters, selectors
 from enrollment.certificate_pdf import certificate_pdf, instructors_text, issued_on
+from portal.accounts.serializers import UserSerializer
 from portal.errors import NotFound
 
 DEFAULT_NEXT = "/dashboard"
@@ -97,6 +98,15 @@ def register(request: HttpRequest) -> HttpResponse:
 @ensure_csrf_cookie
 def dashboard(request: HttpRequest) -> HttpResponse:
     return _page(request, "dashboard.html", page="dashboard")
+
+
+@ensure_csrf_cookie
+def account(request: HttpRequest) -> HttpResponse:
+    """The account page: profile, password, where one is signed in, one's data, erasure
+    (all through /api/me…); visitors get the sign-in prompt."""
+    user = request.user
+    account_user = UserSerializer(user).data if user.is_authenticated else None
+    return _page(request, "account.html", page="account", account_user=account_user)
 
 
 @ensure_csrf_cookie

@@ -20,8 +20,14 @@ class Announcement(models.Model):
     to: batches go in student id order, so a retried batch resumes after it."""
 
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="announcements")
+    # Null once its author's account was erased: the announcement stays in the course's
+    # history (its students got it), no longer naming who sent it.
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="announcements"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="announcements",
     )
     subject = models.CharField(max_length=200)
     body = models.TextField()

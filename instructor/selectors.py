@@ -20,6 +20,7 @@ from enrollment.models import (
     PaymentStatus,
 )
 from instructor.models import AnnouncementOptOut
+from portal.accounts.erased import UNDELIVERABLE_SUFFIXES
 from portal.accounts.models import User
 from portal.errors import NotFound
 
@@ -193,13 +194,18 @@ def roster_rows(*, course: Course) -> QuerySet:
 
 def announcement_recipients(*, course_id: int, after_student_id: int = 0) -> QuerySet:
     """(student id, email, name) of the course's active and completed students who have not
-    opted out, in student id order from `after_student_id` (the batches' cursor)."""
+    opted out, in student id order from `after_student_id` (the batches' cursor). Erased
+    accounts' records (an undeliverable `.invalid` address) are nobody to mail."""
     opted_out = AnnouncementOptOut.objects.filter(course_id=course_id).values("student_id")
+    undeliverable = Q()
+    for suffix in UNDELIVERABLE_SUFFIXES:
+        undeliverable |= Q(student__email__iendswith=suffix)
     return (
         Enrollment.objects.filter(
             course_id=course_id, status__in=ACCESS_STATUSES, student_id__gt=after_student_id
         )
         .exclude(student_id__in=opted_out)
+        .exclude(undeliverable)
         .order_by("student_id")
         .values_list("student_id", "student__email", "student__name")
         .distinct()

@@ -71,6 +71,8 @@ def _field(hint: Any, *, where: str) -> serializers.Field:
         return serializers.ListField(child=_field(item, where=where), **kwargs)
     if get_origin(hint) is dict:
         _, value = get_args(hint)
+        if value is Any:  # a free-form object (an event's payload, as it was sent)
+            return serializers.DictField(**kwargs)
         return serializers.DictField(child=_field(value, where=where), **kwargs)
     if detail.choices is not None:
         choices = getattr(detail.choices, "choices", detail.choices)
@@ -96,7 +98,8 @@ class AutoSchema(openapi.AutoSchema):
       (drf-spectacular's `^-?\\d{0,8}(?:\\.\\d{0,2})?$` also matches "", "-" and "-5");
     - required text that is trimmed needs a character that is not white space (DRF strips
       it first, so " " is blank), which minLength alone does not say;
-    - an input serializer with `refuses_unknown_fields = True` is a closed object.
+    - an input serializer with `refuses_unknown_fields = True` is a closed object;
+    - a DELETE that declares a request body documents it.
     """
 
     def _map_serializer_field(self, field, direction, bypass_extensions=False):
@@ -118,6 +121,17 @@ class AutoSchema(openapi.AutoSchema):
             schema["pattern"] = r"\S"
         elif single_line in field.validators:
             schema["pattern"] = SINGLE_LINE_TEXT
+
+    def _get_request_body(self, direction="request"):
+        # drf-spectacular documents bodies of PUT, PATCH and POST only; a DELETE that
+        # declares one (DELETE /api/me takes {"password"}) is documented as a POST's is.
+        if self.method != "DELETE" or self.get_request_serializer() is None:
+            return super()._get_request_body(direction)
+        self.method = "POST"
+        try:
+            return super()._get_request_body(direction)
+        finally:
+            self.method = "DELETE"
 
     def _map_serializer(self, serializer, direction, bypass_extensions=False):
         schema = super()._map_serializer(serializer, direction, bypass_extensions)

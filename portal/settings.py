@@ -59,6 +59,8 @@ MIDDLEWARE = [
     "portal.middleware.ApiCommonMiddleware",  # Django's, no slash redirects on /api/
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A signed-in session's last use, at most once a minute (portal/accounts/last_use.py).
+    "portal.accounts.middleware.SessionLastUseMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "frontend.csp.ContentSecurityPolicyMiddleware",
@@ -187,6 +189,8 @@ CELERY_TASK_ROUTES = {
     "enrollment.tasks.send_welcome_email": {"queue": "emails"},
     "enrollment.tasks.send_receipt_email": {"queue": "emails"},
     "enrollment.tasks.send_payment_reminder": {"queue": "emails"},
+    "portal.accounts.tasks.send_verification_email": {"queue": "emails"},
+    "portal.accounts.tasks.send_password_reset": {"queue": "emails"},
     "enrollment.tasks.notify_instructors": {"queue": "notifications"},
     "instructor.tasks.send_announcement_batch": {"queue": "notifications"},
     # Everything else goes to "default".
@@ -229,6 +233,10 @@ CELERY_BEAT_SCHEDULE = {
     "relay-effects": {"task": "portal.outbox.tasks.relay_effects", "schedule": 5.0},
     "prune-job-runs": {"task": "portal.jobs.tasks.prune_job_runs", "schedule": 3600.0},
     "prune-auth-tokens": {"task": "portal.accounts.tasks.prune_auth_tokens", "schedule": 3600.0},
+    "prune-user-sessions": {
+        "task": "portal.accounts.tasks.prune_user_sessions",
+        "schedule": 3600.0,
+    },
 }
 # Run Celery beat's schedule in a thread of the serving process (the embedded default has
 # no broker and no beat; scripts/run sets it). Never with several app servers.
@@ -302,7 +310,14 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "portal.accounts.validators.NotOnlyWhitespaceValidator"},
 ]
+# The emailed links: a password reset works once within this many seconds (1 hour), an
+# email verification within this many (3 days).
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT_SECONDS", 3600)
+EMAIL_VERIFICATION_MAX_AGE_SECONDS = env_int("EMAIL_VERIFICATION_MAX_AGE_SECONDS", 3 * 24 * 3600)
+# A guest buyer's link to claim their purchases (create or sign in to the account).
+GUEST_CLAIM_MAX_AGE_SECONDS = env_int("GUEST_CLAIM_MAX_AGE_SECONDS", 90 * 24 * 3600)
 AUTH_TOKEN_TTL_DAYS = env_int("AUTH_TOKEN_TTL_DAYS", 30)
 
 # --- Rate limits: scope → (requests, window seconds) per client address (+ identity) -----
@@ -311,6 +326,18 @@ RATE_LIMITS: dict[str, tuple[int, int]] = {
     "login": (env_int("RATE_LIMIT_LOGIN", 10), 60),
     "login_ip": (env_int("RATE_LIMIT_LOGIN_IP", 60), 60),
     "register": (env_int("RATE_LIMIT_REGISTER", 5), 60),
+    # Password reset requests: per address, and per address + email; verification emails
+    # resent per account; links followed (verify, reset, claim) per address.
+    "password_reset_ip": (env_int("RATE_LIMIT_PASSWORD_RESET_IP", 10), 3600),
+    "password_reset": (env_int("RATE_LIMIT_PASSWORD_RESET", 3), 3600),
+    "verify_resend": (env_int("RATE_LIMIT_VERIFY_RESEND", 3), 3600),
+    "account_link": (env_int("RATE_LIMIT_ACCOUNT_LINK", 20), 60),
+    # The account page, per account: password changes and erasure attempts (each proves
+    # the password), data exports (each reads everything), email changes (each mails a link).
+    "password_change": (env_int("RATE_LIMIT_PASSWORD_CHANGE", 10), 3600),
+    "account_delete": (env_int("RATE_LIMIT_ACCOUNT_DELETE", 10), 3600),
+    "account_export": (env_int("RATE_LIMIT_ACCOUNT_EXPORT", 10), 3600),
+    "email_change": (env_int("RATE_LIMIT_EMAIL_CHANGE", 5), 3600),
     # Enrollments per account (per address for guests), and per address whatever the account.
     "enroll": (env_int("RATE_LIMIT_ENROLL", 30), 60),
     "enroll_ip": (env_int("RATE_LIMIT_ENROLL_IP", 60), 60),

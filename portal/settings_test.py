@@ -24,6 +24,9 @@ PASSWORD_HASHERS = [
 # Mail stays in memory (django.core.mail.outbox) unless a test's server process is given a
 # backend of its own (the real-worker test sends over SMTP).
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
+# The browser tests' server writes its mail here (the file backend), for the test to read
+# the links a person would follow.
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", "")
 
 # No scope is limited: rate_limit() lets every request through when its scope has no entry.
 RATE_LIMITS_ENFORCED = dict(RATE_LIMITS)

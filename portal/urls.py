@@ -14,6 +14,10 @@ handler500 = "portal.errors.json_handler500"
 
 api_patterns = [
     path("", include("portal.accounts.urls")),
+    path("", include("portal.accounts.auth_urls")),
+    # GET, PATCH and DELETE /api/me and the export: DELETE erases the account's data in
+    # every app, so its views sit above them all (portal.privacy, the top layer).
+    path("", include("portal.privacy.urls")),
     path("", include("catalog.urls")),
     path("", include("enrollment.urls")),
     path("", include("instructor.urls")),
@@ -33,5 +37,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # The link of every announcement email (signed token; one-click POST, RFC 8058).
     path("unsubscribe/<str:token>", unsubscribe, name="unsubscribe"),
+    path("", include("frontend.account_link_urls")),
     path("", include("frontend.urls")),
 ]

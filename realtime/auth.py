@@ -20,7 +20,11 @@ def credential_group(kind: str, secret: str) -> str:
 
 def credential_sockets_close(*, kind: CredentialKind, secret: str) -> None:
     """Close the sockets opened with a revoked token or an ended session (registered as
-    an accounts revocation hook by RealtimeConfig.ready)."""
+    an accounts revocation hook by RealtimeConfig.ready). A token revoked by its stored
+    hash (`token_hash`: the raw value is never kept) names the same group."""
+    if kind == "token_hash":
+        close_sockets(f"auth.token.{secret[:40]}")
+        return
     close_sockets(credential_group(kind, secret))
 
 

@@ -14,7 +14,9 @@ PASSWORD = "correct-horse-battery"
 
 
 def make_user(*, email: str | None = None, name: str = "Test User", **flags) -> User:
+    """An established account: its email verified unless `email_verified_at=None`."""
     email = email or f"user{next(_counter)}@example.test"
+    flags.setdefault("email_verified_at", timezone.now())
     return User.objects.create_user(email=email, password=PASSWORD, name=name, **flags)
 
 

@@ -3,11 +3,13 @@
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
+from portal.accounts.last_use import token_use_record, user_agent_of
 from portal.accounts.models import AuthToken, User, hash_token
 
 
-def user_for_token(raw: str) -> User | None:
-    """The active user a raw bearer token belongs to, or None."""
+def token_valid_get(raw: str) -> AuthToken | None:
+    """The token with this raw value if it still authenticates (not revoked, not expired,
+    its user active), with its user."""
     token = (
         AuthToken.objects.select_related("user")
         .filter(key_hash=hash_token(raw), revoked_at__isnull=True, expires_at__gt=timezone.now())
@@ -15,7 +17,13 @@ def user_for_token(raw: str) -> User | None:
     )
     if token is None or not token.user.is_active:
         return None
-    return token.user
+    return token
+
+
+def user_for_token(raw: str) -> User | None:
+    """The active user a raw bearer token belongs to, or None."""
+    token = token_valid_get(raw)
+    return token.user if token is not None else None
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
@@ -31,10 +39,11 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             raw = header[1].decode()
         except UnicodeError as exc:
             raise exceptions.AuthenticationFailed("Malformed bearer token header.") from exc
-        user = user_for_token(raw)
-        if user is None:
+        token = token_valid_get(raw)
+        if token is None:
             raise exceptions.AuthenticationFailed("Invalid or expired token.")
-        return user, raw
+        token_use_record(token=token, user_agent=user_agent_of(request.headers))
+        return token.user, raw
 
     def authenticate_header(self, request) -> str:
         return self.keyword

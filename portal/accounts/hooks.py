@@ -6,7 +6,9 @@ or an ended session."""
 
 from typing import Literal, Protocol
 
-CredentialKind = Literal["token", "session"]
+# "token_hash": a token named by its stored SHA-256 (revoked from the account page, where
+# the raw value is not known).
+CredentialKind = Literal["token", "token_hash", "session"]
 
 
 class CredentialsRevokedHook(Protocol):
@@ -29,3 +31,23 @@ def credentials_revoked(*, kind: CredentialKind, secret: str) -> None:
     """Tell every registered hook that these credentials no longer hold."""
     for fn in list(_credentials_revoked_hooks):
         fn(kind=kind, secret=secret)
+
+
+class EmailVerifiedHook(Protocol):
+    def __call__(self, *, user_id: int) -> None: ...
+
+
+_email_verified_hooks: list[EmailVerifiedHook] = []
+
+
+def email_verified_register(fn: EmailVerifiedHook) -> EmailVerifiedHook:
+    """Call `fn(user_id=...)` in the transaction that marks an account's email verified
+    (enrollment joins the guest purchases made with that email to the account)."""
+    if fn not in _email_verified_hooks:
+        _email_verified_hooks.append(fn)
+    return fn
+
+
+def email_verified(*, user_id: int) -> None:
+    for fn in list(_email_verified_hooks):
+        fn(user_id=user_id)

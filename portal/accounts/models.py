@@ -23,7 +23,9 @@ class UserManager(BaseUserManager["User"]):
         return user
 
     def create_superuser(self, email: str, password: str | None = None, **fields) -> "User":
+        # Made by an operator at the console: the address is theirs to vouch for.
         fields.update(is_staff=True, is_superuser=True)
+        fields.setdefault("email_verified_at", timezone.now())
         return self.create_user(email, password, **fields)
 
 
@@ -34,6 +36,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Set when the owner of `email` followed a verification link; guest purchases made with
+    # that email join the account only then (portal.accounts.verification).
+    email_verified_at = models.DateTimeField(null=True, blank=True)
+    # An email change waits here until the new address is verified; `email` stays in use.
+    pending_email = models.EmailField(blank=True)
 
     objects = UserManager()
 
@@ -50,6 +57,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
     @property
     def roles(self) -> list[str]:
@@ -87,6 +98,8 @@ class AuthToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    user_agent = models.CharField(max_length=200, blank=True)
 
     objects = AuthTokenManager()
 
@@ -99,3 +112,20 @@ class AuthToken(models.Model):
     @property
     def is_valid(self) -> bool:
         return self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class UserSession(models.Model):
+    """A signed-in browser session, as its owner sees it on the account page (when, from
+    what, last used); the session itself is Django's, under the same key."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="browser_sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(default=timezone.now)
+    user_agent = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-last_used_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"session of {self.user}"

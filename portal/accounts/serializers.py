@@ -1,4 +1,5 @@
 from django.contrib.auth import password_validation
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from portal.accounts.models import User
@@ -7,10 +8,18 @@ from portal.api import BodyInput
 
 class UserSerializer(serializers.ModelSerializer):
     roles = serializers.ListField(child=serializers.CharField(), read_only=True)
+    email_verified = serializers.BooleanField(read_only=True)
+    pending_email = serializers.SerializerMethodField(
+        help_text="A new email waiting for its link to be followed; `email` stays in use."
+    )
 
     class Meta:
         model = User
-        fields = ["id", "email", "name", "roles"]
+        fields = ["id", "email", "name", "roles", "email_verified", "pending_email"]
+
+    @extend_schema_field(serializers.EmailField(allow_null=True))
+    def get_pending_email(self, user: User) -> str | None:
+        return user.pending_email or None
 
 
 class RegisterSerializer(BodyInput):
@@ -41,3 +50,10 @@ class TokenRequestSerializer(BodyInput):
 class AuthAnswerSerializer(serializers.Serializer):
     user = UserSerializer()
     token = serializers.CharField()
+
+
+class ProfileInput(BodyInput):
+    """PATCH /api/me: either or both."""
+
+    name = serializers.CharField(max_length=150, required=False)
+    email = serializers.EmailField(max_length=254, required=False)

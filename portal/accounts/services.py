@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
-from portal.accounts import hooks
+from portal.accounts import hooks, verification
 from portal.accounts.models import AuthToken, User, hash_token
 from portal.errors import ApplicationError
 
@@ -16,6 +16,7 @@ def user_register(*, email: str, password: str, name: str) -> tuple[User, str]:
         with transaction.atomic():
             user = User.objects.create_user(email=email, password=password, name=name)
             _, raw = AuthToken.objects.issue(user)
+            verification.email_verification_owed(user=user)
     except IntegrityError as exc:  # a concurrent registration won the race
         raise ApplicationError(
             "Invalid input: email.", {"email": ["A user with this email already exists."]}

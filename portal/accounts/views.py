@@ -1,5 +1,6 @@
-"""POST /api/auth/register, POST /api/auth/token, POST /api/auth/logout, GET /api/me, and
-the rate-limited /admin/login/."""
+"""POST /api/auth/register, POST /api/auth/token, POST /api/auth/logout, GET and PATCH
+/api/me, and the rate-limited /admin/login/. The account page's other endpoints (sessions,
+password) are portal.accounts.me_views."""
 
 from django.contrib import admin
 from django.contrib.auth import login
@@ -13,16 +14,18 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from portal.accounts import services
+from portal.accounts import profile, services
 from portal.accounts.models import AuthToken, User
 from portal.accounts.serializers import (
     AuthAnswerSerializer,
+    ProfileInput,
     RegisterSerializer,
     TokenRequestSerializer,
     UserSerializer,
 )
+from portal.api import validated
 from portal.errors import NotAuthenticated, Unavailable
-from portal.ratelimit import rate_limit
+from portal.ratelimit import rate_limit, subject_hit
 
 
 class RegisterView(APIView):
@@ -112,8 +115,21 @@ class LogoutView(APIView):
 
 
 class MeView(APIView):
+    """GET /api/me and PATCH /api/me (the name at once; a new email waits for its link).
+    DELETE /api/me is portal.privacy.views.MeView, this view plus erasure."""
+
     permission_classes = [permissions.IsAuthenticated]
 
     @extend_schema(responses={200: UserSerializer})
     def get(self, request: Request) -> Response:
         return Response(UserSerializer(request.user).data)
+
+    @extend_schema(request=ProfileInput, responses={200: UserSerializer})
+    def patch(self, request: Request) -> Response:
+        data = validated(ProfileInput, request.data)
+        user = request.user
+        if data.get("email") and data["email"].strip().lower() != user.email:
+            # Each new address is mailed a link: a budget per account, not per request.
+            subject_hit("email_change", f"user:{user.pk}")
+        user = profile.profile_update(user=user, name=data.get("name"), email=data.get("email"))
+        return Response(UserSerializer(user).data)

@@ -61,9 +61,14 @@ def _release(claim: IdempotencyKey) -> None:
         log.warning("idempotency.release_failed", key=claim.key, exc_info=True)
 
 
+def user_scope(user_id: int) -> str:
+    """The scope of a signed-in account's keys (an erased account's are deleted by it)."""
+    return f"user:{user_id}"
+
+
 def caller_scope(request: Request, guest_identity: GuestIdentity | None = None) -> str:
     if request.user.is_authenticated:
-        return f"user:{request.user.pk}"
+        return user_scope(request.user.pk)
     identity = guest_identity(request.data) if guest_identity is not None else ""
     subject = f"{client_ip(request._request)}|{identity.strip().lower()}"
     return "guest:" + hashlib.sha256(subject.encode()).hexdigest()[:40]

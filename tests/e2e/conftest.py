@@ -2,6 +2,7 @@
 (a subprocess on the pytest-django test database and the test Redis, so the channel layer
 is shared with this process). Screenshots go to test-artifacts/screenshots/."""
 
+import email
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -40,11 +41,46 @@ document.addEventListener("securitypolicyviolation", (event) => {
 """
 
 
+MAIL = ROOT / "test-artifacts" / "mail"
+
+
 @pytest.fixture(scope="package")
 def server(django_db_setup) -> Iterator[LiveServer]:
-    live = LiveServer().start()
+    # The server's mail goes to files (one folder per xdist worker), where tests read the
+    # links people get by email (read_mail below).
+    folder = MAIL / os.environ.get("PYTEST_XDIST_WORKER", "main")
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.iterdir():
+        old.unlink()
+    live = LiveServer(
+        EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
+        EMAIL_FILE_PATH=str(folder),
+    ).start()
+    live.mail_folder = folder
     yield live
     live.stop()
+
+
+def read_mail(server, to: str) -> list[email.message.Message]:
+    """The messages the server has sent to `to`, oldest first (the file backend writes one
+    file per connection, messages separated by a line of dashes)."""
+    found = []
+    for path in sorted(server.mail_folder.iterdir(), key=lambda p: p.stat().st_mtime):
+        for chunk in path.read_text(encoding="utf-8").split("-" * 79 + "\n"):
+            if chunk.strip():
+                message = email.message_from_string(chunk)
+                if to in (message.get("To") or ""):
+                    found.append(message)
+    return found
+
+
+def mail_text(message: email.message.Message) -> str:
+    """The plain-text body of a message (its first text/plain part)."""
+    for part in message.walk():
+        if part.get_content_type() == "text/plain":
+            payload = part.get_payload(decode=True)
+            return payload.decode(part.get_content_charset() or "utf-8")
+    return ""
 
 
 @pytest.fixture(scope="package")

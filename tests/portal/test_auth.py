@@ -22,6 +22,8 @@ def test_register_returns_user_and_working_token(api):
         "email": "ada@example.com",
         "name": "Ada",
         "roles": ["student"],
+        "email_verified": False,
+        "pending_email": None,
     }
     assert len(body["token"]) >= 40
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {body['token']}")

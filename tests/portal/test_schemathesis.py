@@ -63,6 +63,15 @@ BUSINESS_RULES: dict[str, list[str]] = {
     # expires in the future; a quote needs a code that exists for that course.
     "POST /api/courses/{slug}/coupons": ["400"],
     "GET /api/courses/{slug}/coupons/{code}/quote": ["400"],
+    # The account page: the current password must be the account's and the new one pass
+    # the validators; erasure asks for the password too.
+    "POST /api/me/password": ["400"],
+    "DELETE /api/me": ["400"],
+    # The emailed links: a token that is not a genuine, unused, unexpired one is refused.
+    "POST /api/auth/claim": ["400"],
+    "POST /api/auth/claim/check": ["400"],
+    "POST /api/auth/password-reset/confirm": ["400"],
+    "POST /api/auth/verify-email": ["400"],
 }
 # What schemathesis accepts for schema-valid input by default, but for 5xx: a server error
 # is a bug here, whatever the input.

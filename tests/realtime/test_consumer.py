@@ -38,6 +38,8 @@ async def test_bearer_token_hello_names_the_user_and_latest_seq():
         "email": user.email,
         "name": "Tok",
         "roles": ["student"],
+        "email_verified": True,
+        "pending_email": None,
     }
     assert hello["seq"] == 3
     await socket.disconnect()

@@ -46,7 +46,7 @@ PRODUCED_HERE = {
     "resync",
 }
 
-USER_KEYS = {"id", "email", "name", "roles"}
+USER_KEYS = {"id", "email", "name", "roles", "email_verified", "pending_email"}
 
 
 def assert_enrollment(body: dict) -> None:

@@ -4,6 +4,7 @@
 
 import { api } from "./api.js";
 import { mountInstructorNotices } from "./notices.js";
+import { mountVerifyBanner } from "./verifybanner.js";
 import { claimOfflineData, forgetOfflineData, registerServiceWorker } from "./offline.js";
 import { PortalSocket, socketUrl } from "./socket.js";
 import { mountConnectionIndicator, pageUser, toast } from "./ui.js";
@@ -63,6 +64,7 @@ export function boot() {
   socket.connect();
   // Expose for debugging and the browser tests (read-only use).
   window.portal = { socket, user };
+  if (user && !user.verified) mountVerifyBanner(user);
   booted = { user, socket };
   return booted;
 }

@@ -366,6 +366,8 @@ export function mountEnrollForm({ form, course, user, socket, stripeKey, result,
           h("strong", {}, "You’re already enrolled. "),
           user ? h("a", { href: "/dashboard" }, "Go to my learning") : "Sign in with that email to continue learning.",
         ];
+      case "email_unverified":
+        return [h("strong", {}, "Confirm your email address first. "), error.message.replace(/^Confirm your email address before buying a course: /, "")];
       case "coupon_exhausted":
         return [h("strong", {}, "This coupon has been used up. "), "Remove it to enroll at the full price."];
       case "hold_expired":

@@ -130,6 +130,7 @@ export function pageUser() {
     name: data.userName || "",
     email: data.userEmail || "",
     instructor: data.userInstructor === "true",
+    verified: data.userVerified !== "false",
   };
 }
 
