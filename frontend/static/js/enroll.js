@@ -367,7 +367,7 @@ export function mountEnrollForm({ form, course, user, socket, stripeKey, result,
           user ? h("a", { href: "/dashboard" }, "Go to my learning") : "Sign in with that email to continue learning.",
         ];
       case "email_unverified":
-        return [h("strong", {}, "Confirm your email address first. "), error.message.replace(/^Confirm your email address before buying a course: /, "")];
+        return [h("strong", {}, "Confirm your email address first. "), `We sent a link to ${user?.email ?? "your address"}: follow it, then enroll.`];
       case "coupon_exhausted":
         return [h("strong", {}, "This coupon has been used up. "), "Remove it to enroll at the full price."];
       case "hold_expired":
