@@ -24,9 +24,8 @@ from enrollment.errors import (
     PaymentUnavailable,
 )
 from enrollment.models import Enrollment, EnrollmentStatus, Payment, PaymentStatus
-from enrollment.payment_calls import payment_call
+from enrollment.payment_calls import cancel_call, retrieve_call
 from enrollment.payments import (
-    ChargeResult,
     ChargeStatus,
     GatewayError,
     InvalidPaymentMethod,
@@ -38,26 +37,14 @@ from portal.jobs.base import RetryableJobError
 log = structlog.get_logger(__name__)
 
 
-def _open_payment(enrollment: Enrollment) -> Payment:
-    payment = Payment.objects.filter(enrollment=enrollment).first()
+def _open_checkout_check(enrollment: Enrollment, payment: Payment | None) -> Payment:
+    """The checkout's payment, if another card may still be tried on it: checked before
+    any gateway call, and again under the row locks before the attempt is taken."""
     if enrollment.status != EnrollmentStatus.PENDING or payment is None:
         raise NotPending("This enrollment has no checkout waiting for a payment.")
     if not transitions.hold_open(enrollment):
         raise HoldExpired("The seat hold of this checkout ran out; enroll again.")
     return payment
-
-
-def gateway_cancel(payment: Payment) -> ChargeResult:
-    """Cancel the payment's current charge at its gateway (ledger kind `cancel`)."""
-    key = f"cancel-{payment.pk}-{payment.attempt}"
-    return payment_call(
-        payment=payment,
-        kind="cancel",
-        idempotency_key=key,
-        call=lambda: get_gateway(payment.provider).cancel(
-            reference=payment.provider_reference, idempotency_key=key
-        ),
-    )
 
 
 def _settle_earlier_attempt(payment: Payment) -> Enrollment | None:
@@ -67,7 +54,7 @@ def _settle_earlier_attempt(payment: Payment) -> Enrollment | None:
     if payment.status != PaymentStatus.REQUIRES_ACTION or not payment.provider_reference:
         return None
     try:
-        result = gateway_cancel(payment)
+        result = cancel_call(payment)
     except GatewayError as exc:
         raise PaymentUnavailable("The payment provider did not answer; try again.") from exc
     if result.status == ChargeStatus.SUCCEEDED:
@@ -83,11 +70,8 @@ def _next_attempt(
 ) -> Payment:
     """Under the row locks: the checkout is still open and no charge of it is being
     decided; the payment moves to its next attempt with the new card."""
-    enrollment, payment = transitions.lock(enrollment_id)
-    if payment is None or enrollment.status != EnrollmentStatus.PENDING:
-        raise NotPending("This enrollment has no checkout waiting for a payment.")
-    if not transitions.hold_open(enrollment):
-        raise HoldExpired("The seat hold of this checkout ran out; enroll again.")
+    enrollment, locked = transitions.lock(enrollment_id)
+    payment = _open_checkout_check(enrollment, locked)
     if payment.status not in (PaymentStatus.REQUIRES_ACTION, PaymentStatus.FAILED):
         raise PaymentInProgress("A payment for this checkout is still being confirmed.")
     payment.attempt += 1
@@ -121,7 +105,9 @@ def enrollment_pay(
     """POST /api/enrollments/{id}/pay: charge the open checkout with another card. A
     decline answers 402 and leaves the checkout open (its hold goes on); a card needing
     3-D Secure answers the pending enrollment with its `next_action`."""
-    payment = _open_payment(enrollment)
+    payment = _open_checkout_check(
+        enrollment, Payment.objects.filter(enrollment=enrollment).first()
+    )
     gateway = get_gateway(payment.provider)
     try:
         gateway.validate_payment_method(payment_method)
@@ -155,14 +141,8 @@ def enrollment_confirm(*, enrollment: Enrollment) -> Enrollment:
         return enrollment
     if not payment.provider_reference:
         return enrollment  # the charge's answer was lost: reconcile resends it
-    gateway = get_gateway(payment.provider)
     try:
-        result = payment_call(
-            payment=payment,
-            kind="retrieve",
-            idempotency_key="",
-            call=lambda: gateway.retrieve(reference=payment.provider_reference),
-        )
+        result = retrieve_call(payment)
     except GatewayError as exc:
         raise PaymentUnavailable("The payment provider did not answer; try again.") from exc
     try:
@@ -195,7 +175,7 @@ def gateway_charge_cancel(*, payment_id: int) -> str:
     if not payment.provider_reference or payment.status == PaymentStatus.SUCCEEDED:
         return "nothing_to_cancel"
     try:
-        result = gateway_cancel(payment)
+        result = cancel_call(payment)
     except GatewayError as exc:
         raise RetryableJobError(f"cancel of payment {payment.pk} failed: {exc}") from exc
     if result.status == ChargeStatus.UNKNOWN:

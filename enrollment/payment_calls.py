@@ -10,7 +10,7 @@ from enrollment.models import Payment, PaymentCall
 from enrollment.payments import ChargeResult, RefundResult, get_gateway
 
 Result = TypeVar("Result", ChargeResult, RefundResult)
-Kind = Literal["charge", "retrieve", "refund"]
+Kind = Literal["charge", "retrieve", "refund", "cancel"]
 
 
 def _recorded(result: ChargeResult | RefundResult) -> dict[str, str]:
@@ -60,5 +60,30 @@ def refund_call(payment: Payment) -> RefundResult:
         idempotency_key=key,
         call=lambda: get_gateway(payment.provider).refund(
             reference=payment.provider_reference, amount=payment.amount, idempotency_key=key
+        ),
+    )
+
+
+def retrieve_call(payment: Payment) -> ChargeResult:
+    """How the payment's current charge stands at its gateway (reconcile, the page's
+    confirm call)."""
+    return payment_call(
+        payment=payment,
+        kind="retrieve",
+        idempotency_key="",
+        call=lambda: get_gateway(payment.provider).retrieve(reference=payment.provider_reference),
+    )
+
+
+def cancel_call(payment: Payment) -> ChargeResult:
+    """Cancel the payment's current charge at its gateway, under the attempt's own key
+    (an expired or cancelled checkout, another card tried)."""
+    key = f"cancel-{payment.pk}-{payment.attempt}"
+    return payment_call(
+        payment=payment,
+        kind="cancel",
+        idempotency_key=key,
+        call=lambda: get_gateway(payment.provider).cancel(
+            reference=payment.provider_reference, idempotency_key=key
         ),
     )

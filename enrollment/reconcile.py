@@ -12,7 +12,7 @@ from django.utils import timezone
 from enrollment import transitions
 from enrollment.errors import PaymentDeclined
 from enrollment.models import Enrollment, EnrollmentStatus, Payment, PaymentStatus
-from enrollment.payment_calls import payment_call
+from enrollment.payment_calls import retrieve_call
 from enrollment.payments import ChargeResult, ChargeStatus, InvalidPaymentMethod, get_gateway
 from enrollment.services import apply_charge_result, charge, payment_method_refused
 
@@ -34,15 +34,9 @@ def payment_reconcile(*, payment: Payment, abandon_after: timedelta) -> str:
     if payment.amount <= 0:  # made free by a coupon: nothing to charge, only to activate
         transitions.activate(enrollment_id=payment.enrollment_id)
         return "succeeded"
-    gateway = get_gateway(payment.provider)
     if payment.provider_reference:
         try:
-            result: ChargeResult = payment_call(
-                payment=payment,
-                kind="retrieve",
-                idempotency_key="",
-                call=lambda: gateway.retrieve(reference=payment.provider_reference),
-            )
+            result: ChargeResult = retrieve_call(payment)
         except Exception:
             log.warning("reconcile.retrieve_failed", payment=payment.pk, exc_info=True)
             return "error"
@@ -50,7 +44,7 @@ def payment_reconcile(*, payment: Payment, abandon_after: timedelta) -> str:
         # The first answer was lost before we learnt the charge's id: send the same charge
         # again under the same idempotency key; the provider answers with the original.
         try:
-            result = charge(gateway, payment)
+            result = charge(get_gateway(payment.provider), payment)
         except InvalidPaymentMethod as exc:
             payment_method_refused(enrollment_id=payment.enrollment_id, error=exc)
             return "invalid"
