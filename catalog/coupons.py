@@ -19,7 +19,7 @@ course, an expired one or a free course; 409 `coupon_exhausted` once every use i
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import IntegrityError, transaction
@@ -33,6 +33,7 @@ from catalog.shapes import Coupon as CouponBody
 from catalog.shapes import CouponQuote as CouponQuoteBody
 from portal.accounts.models import User
 from portal.errors import ApplicationError, Conflict
+from portal.shapes import iso
 
 CENT = Decimal("0.01")
 _TYPED_CODE = re.compile(COUPON_CODE_TYPED)
@@ -243,10 +244,6 @@ def coupon_release(*, coupon_id: int) -> None:
     Coupon.objects.filter(pk=coupon_id, redeemed__gt=0).update(redeemed=F("redeemed") - 1)
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
-
-
 def coupon_body(coupon: Coupon) -> CouponBody:
     return {
         "code": coupon.code,
@@ -254,7 +251,7 @@ def coupon_body(coupon: Coupon) -> CouponBody:
         "amount_off": money(coupon.amount_off) if coupon.amount_off is not None else None,
         "max_redemptions": coupon.max_redemptions,
         "redeemed": coupon.redeemed,
-        "expires_at": _iso(coupon.expires_at),
+        "expires_at": iso(coupon.expires_at),
         "course": coupon.course.slug if coupon.course_id else None,
     }
 

@@ -8,10 +8,7 @@ from catalog.presenters import course_summary, money
 from enrollment import selectors, shapes
 from enrollment.models import Certificate, Enrollment, Payment, Receipt
 from enrollment.refunds import RefundTerms, refund_terms
-
-
-def iso(value) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
+from portal.shapes import iso
 
 
 def progress_body(*, completed: int, total: int) -> shapes.Progress:

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from portal.accounts import hooks, verification
 from portal.accounts.models import AuthToken, User, hash_token
+from portal.accounts.sessions import token_end
 from portal.errors import ApplicationError
 
 
@@ -34,14 +35,8 @@ def credentials_check(*, request: HttpRequest | None, email: str, password: str)
 
 def token_revoke(*, raw: str) -> bool:
     """Revoke a token; the websockets it opened close (through the revocation hooks)."""
-    revoked = bool(
-        AuthToken.objects.filter(key_hash=hash_token(raw), revoked_at__isnull=True).update(
-            revoked_at=timezone.now()
-        )
-    )
-    if revoked:
-        hooks.credentials_revoked(kind="token", secret=raw)
-    return revoked
+    token = AuthToken.objects.filter(key_hash=hash_token(raw)).first()
+    return token is not None and token_end(token)
 
 
 def auth_tokens_prune() -> int:

@@ -60,9 +60,17 @@ def credentials_end_all(
     tokens = AuthToken.objects.filter(user=user, revoked_at__isnull=True)
     if keep_token:
         tokens = tokens.exclude(key_hash=hash_token(keep_token))
-    now = timezone.now()
-    for token in list(tokens):
-        AuthToken.objects.filter(pk=token.pk).update(revoked_at=now)
+    return ended + sum(token_end(token) for token in list(tokens))
+
+
+def token_end(token: AuthToken) -> bool:
+    """Revoke one bearer token by its row (the raw value is never kept); its websockets
+    close. False when it was revoked already (by a concurrent request)."""
+    ended = bool(
+        AuthToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+    )
+    if ended:
         hooks.credentials_revoked(kind="token_hash", secret=token.key_hash)
-        ended += 1
     return ended

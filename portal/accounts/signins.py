@@ -5,7 +5,6 @@ this user in) and bearer tokens (neither revoked nor expired). Each goes by a pu
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
 from importlib import import_module
 
 from django.conf import settings
@@ -16,9 +15,10 @@ from django.utils.crypto import constant_time_compare
 
 from portal.accounts import hooks
 from portal.accounts.models import AuthToken, User, UserSession, hash_token
-from portal.accounts.sessions import credentials_end_all, session_end_by_key
+from portal.accounts.sessions import credentials_end_all, session_end_by_key, token_end
 from portal.accounts.shapes import SignIn, SignInKind
 from portal.errors import NotFound
+from portal.shapes import iso
 
 _PUBLIC_ID = re.compile(r"^([st])([1-9][0-9]{0,17})$")
 # Session engines whose table (django_session) holds every live session.
@@ -43,10 +43,6 @@ class Credentials:
         return None if self.token else self.session_key
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
-
-
 def _session_signs_in(*, session_key: str, user: User) -> bool:
     """The Django session still exists, unexpired, signed in as `user` with the current
     password (a password changed elsewhere leaves it signed out)."""
@@ -69,8 +65,8 @@ def signins_list(*, user: User, caller: Credentials) -> list[SignIn]:
         SignIn(
             id=f"s{row.pk}",
             kind="session",
-            created_at=_iso(row.created_at) or "",
-            last_used_at=_iso(row.last_used_at),
+            created_at=iso(row.created_at) or "",
+            last_used_at=iso(row.last_used_at),
             current=row.session_key == caller.kept_session_key,
             user_agent=row.user_agent,
         )
@@ -81,8 +77,8 @@ def signins_list(*, user: User, caller: Credentials) -> list[SignIn]:
         SignIn(
             id=f"t{token.pk}",
             kind="token",
-            created_at=_iso(token.created_at) or "",
-            last_used_at=_iso(token.last_used_at),
+            created_at=iso(token.created_at) or "",
+            last_used_at=iso(token.last_used_at),
             current=token.key_hash == current_hash,
             user_agent=token.user_agent,
         )
@@ -91,17 +87,6 @@ def signins_list(*, user: User, caller: Credentials) -> list[SignIn]:
     items.sort(key=lambda item: item["last_used_at"] or item["created_at"], reverse=True)
     items.sort(key=lambda item: not item["current"])  # stable: the rest stay by last use
     return items
-
-
-def _token_end(token: AuthToken) -> bool:
-    ended = bool(
-        AuthToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
-            revoked_at=timezone.now()
-        )
-    )
-    if ended:
-        hooks.credentials_revoked(kind="token_hash", secret=token.key_hash)
-    return ended
 
 
 def signin_end(*, user: User, signin_id: str) -> SignInKind:
@@ -120,7 +105,7 @@ def signin_end(*, user: User, signin_id: str) -> SignInKind:
     token = _valid_tokens(user).filter(pk=pk).first()
     if token is None:
         raise NotFound(NO_SUCH_SIGNIN)
-    _token_end(token)
+    token_end(token)
     return "token"
 
 

@@ -38,14 +38,11 @@ from portal.events.models import UserEvent
 from portal.idempotency.decorators import user_scope
 from portal.idempotency.models import IdempotencyKey
 from portal.privacy import shapes
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
+from portal.shapes import iso
 
 
 def _when(value: datetime) -> str:
-    return value.isoformat().replace("+00:00", "Z")
+    return iso(value) or ""
 
 
 def _one(enrollment: Enrollment, name: str) -> Any:
@@ -88,7 +85,7 @@ def _receipt(receipt: Receipt | None) -> shapes.ExportReceipt | None:
         "course_title": receipt.course_title,
         "student_name": receipt.student_name,
         "student_email": receipt.student_email,
-        "emailed_at": _iso(receipt.emailed_at),
+        "emailed_at": iso(receipt.emailed_at),
     }
 
 
@@ -112,9 +109,9 @@ def _enrollment(enrollment: Enrollment) -> shapes.ExportEnrollment:
         "course": {"slug": enrollment.course.slug, "title": enrollment.course.title},
         "status": enrollment.status,
         "created_at": _when(enrollment.created_at),
-        "activated_at": _iso(enrollment.activated_at),
-        "completed_at": _iso(enrollment.completed_at),
-        "ended_at": _iso(enrollment.ended_at),
+        "activated_at": iso(enrollment.activated_at),
+        "completed_at": iso(enrollment.completed_at),
+        "ended_at": iso(enrollment.ended_at),
         "end_reason": enrollment.end_reason or None,
         "payment": _payment(_one(enrollment, "payment")),
         "receipt": _receipt(_one(enrollment, "receipt")),
@@ -123,7 +120,7 @@ def _enrollment(enrollment: Enrollment) -> shapes.ExportEnrollment:
             {
                 "lesson": {"id": row.lesson_id, "title": row.lesson.title},
                 "completed": row.completed,
-                "completed_at": _iso(row.completed_at),
+                "completed_at": iso(row.completed_at),
                 "position_seconds": row.position_seconds,
                 "updated_at": _when(row.updated_at),
             }
@@ -172,16 +169,16 @@ def account_export(*, user: User) -> shapes.AccountExport:
             "name": user.name,
             "roles": user.roles,
             "email_verified": user.email_verified,
-            "email_verified_at": _iso(user.email_verified_at),
+            "email_verified_at": iso(user.email_verified_at),
             "pending_email": user.pending_email or None,
             "date_joined": _when(user.date_joined),
-            "last_login": _iso(user.last_login),
+            "last_login": iso(user.last_login),
         },
         "sessions": [
             {
                 "id": f"s{row.pk}",
                 "created_at": _when(row.created_at),
-                "last_used_at": _iso(row.last_used_at),
+                "last_used_at": iso(row.last_used_at),
                 "user_agent": row.user_agent,
             }
             for row in UserSession.objects.filter(user=user).order_by("created_at", "id")
@@ -192,8 +189,8 @@ def account_export(*, user: User) -> shapes.AccountExport:
                 "prefix": token.prefix,
                 "created_at": _when(token.created_at),
                 "expires_at": _when(token.expires_at),
-                "revoked_at": _iso(token.revoked_at),
-                "last_used_at": _iso(token.last_used_at),
+                "revoked_at": iso(token.revoked_at),
+                "last_used_at": iso(token.last_used_at),
                 "user_agent": token.user_agent,
             }
             for token in AuthToken.objects.filter(user=user).order_by("created_at", "id")
@@ -225,7 +222,7 @@ def account_export(*, user: User) -> shapes.AccountExport:
             {
                 "course": {"slug": link.course.slug, "title": link.course.title},
                 "position": link.position,
-                "published_at": _iso(link.course.published_at),
+                "published_at": iso(link.course.published_at),
             }
             for link in CourseInstructor.objects.filter(user=user).select_related("course")
         ],
@@ -239,7 +236,7 @@ def account_export(*, user: User) -> shapes.AccountExport:
                 "recipients": row.recipients,
                 "sent": row.sent,
                 "created_at": _when(row.created_at),
-                "finished_at": _iso(row.finished_at),
+                "finished_at": iso(row.finished_at),
             }
             for row in Announcement.objects.filter(author=user)
             .select_related("course")
@@ -255,7 +252,7 @@ def account_export(*, user: User) -> shapes.AccountExport:
                 "amount_off": money(coupon.amount_off) if coupon.amount_off is not None else None,
                 "max_redemptions": coupon.max_redemptions,
                 "redeemed": coupon.redeemed,
-                "expires_at": _iso(coupon.expires_at),
+                "expires_at": iso(coupon.expires_at),
                 "created_at": _when(coupon.created_at),
             }
             for coupon in Coupon.objects.filter(created_by=user)
