@@ -7,15 +7,13 @@ from collections.abc import Callable
 
 import structlog
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from catalog.models import CourseInstructor, Lesson
 from enrollment.models import ACCESS_STATUSES, LIVE_STATUSES, Enrollment, LessonProgress, Receipt
-from portal.accounts.erased import is_undeliverable
 from portal.accounts.tokens import claim_token_make
 from portal.jobs.once import job_run_once
+from portal.mail import templated_mail_send
 
 log = structlog.get_logger(__name__)
 
@@ -38,28 +36,10 @@ def _claimed(enrollment_id: int, field: str, work: Callable[[], str]) -> str:
     return job_run_once(f"enrollment.{field}:{enrollment_id}", then)
 
 
-def header_safe(text: str) -> str:
-    """One line for a mail header: a line break in a course title (or any whitespace run)
-    becomes one space. Django refuses headers with CR/LF (BadHeaderError), which would fail
-    the job on every retry."""
-    return " ".join(text.split())
-
-
 def _send(*, to: list[str], subject: str, template: str, context: dict) -> None:
-    # An erased account's addresses (deleted-…@invalid) are never mailed.
-    to = [address for address in to if not is_undeliverable(address)]
-    if not to:
-        return
-    message = EmailMultiAlternatives(
-        subject=header_safe(subject),
-        body=render_to_string(f"enrollment/email/{template}.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=to,
+    templated_mail_send(
+        to=to, subject=subject, template=f"enrollment/email/{template}", context=context
     )
-    message.attach_alternative(
-        render_to_string(f"enrollment/email/{template}.html", context), "text/html"
-    )
-    message.send()
 
 
 def welcome_email_send(*, enrollment_id: int) -> str:

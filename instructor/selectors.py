@@ -20,9 +20,9 @@ from enrollment.models import (
     PaymentStatus,
 )
 from instructor.models import AnnouncementOptOut
-from portal.accounts.erased import UNDELIVERABLE_SUFFIXES
 from portal.accounts.models import User
 from portal.errors import NotFound
+from portal.mail import UNDELIVERABLE_SUFFIXES
 
 ZERO = Decimal("0.00")
 HOUR = timedelta(hours=1)

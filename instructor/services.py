@@ -16,13 +16,13 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from catalog.models import Course
-from enrollment.followups import header_safe
 from instructor import selectors
 from instructor.models import Announcement, AnnouncementStatus
 from instructor.unsubscribe import unsubscribe_url
 from portal.accounts.models import User
 from portal.enqueue import job_enqueue_on_commit
 from portal.jobs.once import job_run_once
+from portal.mail import header_safe
 
 log = structlog.get_logger(__name__)
 BATCH_JOB = "instructor.tasks.send_announcement_batch"

@@ -1,16 +1,11 @@
 """What an erased account leaves in the records kept for accounting (enrollments,
 payments, receipts, certificates): a placeholder name and an address that can never be
 mailed, in the `.invalid` top-level domain reserved for that (RFC 2606). Mail jobs skip
-such addresses (`is_undeliverable`). The erasure itself is portal.privacy.erasure."""
+such addresses (portal.mail). The erasure itself is portal.privacy.erasure."""
 
 ERASED_NAME = "Deleted user"
-UNDELIVERABLE_SUFFIXES = ("@invalid", ".invalid")
 
 
 def erased_email(record_id: int) -> str:
     """The placeholder address of an erased record (a student's, by its id)."""
     return f"deleted-{record_id}@invalid"
-
-
-def is_undeliverable(email: str) -> bool:
-    return email.strip().lower().endswith(UNDELIVERABLE_SUFFIXES)

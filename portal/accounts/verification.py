@@ -15,9 +15,7 @@ import structlog
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from portal.accounts import hooks
@@ -26,6 +24,7 @@ from portal.accounts.sessions import credentials_end_all
 from portal.accounts.tokens import account_token_make, account_token_user
 from portal.enqueue import job_enqueue_on_commit
 from portal.errors import ApplicationError, Conflict
+from portal.mail import templated_mail_send
 
 log = structlog.get_logger(__name__)
 INVALID_LINK = "This link is invalid, used or expired. Ask for a new one."
@@ -47,16 +46,9 @@ def email_verification_owed(*, user: User) -> None:
 
 
 def _send(*, to: str, subject: str, template: str, context: dict) -> None:
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string(f"accounts/email/{template}.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[to],
+    templated_mail_send(
+        to=[to], subject=subject, template=f"accounts/email/{template}", context=context
     )
-    message.attach_alternative(
-        render_to_string(f"accounts/email/{template}.html", context), "text/html"
-    )
-    message.send()
 
 
 def verification_email_send(*, user_id: int) -> str:
