@@ -13,6 +13,7 @@ from catalog.models import (
     LessonCaption,
     LessonResource,
     Module,
+    WaitlistEntry,
 )
 
 
@@ -267,3 +268,24 @@ class CouponAdmin(admin.ModelAdmin):
             return
         obj.created_by = request.user
         super().save_model(request, obj, form, change)
+
+
+@admin.register(WaitlistEntry)
+class WaitlistEntryAdmin(admin.ModelAdmin):
+    """Read only: the line changes through catalog.waitlist (offers hold seats), never by
+    editing rows here."""
+
+    list_display = ("course", "user", "status", "joined_at", "offer_expires_at")
+    list_filter = ("status",)
+    search_fields = ("course__slug", "course__title", "user__email")
+    list_select_related = ("course", "user")
+    ordering = ("-id",)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

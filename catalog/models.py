@@ -290,3 +290,66 @@ class Coupon(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+
+class WaitlistStatus(models.TextChoices):
+    WAITING = "waiting", "Waiting"
+    OFFERED = "offered", "Offered a seat"
+    ENROLLED = "enrolled", "Enrolled"
+    LEFT = "left", "Left"
+    EXPIRED = "expired", "Offer expired"
+
+
+# In line (or holding an offer): one such entry per student and course.
+WAITLIST_LIVE = (WaitlistStatus.WAITING, WaitlistStatus.OFFERED)
+WAITLIST_LIVE_CHOICES = [(status.value, status.label) for status in WAITLIST_LIVE]
+
+
+class WaitlistEntry(models.Model):
+    """A student's place in a full course's line. Its rules are catalog.waitlist: an
+    `offered` entry holds one of the course's taken seats (inside `seats_taken`) until
+    `offer_expires_at`; the line's order is the entries' ids."""
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="waitlist")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="waitlist_entries"
+    )
+    status = models.CharField(
+        max_length=16, choices=WaitlistStatus.choices, default=WaitlistStatus.WAITING
+    )
+    joined_at = models.DateTimeField(auto_now_add=True)
+    offered_at = models.DateTimeField(null=True, blank=True)
+    offer_expires_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    # The enrollment an offer was used for (a declined first card gives the offer back).
+    enrollment_id = models.BigIntegerField(null=True, blank=True)
+    # The position last told to the student (waitlist.position is sent when it differs).
+    announced_position = models.PositiveIntegerField(null=True, blank=True)
+    offer_email_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "waitlist entries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["course", "user"],
+                condition=Q(status__in=[status.value for status in WAITLIST_LIVE]),
+                name="waitlist_one_live_per_user_course",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=WaitlistStatus.OFFERED) | Q(offer_expires_at__isnull=False),
+                name="waitlist_offer_has_expiry",
+            ),
+        ]
+        indexes = [
+            # The line of a course, in order; the offer sweep by expiry.
+            models.Index(fields=["course", "status", "id"], name="waitlist_course_line_idx"),
+            models.Index(
+                fields=["offer_expires_at"],
+                condition=Q(status=WaitlistStatus.OFFERED),
+                name="waitlist_offer_expiry_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} waiting for {self.course_id} ({self.status})"

@@ -17,6 +17,7 @@ from portal.events.publish import publish_course_state
 from portal.events.types import CourseSeats
 
 _TAKE = "published_at IS NOT NULL AND (capacity IS NULL OR seats_taken < capacity)"
+_TAKE_MANY = "published_at IS NOT NULL AND (capacity IS NULL OR seats_taken + %s <= capacity)"
 _RELEASE = "seats_taken > 0"
 
 
@@ -27,13 +28,15 @@ class Seats:
     capacity: int | None
 
 
-def _move(*, course_id: int, condition: str, delta: int) -> Seats | None:
+def _move(
+    *, course_id: int, condition: str, delta: int, condition_params: tuple = ()
+) -> Seats | None:
     table = connection.ops.quote_name(Course._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET seats_taken = seats_taken + %s "  # noqa: S608 - no user input
             f"WHERE id = %s AND {condition} RETURNING slug, seats_taken, capacity",
-            [delta, course_id],
+            [delta, course_id, *condition_params],
         )
         row = cursor.fetchone()
     if row is None:
@@ -46,6 +49,11 @@ def _move(*, course_id: int, condition: str, delta: int) -> Seats | None:
 def course_seat_take(*, course_id: int) -> Seats | None:
     """Take a seat if one is free on a published course; None when there is none."""
     return _move(course_id=course_id, condition=_TAKE, delta=1)
+
+
+def course_seats_hold(*, course_id: int, count: int) -> Seats | None:
+    """Take `count` seats at once, all or none (the waitlist's offers hold them)."""
+    return _move(course_id=course_id, condition=_TAKE_MANY, delta=count, condition_params=(count,))
 
 
 def course_seat_release(*, course_id: int) -> Seats | None:

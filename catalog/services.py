@@ -10,6 +10,7 @@ from django.utils.crypto import get_random_string
 from django.utils.text import slugify
 
 from catalog import cache as catalog_cache
+from catalog import waitlist
 from catalog.content import markdown_render
 from catalog.media.storage import guess_content_type
 from catalog.models import Course, CourseInstructor, Lesson, LessonResource, Module
@@ -120,6 +121,10 @@ def course_update(*, course: Course, data: dict[str, Any], expected: list[int] =
         return locked
     locked.version += 1
     locked.save(update_fields=[*changed, "version", "updated_at"])
+    if "capacity" in changed or "published_at" in changed:
+        # Seats a raised capacity (or a republished course) frees go to its waitlist first.
+        waitlist.offers_make(course_id=locked.pk)
+        locked.refresh_from_db(fields=["seats_taken"])
     catalog_cache.invalidate_on_commit([locked.slug])
     index_on_commit([locked.id])
     return locked

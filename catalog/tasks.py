@@ -1,9 +1,10 @@
-"""Catalog jobs: keeping an external search index (Meilisearch) in step with the catalog."""
+"""Catalog jobs: keeping an external search index (Meilisearch) in step with the catalog,
+and the waitlist's offers, emails and position announcements."""
 
 from celery import shared_task
 
 from catalog import cache as catalog_cache
-from catalog import search
+from catalog import search, waitlist, waitlist_mail
 from catalog.search import SearchUnavailable
 from portal.jobs.base import TRANSIENT_ERRORS, PortalTask
 
@@ -16,3 +17,19 @@ def search_index_courses(course_ids: list[int]) -> int:
     # Answers cached between the commit and now may have come from the older index.
     catalog_cache.invalidate_now([])
     return len(course_ids)
+
+
+@shared_task(base=PortalTask)
+def send_waitlist_offer_email(entry_id: int) -> str:
+    return waitlist_mail.offer_email_send(entry_id=entry_id)
+
+
+@shared_task(base=PortalTask)
+def announce_waitlist_positions(course_id: int) -> int:
+    """Queued by every change to a course's line."""
+    return waitlist.positions_announce(course_id=course_id)
+
+
+@shared_task(base=PortalTask)
+def expire_waitlist_offers() -> int:
+    return waitlist.offers_expire()

@@ -3,6 +3,7 @@ enrollment.shapes (the presenters build the answers to the same definitions)."""
 
 from rest_framework import serializers
 
+from catalog.models import WAITLIST_LIVE_CHOICES
 from enrollment import shapes
 from portal.openapi import serializer_for
 
@@ -46,3 +47,34 @@ class LessonProgressListSchema(serializers.Serializer):
     enrollment = serializers.IntegerField()
     progress = ProgressSchema()
     lessons = LessonProgressRowSchema(many=True)
+
+
+class WaitlistPlaceSchema(serializers.Serializer):
+    course = serializers.SlugField()
+    title = serializers.CharField(help_text="The course's title.")
+    position = serializers.IntegerField(allow_null=True, help_text="1 = next; null once offered.")
+    status = serializers.ChoiceField(choices=WAITLIST_LIVE_CHOICES)
+    joined_at = serializers.DateTimeField()
+    offer_expires_at = serializers.DateTimeField(allow_null=True)
+
+
+class WaitlistRowSchema(serializers.Serializer):
+    name = serializers.CharField()
+    email = serializers.EmailField()
+    status = serializers.ChoiceField(choices=WAITLIST_LIVE_CHOICES)
+    position = serializers.IntegerField(allow_null=True)
+    joined_at = serializers.DateTimeField()
+    offer_expires_at = serializers.DateTimeField(allow_null=True)
+
+
+class WaitlistLineSchema(serializers.Serializer):
+    course = serializers.SlugField()
+    capacity = serializers.IntegerField(allow_null=True)
+    seats_taken = serializers.IntegerField()
+    waiting = serializers.IntegerField()
+    offered = serializers.IntegerField()
+    results = WaitlistRowSchema(many=True)
+
+
+class WaitlistPlacesSchema(serializers.Serializer):
+    results = WaitlistPlaceSchema(many=True)

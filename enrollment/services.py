@@ -21,6 +21,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.crypto import get_random_string, salted_hmac
 
+from catalog import waitlist
 from catalog.coupons import coupon_quote, coupon_redeem
 from catalog.models import Course, Lesson
 from catalog.seats import course_seat_take
@@ -161,13 +162,40 @@ def _reserve(
     # Built before the seat is taken, so the course row stays locked only from the seat
     # UPDATE to the commit. A guest has no socket to tell.
     body = notify.enrollment_payload(enrollment.pk) if student.user_id else None
-    seats = course_seat_take(course_id=course.pk)
-    if seats is None:
-        raise CourseFull("This course is full.")  # rolls the enrollment row back too
+    seats_taken = _seat_take(enrollment, course, student)
     if body is not None:
-        body["course"]["seats_taken"] = seats.seats_taken
+        if seats_taken is not None:
+            body["course"]["seats_taken"] = seats_taken
         notify.publish_status(enrollment, body)
     return enrollment, payment
+
+
+def _seat_take(enrollment: Enrollment, course: Course, student: Student) -> int | None:
+    """The enrollment's seat: the one a waitlist offer holds for its student (None: the
+    count did not move), else a free one (the new count; its student's place in the
+    line then ends). Refusals roll the reservation back: 409 `offer_expired` to a
+    student whose offer ran out, `course_full` otherwise."""
+    user_id = student.user_id
+    claim = (
+        waitlist.offer_use(course_id=course.pk, user_id=user_id, enrollment_id=enrollment.pk)
+        if user_id is not None and course.capacity is not None
+        else None
+    )
+    if claim is not None and claim.use is waitlist.OfferUse.USED:
+        return None
+    seats = course_seat_take(course_id=course.pk)
+    if seats is None:
+        if claim is not None and claim.use is waitlist.OfferUse.LAPSED:
+            raise waitlist.OfferExpired()
+        raise CourseFull("This course is full.")
+    if claim is not None and claim.use is waitlist.OfferUse.WAITING and claim.entry_id:
+        waitlist.line_leave_enrolled(
+            entry_id=claim.entry_id,
+            course_id=course.pk,
+            slug=course.slug,
+            enrollment_id=enrollment.pk,
+        )
+    return seats.seats_taken
 
 
 def checkout_hold() -> timedelta:

@@ -11,8 +11,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from catalog.coupons import CouponExhausted, CouponInvalid, coupon_redeem, coupon_release
-from catalog.seats import course_seat_release, course_seat_take
+from catalog.seats import course_seat_take
 from catalog.stats import course_stats_add
+from catalog.waitlist import seat_free
 from enrollment import notify, selectors
 from enrollment.certificates import certificate_issue
 from enrollment.errors import AlreadyCompleted
@@ -302,7 +303,11 @@ def _end(enrollment: Enrollment, status: str, *, reason: str) -> None:
     enrollment.ended_at = timezone.now()
     enrollment.end_reason = reason
     enrollment.save(update_fields=["status", "ended_at", "end_reason", "updated_at"])
-    course_seat_release(course_id=enrollment.course_id)
+    # The seat goes to the course's waitlist if anyone waits (or back to an offer a
+    # declined first card was using), else it is released.
+    seat_free(
+        course_id=enrollment.course_id, enrollment_id=enrollment.pk, declined=reason == "declined"
+    )
     notify.publish_status(enrollment)
     log.info("enrollment.ended", enrollment=enrollment.number, status=status)
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from enrollment import views
+from enrollment import views, waitlist_views
 
 urlpatterns = [
     path("enrollments", views.EnrollmentListCreateView.as_view(), name="enrollment-list"),
@@ -44,5 +44,11 @@ urlpatterns = [
         views.CertificateVerifyView.as_view(),
         name="certificate-verify",
     ),
+    path(
+        "courses/<slug:slug>/waitlist",
+        waitlist_views.CourseWaitlistView.as_view(),
+        name="course-waitlist",
+    ),
+    path("me/waitlist", waitlist_views.MyWaitlistView.as_view(), name="me-waitlist"),
     path("payments/stripe/webhook", views.StripeWebhookView.as_view(), name="stripe-webhook"),
 ]

@@ -70,6 +70,7 @@ def course(request: HttpRequest, slug: str) -> HttpResponse:
         teaches=teaches,
         can_edit=teaches or request.user.is_staff,
         stripe_publishable_key=settings.STRIPE_PUBLISHABLE_KEY,
+        waitlist_offer_minutes=round(settings.WAITLIST_OFFER_MINUTES),
     )
 
 

@@ -6,3 +6,4 @@ from portal.openapi import serializer_for
 RevenueSchema = serializer_for(shapes.Revenue)
 EnrollmentsPerHourSchema = serializer_for(shapes.EnrollmentsPerHour)
 AnnouncementQueuedSchema = serializer_for(shapes.AnnouncementQueued)
+SeatsBoardSchema = serializer_for(shapes.SeatsBoard)

@@ -10,7 +10,7 @@ from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquer
 from django.db.models.functions import Coalesce, TruncHour
 from django.utils import timezone
 
-from catalog.models import Course, Lesson
+from catalog.models import Course, Lesson, WaitlistStatus
 from enrollment.models import (
     ACCESS_STATUSES,
     Enrollment,
@@ -210,3 +210,18 @@ def announcement_recipients(*, course_id: int, after_student_id: int = 0) -> Que
         .values_list("student_id", "student__email", "student__name")
         .distinct()
     )
+
+
+def seats_board(*, user: User) -> list[dict]:
+    """The seats and waitlist of each published course the user teaches: one query."""
+    rows = (
+        taught_courses(user)
+        .filter(published_at__isnull=False)
+        .annotate(
+            waiting=Count("waitlist", filter=Q(waitlist__status=WaitlistStatus.WAITING)),
+            offered=Count("waitlist", filter=Q(waitlist__status=WaitlistStatus.OFFERED)),
+        )
+        .order_by("title", "id")
+        .values("slug", "title", "version", "capacity", "seats_taken", "waiting", "offered")
+    )
+    return list(rows)

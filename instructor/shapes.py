@@ -41,3 +41,17 @@ class AnnouncementQueued(TypedDict):
     id: int
     recipients: Annotated[int, Field(help_text="Students it will be sent to (not opted out).")]
     status: Annotated[str, Field(choices=["queued", "sending", "sent"])]
+
+
+class CourseSeats(TypedDict):
+    slug: Annotated[str, Field(format="slug")]
+    title: str
+    version: Annotated[int, Field(help_text="For PATCH /api/courses/{slug} (capacity).")]
+    capacity: Annotated[int | None, Field(help_text="null: unlimited.")]
+    seats_taken: Annotated[int, Field(help_text="Enrollments holding a seat, and offers held.")]
+    waiting: Annotated[int, Field(help_text="Students in the waitlist's line.")]
+    offered: Annotated[int, Field(help_text="Seats held for waitlist offers.")]
+
+
+class SeatsBoard(TypedDict):
+    courses: list[CourseSeats]

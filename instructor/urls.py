@@ -4,6 +4,7 @@ from instructor import views
 
 urlpatterns = [
     path("instructor/revenue", views.RevenueView.as_view(), name="instructor-revenue"),
+    path("instructor/seats", views.SeatsBoardView.as_view(), name="instructor-seats"),
     path(
         "instructor/enrollments-per-hour",
         views.EnrollmentsPerHourView.as_view(),

@@ -14,7 +14,12 @@ from rest_framework.views import APIView
 
 from catalog.models import Course
 from instructor import presenters, roster, selectors, services
-from instructor.schema import AnnouncementQueuedSchema, EnrollmentsPerHourSchema, RevenueSchema
+from instructor.schema import (
+    AnnouncementQueuedSchema,
+    EnrollmentsPerHourSchema,
+    RevenueSchema,
+    SeatsBoardSchema,
+)
 from instructor.serializers import AnnouncementInput, EnrollmentsPerHourQuery
 from portal.api import require_user, validated
 from portal.errors import NotFound
@@ -36,6 +41,19 @@ class RevenueView(APIView):
     def get(self, request: Request) -> Response:
         user = require_teacher(request)
         return Response(presenters.revenue_body(selectors.revenue_report(user=user)))
+
+
+class SeatsBoardView(APIView):
+    """Seats and waitlists of the caller's published courses (the dashboard's board; live
+    afterwards through `course.seats` and `course.waitlist` to watchers)."""
+
+    @extend_schema(operation_id="instructor_seats", responses={200: SeatsBoardSchema})
+    def get(self, request: Request) -> Response:
+        user = require_teacher(request)
+        return Response(
+            {"courses": selectors.seats_board(user=user)},
+            headers={"Cache-Control": "private, no-store"},
+        )
 
 
 class EnrollmentsPerHourView(APIView):

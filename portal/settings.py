@@ -189,6 +189,7 @@ CELERY_TASK_ROUTES = {
     "enrollment.tasks.send_welcome_email": {"queue": "emails"},
     "enrollment.tasks.send_receipt_email": {"queue": "emails"},
     "enrollment.tasks.send_payment_reminder": {"queue": "emails"},
+    "catalog.tasks.send_waitlist_offer_email": {"queue": "emails"},
     "portal.accounts.tasks.send_verification_email": {"queue": "emails"},
     "portal.accounts.tasks.send_password_reset": {"queue": "emails"},
     "enrollment.tasks.notify_instructors": {"queue": "notifications"},
@@ -219,6 +220,7 @@ JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 150)
 CELERY_BEAT_SCHEDULE = {
     "reconcile-payments": {"task": "enrollment.tasks.reconcile_payments", "schedule": 60.0},
     "expire-checkout-holds": {"task": "enrollment.tasks.expire_checkout_holds", "schedule": 10.0},
+    "expire-waitlist-offers": {"task": "catalog.tasks.expire_waitlist_offers", "schedule": 10.0},
     "sweep-pending-enrollments": {
         "task": "enrollment.tasks.sweep_pending_enrollments",
         "schedule": 30.0,
@@ -244,6 +246,8 @@ RUN_SCHEDULE_IN_PROCESS = env_bool("RUN_SCHEDULE_IN_PROCESS", False)
 # A paid checkout holds its seat this long (decimals allowed: 0.5 is 30 s); past it the
 # enrollment is cancelled, its seat released and its charge cancelled at the gateway.
 CHECKOUT_HOLD_MINUTES = env_float("CHECKOUT_HOLD_MINUTES", 15.0)
+# A seat offered to the first in a course's waitlist is held for them this long.
+WAITLIST_OFFER_MINUTES = env_float("WAITLIST_OFFER_MINUTES", 15.0)
 RECONCILE_AFTER_SECONDS = env_int("RECONCILE_AFTER_SECONDS", 300)
 RECONCILE_ABANDON_HOURS = env_int("RECONCILE_ABANDON_HOURS", 23)
 # A free enrollment still pending this long after it was reserved lost its request.
@@ -258,6 +262,9 @@ WS_HEARTBEAT_SECONDS = env_int("WS_HEARTBEAT_SECONDS", 20)
 WS_FRAMES_PER_SECOND = env_int("WS_FRAMES_PER_SECOND", 20)
 WS_FRAME_BURST = env_int("WS_FRAME_BURST", 40)
 WS_FLOOD_CLOSE_AFTER = env_int("WS_FLOOD_CLOSE_AFTER", 200)
+# A tab of a server process that died stops counting in `course.presence` within this
+# many seconds (realtime.presence: leases of three quarters of it, renewed every quarter).
+PRESENCE_TTL_SECONDS = env_float("PRESENCE_TTL_SECONDS", 60.0)
 # Open sockets per client address (all app processes together with Redis); the next one is
 # closed with 4430. Sized for a classroom behind one NAT address; 0 turns it off.
 WS_MAX_SOCKETS_PER_ADDRESS = env_int("WS_MAX_SOCKETS_PER_ADDRESS", 200)
@@ -349,6 +356,8 @@ RATE_LIMITS: dict[str, tuple[int, int]] = {
     "announce": (env_int("RATE_LIMIT_ANNOUNCE", 5), 3600),
     # Coupon quotes per client address: slow enough that codes cannot be guessed by trying.
     "coupon_quote": (env_int("RATE_LIMIT_COUPON_QUOTE", 20), 60),
+    # Joining and leaving waitlists, per account (each join or leave reorders a line).
+    "waitlist": (env_int("RATE_LIMIT_WAITLIST", 30), 60),
 }
 # With the cache down these scopes let requests through (logged): the seat rule and
 # idempotency live in PostgreSQL. Every other scope answers 503 (docs/operations.md).
@@ -389,6 +398,7 @@ SPECTACULAR_SETTINGS = {
         "CourseLevelEnum": "catalog.models.Level",
         "LessonKindEnum": "catalog.shapes.LessonKind",
         "VideoContentTypeEnum": "catalog.shapes.VIDEO_CONTENT_TYPES",
+        "WaitlistStatusEnum": "catalog.models.WAITLIST_LIVE_CHOICES",
     },
     # The docs UI's files come from the project (drf-spectacular-sidecar), not a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",

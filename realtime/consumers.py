@@ -1,10 +1,12 @@
 """The one websocket per browser tab: `/ws/`.
 
 Client frames: search, resume, watch, unwatch, ping. Server frames: hello, search.results,
-enrollment.status, enrollment.created, progress.updated, course.seats, resume.done,
-resume.gap, resync, pong, heartbeat, error: each a class of portal.events.types. The ORM is reached only through
-database_sync_to_async into selectors, in a thread pool (not the single shared
-"thread-sensitive" thread, which would serialise every socket's reads).
+enrollment.status, enrollment.created, progress.updated, course.seats, course.presence,
+resume.done, resume.gap, resync, pong, heartbeat, error: each a class of
+portal.events.types. Who is on a course's pages (`course.presence`) is realtime.presence's.
+The ORM is reached only through database_sync_to_async into selectors, in a thread pool
+(not the single shared "thread-sensitive" thread, which would serialise every socket's
+reads).
 """
 
 import asyncio
@@ -25,6 +27,7 @@ from portal.events.types import FrameError
 from portal.metrics import WEBSOCKETS
 from realtime import selectors
 from realtime.delivery import DeliveryWatch, latest_seq
+from realtime.presence import presence
 
 log = structlog.get_logger(__name__)
 
@@ -94,6 +97,8 @@ class PortalConsumer(AsyncWebsocketConsumer):
         for task in (self.search_task, self.heartbeat_task):
             if task is not None:
                 task.cancel()
+        if getattr(self, "watching", None):
+            await presence().leave(channel=self.channel_name, courses=self.watching)
         for group in list(self.joined):
             await self._discard(group)
         self.joined.clear()
@@ -250,18 +255,35 @@ class PortalConsumer(AsyncWebsocketConsumer):
         slug = frame.course
         if slug not in self.watching and len(self.watching) >= MAX_WATCHED_COURSES:
             raise FrameError("too_many_watches", f"Watch at most {MAX_WATCHED_COURSES} courses.")
-        state = await in_thread_pool(selectors.course_seats)(slug=slug)
-        if state is None:
+        states = await in_thread_pool(selectors.course_watch_state)(slug=slug)
+        if states is None:
             raise FrameError("not_found", "No such course.")
         await self._join(course_group(slug))
         self.watching.add(slug)
-        await self.send_frame(state)
+        for state in states:  # course.seats, then course.waitlist for a course with a capacity
+            await self.send_frame(state)
+        await self._watch_presence(slug, present=frame.present)
+
+    async def _watch_presence(self, slug: str, *, present: bool) -> None:
+        """`course.presence` now; the tab counts when it is a signed-in learner's page of
+        the course (realtime.presence)."""
+        learner = (
+            present
+            and self.authenticated
+            and await in_thread_pool(selectors.course_learner)(slug=slug, user=self.user)
+        )
+        learners = await presence().watch(
+            course=slug, channel=self.channel_name, user_id=self.user.pk if learner else None
+        )
+        if learners is not None:  # None: the count is unavailable (Redis away)
+            await self.send_frame(types.CoursePresence(course=slug, learners=learners))
 
     async def on_unwatch(self, frame: types.Unwatch) -> None:
         slug = frame.course
         if slug in self.watching:
             self.watching.discard(slug)
             await self._leave(course_group(slug))
+            await presence().leave(channel=self.channel_name, courses=[slug])
 
     HANDLERS = {
         types.Ping: on_ping,

@@ -4,13 +4,14 @@ from typing import Any
 
 from django.db.models import Min
 
-from catalog.models import Course
+from catalog.models import Course, CourseInstructor
+from catalog.waitlist import waiting_count
 from portal.accounts.authentication import user_for_token
 from portal.accounts.models import User
 from portal.accounts.serializers import UserSerializer
 from portal.events.models import EventCursor, UserEvent
 from portal.events.publish import event_message, latest_seq
-from portal.events.types import CourseSeats, Hello
+from portal.events.types import CourseSeats, CourseWaitlist, Frame, Hello
 
 
 def user_hello(user) -> Hello:
@@ -42,15 +43,30 @@ def resume_beyond_latest(*, user_id: int, after: int) -> bool:
     return after > latest_seq(user_id)
 
 
-def course_seats(*, slug: str) -> CourseSeats | None:
+def course_watch_state(*, slug: str) -> list[Frame] | None:
+    """What a new watcher of the course is sent at once: its seats and, when it has a
+    capacity (a line can form), how many wait in line. None: no such published course."""
     row = (
         Course.objects.filter(slug=slug, published_at__isnull=False)
-        .values("slug", "seats_taken", "capacity")
+        .values("id", "slug", "seats_taken", "capacity")
         .first()
     )
     if row is None:
         return None
-    return CourseSeats(course=row["slug"], seats_taken=row["seats_taken"], capacity=row["capacity"])
+    seats = CourseSeats(
+        course=row["slug"], seats_taken=row["seats_taken"], capacity=row["capacity"]
+    )
+    if row["capacity"] is None:
+        return [seats]
+    return [seats, CourseWaitlist(course=slug, waiting=waiting_count(course_id=row["id"]))]
+
+
+def course_learner(*, slug: str, user) -> bool:
+    """Whether the user counts among the course's learners in `course.presence`: signed
+    in, not staff, not one of its instructors (those see the author view of its page)."""
+    if not user.is_authenticated or user.is_staff:
+        return False
+    return not CourseInstructor.objects.filter(course__slug=slug, user_id=user.pk).exists()
 
 
 def credentials_still_valid(*, user_id: int, bearer_token: str | None) -> bool:

@@ -149,6 +149,16 @@ class CoursePresence(Frame):
 
 
 @dataclass(frozen=True)
+class CourseWaitlist(Frame):
+    """How many students wait in the course's line (offers held not counted), to its
+    watchers: on `watch` of a course with a capacity, and on every change."""
+
+    type: ClassVar[str] = "course.waitlist"
+    course: str
+    waiting: int
+
+
+@dataclass(frozen=True)
 class Error(Frame):
     """The answer to a bad client frame; `id` echoes the frame's own when it had one."""
 
@@ -250,6 +260,14 @@ class WaitlistOffer(Event):
 @dataclass(frozen=True)
 class WaitlistExpired(Event):
     type: ClassVar[str] = "waitlist.expired"
+    course: str
+
+
+@dataclass(frozen=True)
+class WaitlistLeft(Event):
+    """The student's place ended without an enrollment (they left, from any tab)."""
+
+    type: ClassVar[str] = "waitlist.left"
     course: str
 
 
@@ -357,14 +375,22 @@ class Resume(ClientFrame):
 
 @dataclass(frozen=True)
 class Watch(ClientFrame):
-    """`course.seats` now and on every change of that course's seats."""
+    """`course.seats` and `course.presence` now and on every change of them.
+
+    `present`: this tab has the course's own pages open (the course page, a lesson page);
+    a signed-in learner's tab watching with it counts in `course.presence`. A later
+    `watch` of the same course on the socket replaces the earlier one's `present`."""
 
     type: ClassVar[str] = "watch"
     course: str
+    present: bool = False
 
     @classmethod
     def parse(cls, frame: dict[str, Any]) -> Self:
-        return cls(course=_course_slug(frame))
+        present = frame.get("present", False)
+        if not isinstance(present, bool):
+            raise FrameError("invalid_frame", "present must be true or false.")
+        return cls(course=_course_slug(frame), present=present)
 
 
 @dataclass(frozen=True)
@@ -398,9 +424,11 @@ SERVER_FRAMES: dict[str, type[Frame]] = {
         ProgressUpdated,
         CourseSeats,
         CoursePresence,
+        CourseWaitlist,
         WaitlistPosition,
         WaitlistOffer,
         WaitlistExpired,
+        WaitlistLeft,
         Error,
         Pong,
         Heartbeat,

@@ -12,6 +12,8 @@ first), since a course names its instructors. Otherwise, in one transaction:
 - deleted: the account's own event log, its Idempotency-Keys (their stored answers name
   the student), its announcement opt-outs, its sign-in rows (UserSession, AuthToken),
   jobs still owed or failed whose first argument is its email, and the User row itself;
+- ended: its places in waitlists (a seat an offer of it held passes to the next in
+  line), then deleted with the account;
 - detached: announcements it sent and coupons it made stay with the course, without an
   author.
 
@@ -28,6 +30,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import ProtectedError
 
+from catalog import waitlist
 from catalog.models import CourseInstructor
 from enrollment.models import Certificate, Enrollment, Receipt, Student
 from instructor.models import AnnouncementOptOut
@@ -130,6 +133,7 @@ def account_erase(*, user: User, password: str) -> None:
             )
         )
         _students_anonymise(list(Student.objects.select_for_update().filter(user=user)))
+        waitlist.places_end_for_erasure(user=user)  # an offer's seat passes on
         UserEvent.objects.filter(user=user).delete()
         IdempotencyKey.objects.filter(scope=user_scope(user.pk)).delete()
         Effect.objects.filter(payload__args__0=user.email).delete()

@@ -21,7 +21,7 @@ from typing import Any
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from catalog.models import Coupon, CourseInstructor
+from catalog.models import Coupon, CourseInstructor, WaitlistEntry
 from catalog.presenters import money
 from enrollment.models import (
     Certificate,
@@ -241,6 +241,19 @@ def account_export(*, user: User) -> shapes.AccountExport:
             for row in Announcement.objects.filter(author=user)
             .select_related("course")
             .order_by("created_at", "id")
+        ],
+        "waitlist": [
+            {
+                "course": {"slug": entry.course.slug, "title": entry.course.title},
+                "status": entry.status,
+                "joined_at": _when(entry.joined_at),
+                "offered_at": iso(entry.offered_at),
+                "offer_expires_at": iso(entry.offer_expires_at),
+                "ended_at": iso(entry.ended_at),
+            }
+            for entry in WaitlistEntry.objects.filter(user=user)
+            .select_related("course")
+            .order_by("id")
         ],
         "coupons_created": [
             {

@@ -165,6 +165,15 @@ class ExportIdempotencyKey(TypedDict):
     expires_at: Annotated[str, WHEN]
 
 
+class ExportWaitlistEntry(TypedDict):
+    course: CourseRef
+    status: Annotated[str, Field(help_text="waiting, offered, enrolled, left or expired.")]
+    joined_at: Annotated[str, WHEN]
+    offered_at: Annotated[str | None, WHEN]
+    offer_expires_at: Annotated[str | None, WHEN]
+    ended_at: Annotated[str | None, WHEN]
+
+
 class AccountExport(TypedDict):
     exported_at: Annotated[str, WHEN]
     account: ExportAccount
@@ -177,4 +186,5 @@ class AccountExport(TypedDict):
     courses_taught: list[ExportCourseTaught]
     announcements: Annotated[list[ExportAnnouncement], Field(help_text="Sent by this account.")]
     coupons_created: list[ExportCoupon]
+    waitlist: Annotated[list[ExportWaitlistEntry], Field(help_text="Places in waitlists.")]
     idempotency_keys: list[ExportIdempotencyKey]

@@ -17,7 +17,12 @@ async def open_socket(live: LiveServer, token: str | None = None) -> tuple[Clien
     return socket, hello
 
 
-async def next_frame(socket, *, skip=("heartbeat",), timeout: float = 10) -> dict:
+# State frames a test of something else may receive on the way (a watched course with a
+# capacity also reports its line; every watched course, how many learners are there).
+SKIPPED = ("heartbeat", "course.waitlist", "course.presence")
+
+
+async def next_frame(socket, *, skip=SKIPPED, timeout: float = 10) -> dict:
     while True:
         frame = json.loads(await asyncio.wait_for(socket.recv(), timeout))
         if frame["type"] not in skip:

@@ -182,6 +182,10 @@ async def test_watch_sends_the_seats_now_and_on_change():
         "seats_taken": 0,
         "capacity": 3,
     }
+    line = {"type": "course.waitlist", "course": course.slug, "waiting": 0}
+    assert await socket.receive_json_from(timeout=5) == line
+    here = {"type": "course.presence", "course": course.slug, "learners": 0}
+    assert await socket.receive_json_from(timeout=5) == here
 
     def enroll_someone():
         from enrollment import services

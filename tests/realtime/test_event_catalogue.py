@@ -20,6 +20,7 @@ def test_the_catalogue_names_every_contract_frame():
         "waitlist.position",
         "waitlist.offer",
         "waitlist.expired",
+        "waitlist.left",
     }
 
 
@@ -30,6 +31,7 @@ def test_the_catalogue_names_every_contract_frame():
         {"type": "search", "id": "a"},
         {"type": "resume", "after": 0},
         {"type": "watch", "course": "intro"},
+        {"type": "watch", "course": "intro", "present": True},
         {"type": "unwatch", "course": "intro"},
         {"type": "ping"},
     ],

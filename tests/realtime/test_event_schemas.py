@@ -24,12 +24,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
 # Contract frames nothing sends yet (second-round features): their classes are in the
 # catalogue; whoever builds one moves it out of here and produces it in a test below.
-NOT_BUILT_YET = {
-    "waitlist.position",
-    "waitlist.offer",
-    "waitlist.expired",
-    "course.presence",
-}
+NOT_BUILT_YET: set[str] = set()
 PRODUCED_HERE = {
     "hello",
     "search.results",
@@ -38,6 +33,12 @@ PRODUCED_HERE = {
     "enrollment.completed",
     "progress.updated",
     "course.seats",
+    "course.waitlist",
+    "course.presence",
+    "waitlist.position",
+    "waitlist.offer",
+    "waitlist.expired",
+    "waitlist.left",
     "error",
     "pong",
     "heartbeat",
@@ -175,6 +176,10 @@ async def test_course_seats_and_error_and_search_schemas(scene):
     await socket.send_json_to({"type": "watch", "course": course.slug})
     seats = assert_server_frame(await socket.receive_json_from(timeout=5))
     assert set(seats) == {"type", "course", "seats_taken", "capacity"}  # state: no seq
+    line = assert_server_frame(await socket.receive_json_from(timeout=5))  # it has a capacity
+    assert set(line) == {"type", "course", "waiting"}
+    here = assert_server_frame(await socket.receive_json_from(timeout=5))  # state: no seq
+    assert here == {"type": "course.presence", "course": course.slug, "learners": 0}
     await socket.send_json_to({"type": "nope"})
     error = assert_server_frame(await socket.receive_json_from(timeout=5))
     assert set(error) == {"type", "code", "message"}
@@ -305,7 +310,66 @@ async def test_cancel_tells_watchers_the_seats(scene):
     socket, _ = await connected()
     await socket.send_json_to({"type": "watch", "course": course.slug})
     assert assert_server_frame(await socket.receive_json_from(timeout=5))["seats_taken"] == 1
+    assert (await socket.receive_json_from(timeout=5))["type"] == "course.waitlist"
+    assert (await socket.receive_json_from(timeout=5))["type"] == "course.presence"
     await database_sync_to_async(services.enrollment_cancel)(enrollment=enrollment)
     frame = assert_server_frame(await socket.receive_json_from(timeout=5))
     assert frame == {"type": "course.seats", "course": course.slug, "seats_taken": 0, "capacity": 4}
+    await socket.disconnect()
+
+
+async def test_waitlist_events_and_the_line_count_to_watchers(scene):
+    """waitlist.position / offer / expired / left through the real service paths, and
+    course.waitlist to a watcher: on watch, and when the line changes."""
+    from catalog import waitlist
+
+    instructor, student, _ = scene
+
+    def setup():
+        course = make_course(instructor=instructor, capacity=1)
+        services.enrollment_create(course=course, student=None, user=student, payment_method=None)
+        return course, make_user(), make_user()
+
+    course, bo, cy = await database_sync_to_async(setup)()
+    socket, _ = await connected()
+    await socket.send_json_to({"type": "watch", "course": course.slug})
+    assert (await socket.receive_json_from(timeout=5))["type"] == "course.seats"
+    line = assert_server_frame(await socket.receive_json_from(timeout=5))
+    assert line == {"type": "course.waitlist", "course": course.slug, "waiting": 0}
+
+    def run() -> tuple[list[dict], list[dict]]:
+        waitlist.waitlist_join(course=course, user=bo)
+        waitlist.waitlist_join(course=course, user=cy)
+        enrollment = student.student.enrollments.get()
+        services.enrollment_cancel(enrollment=enrollment)  # bo is offered, cy moves up
+        with transaction.atomic():
+            waitlist.positions_announce(course_id=course.pk)
+        waitlist.waitlist_leave(course=course, user=bo)  # declined: cy is offered
+        from django.utils import timezone
+
+        from catalog.models import WaitlistEntry
+
+        WaitlistEntry.objects.filter(user=cy).update(offer_expires_at=timezone.now())
+        waitlist.offers_expire()
+        return log_frames(bo), log_frames(cy)
+
+    bo_frames, cy_frames = await database_sync_to_async(run)()
+    assert [f["type"] for f in bo_frames] == [
+        "waitlist.position",
+        "waitlist.offer",
+        "waitlist.left",
+    ]
+    assert [f["type"] for f in cy_frames] == [
+        "waitlist.position",
+        "waitlist.position",
+        "waitlist.offer",
+        "waitlist.expired",
+    ]
+    assert [f["position"] for f in cy_frames[:2]] == [2, 1]
+    counts = []
+    while len(counts) < 4:
+        frame = await socket.receive_json_from(timeout=5)
+        if frame["type"] == "course.waitlist":
+            counts.append(assert_server_frame(frame)["waiting"])
+    assert counts[:2] == [1, 2] and counts[-1] == 0
     await socket.disconnect()

@@ -2,7 +2,7 @@
 // action (3-D Secure) completed with Stripe.js (`handleNextAction`) when a publishable
 // key is set, else in a dialog framing the test gateway's challenge page (the bank).
 
-import { $ } from "./ui.js";
+import { $, announce, clear, h } from "./ui.js";
 
 // Whole seconds left until `iso` (never below 0); null when there is no hold.
 export function holdLeft(iso, now = Date.now()) {
@@ -44,6 +44,29 @@ export function startCountdown(iso, render, { every = 1000, now = () => Date.now
     if (timer !== null) timers.clearInterval(timer);
     timer = null;
   };
+}
+
+// "Your seat is held for 14:59." counting down to `iso`, announced once a minute before
+// the end (`warning`: what is left to do), then `ended` (a text) with `onEnd()`. Returns
+// the line and its stop function.
+export function heldSeatLine({ id, iso, warning, ended, onEnd = () => {} }) {
+  const clock = h("strong", { role: "timer", "aria-live": "off" }, "");
+  const line = h("p", { class: "hold-line", id }, "Your seat is held for ", clock, ".");
+  let warned = false;
+  const stop = startCountdown(iso, (left) => {
+    if (left > 0) {
+      clock.textContent = clockText(left);
+      if (left <= 60 && !warned) {
+        warned = true;
+        announce(`${spokenLeft(left)} left to ${warning}.`);
+      }
+      return;
+    }
+    clear(line, ended);
+    line.classList.add("expired");
+    onEnd();
+  });
+  return { line, stop };
 }
 
 // The test gateway's challenge in a modal dialog; resolves "approved", "failed" or

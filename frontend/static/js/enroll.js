@@ -5,10 +5,10 @@
 // the bank's check, another card (POST …/pay with the same form) and a cancel.
 
 import { api } from "./api.js";
-import { clockText, completeAction, spokenLeft, startCountdown } from "./checkout.js";
+import { completeAction, heldSeatLine } from "./checkout.js";
 import { formErrors } from "./forms.js";
 import { confirmDelete } from "./studiodialogs.js";
-import { $, announce, clear, h, money, setBusy, statusBadge } from "./ui.js";
+import { $, clear, h, money, setBusy, statusBadge } from "./ui.js";
 
 // A v4 UUID; crypto.randomUUID exists only in secure contexts (https, localhost).
 export function newIdempotencyKey(cryptoImpl = globalThis.crypto) {
@@ -78,7 +78,7 @@ export function checkoutMessage(payment) {
   return STATUS_MESSAGES.pending;
 }
 
-export function mountEnrollForm({ form, course, user, socket, stripeKey, result, onAccess = () => {} }) {
+export function mountEnrollForm({ form, course, user, socket, stripeKey, result, onAccess = () => {}, onFull = () => {} }) {
   const submit = $("#enroll-submit", form);
   const payment = $("#payment", form);
   const paid = Number(course.price) > 0;
@@ -89,6 +89,9 @@ export function mountEnrollForm({ form, course, user, socket, stripeKey, result,
   let stripe = null;
   let current = null; // the enrollment this page created, or the open checkout it resumed
   let payingAgain = false; // the form pays `current` with another card
+  let full = false; // every seat is taken (live): the waitlist replaces the form
+  let offered = false; // a waitlist offer holds a seat for this visitor: the form takes it
+  let closed = false; // the visitor is enrolled already: the form stays hidden
   let stopCountdown = () => {};
 
   let quote = null; // the coupon applied: {code, amount, price, currency}
@@ -201,24 +204,18 @@ export function mountEnrollForm({ form, course, user, socket, stripeKey, result,
 
   function holdLine(enrollment) {
     if (!enrollment.hold_expires_at) return [];
-    const clock = h("strong", { role: "timer", "aria-live": "off" }, "");
-    const line = h("p", { class: "hold-line", id: "hold-line" }, "Your seat is held for ", clock, ".");
-    let warned = false;
-    stopCountdown = startCountdown(enrollment.hold_expires_at, (left) => {
-      if (left > 0) {
-        clock.textContent = clockText(left);
-        if (left <= 60 && !warned) {
-          warned = true;
-          announce(`${spokenLeft(left)} left to complete your payment.`);
-        }
-        return;
-      }
-      clear(line, "Your seat hold ran out. Releasing the seat…");
-      line.classList.add("expired");
-      for (const button of result.querySelectorAll("[data-needs-hold]")) button.disabled = true;
-      submit.disabled = true;
+    const held = heldSeatLine({
+      id: "hold-line",
+      iso: enrollment.hold_expires_at,
+      warning: "complete your payment",
+      ended: "Your seat hold ran out. Releasing the seat…",
+      onEnd: () => {
+        for (const button of result.querySelectorAll("[data-needs-hold]")) button.disabled = true;
+        submit.disabled = true;
+      },
     });
-    return [line];
+    stopCountdown = held.stop;
+    return [held.line];
   }
 
   function renderCheckout(enrollment) {
@@ -361,6 +358,8 @@ export function mountEnrollForm({ form, course, user, socket, stripeKey, result,
         ];
       case "course_full":
         return [h("strong", {}, "This course is full. "), "All seats were taken before your enrollment went through."];
+      case "offer_expired":
+        return [h("strong", {}, "Your seat offer ran out. "), "The seat went to the next person in line."];
       case "already_enrolled":
         return [
           h("strong", {}, "You’re already enrolled. "),
@@ -424,10 +423,11 @@ export function mountEnrollForm({ form, course, user, socket, stripeKey, result,
           errors.top(...explain(error));
           if (error.code === "payment_declined") payment.setAttribute("aria-invalid", "true");
           if (error.code === "hold_expired" && current) renderResult(await api(`/api/enrollments/${current.id}`).catch(() => current));
-          if (error.code === "course_full") {
+          if (error.code === "course_full" || error.code === "offer_expired") {
             done = true;
             submit.disabled = true;
             submit.textContent = "Course full";
+            onFull(error.code);
           }
         }
       }
@@ -437,12 +437,31 @@ export function mountEnrollForm({ form, course, user, socket, stripeKey, result,
     }
   });
 
+  // A full course shows the waitlist instead of the form, unless an offer holds a seat
+  // for this visitor (the server decides anyway).
+  function showAvailability() {
+    if (submitting || current || closed) return;
+    const blocked = full && !offered;
+    form.hidden = blocked;
+    submit.disabled = blocked;
+    submit.textContent = blocked ? "Course full" : offered ? `Take your seat · ${paid ? money(quote?.amount ?? course.price, course.currency) : "Free"}` : submit.dataset.label;
+  }
+
   return {
-    // Seats changed live: a full course cannot be submitted (the server decides anyway).
-    seats(full) {
-      if (submitting || current) return;
-      submit.disabled = full;
-      submit.textContent = full ? "Course full" : submit.dataset.label;
+    // Seats changed live.
+    seats(isFull) {
+      full = isFull;
+      showAvailability();
+    },
+    // A waitlist offer for this visitor starts or ends.
+    offer(on) {
+      offered = on;
+      showAvailability();
+    },
+    // The visitor is enrolled (found on load): the form stays hidden.
+    close() {
+      closed = true;
+      form.hidden = true;
     },
     // An open checkout of this student, found when the page loaded.
     resume(enrollment) {

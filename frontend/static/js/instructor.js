@@ -1,15 +1,18 @@
 // The instructor dashboard: revenue per course and totals (GET /api/instructor/revenue), an
 // enrollments-per-hour chart counted by the server (GET /api/instructor/enrollments-per-hour),
 // a live feed of `enrollment.created` and `enrollment.completed` (toast + list), a CSV roster
-// export per course and a form to email a course's students.
+// export per course, a form to email a course's students, and per course how many learners
+// are viewing it now (`course.presence`, live).
 
 import { api, fieldMessages, query } from "./api.js";
 import { bucketsAdd, bucketsFromAnswer, chartSummary, renderBarChart } from "./chart.js";
 import { formErrors } from "./forms.js";
+import { viewingText } from "./presence.js";
 import { $, announce, clear, emptyState, errorState, h, money, setBusy, timeAgo, toast } from "./ui.js";
 
 const HOURS = 24;
 const RECENT = 10; // enrollments the feed opens with
+const WATCH_LIMIT = 50; // the socket's own limit on watched courses
 
 export function initials(name) {
   const parts = String(name || "?").trim().split(/\s+/).filter(Boolean);
@@ -41,9 +44,10 @@ export function totalsText(totals) {
   return totals.map((total) => cash(total.net, total.currency)).join(" + ");
 }
 
-export function mountInstructor({ socket }) {
+export function mountInstructor({ socket, user = null }) {
   let buckets = [];
   const courses = new Map(); // slug → revenue row (first currency row)
+  const viewing = new Map(); // slug → learners viewing the course now (course.presence)
   const feed = $("#feed");
   const chart = $("#chart");
   const revenue = $("#revenue");
@@ -67,7 +71,7 @@ export function mountInstructor({ socket }) {
     return h(
       "tr",
       { dataset: { course: row.slug } },
-      h("th", { scope: "row" }, h("a", { href: `/courses/${encodeURIComponent(row.slug)}` }, row.title)),
+      h("th", { scope: "row" }, h("a", { href: `/courses/${encodeURIComponent(row.slug)}` }, row.title), " ", viewingBadge(row.slug)),
       h("td", { class: "num", dataset: { label: "Enrollments" } }, String(row.enrollments)),
       h("td", { class: "num", dataset: { label: "Active" } }, String(row.active)),
       h("td", { class: "num", dataset: { label: "Completed" } }, String(row.completed)),
@@ -85,6 +89,32 @@ export function mountInstructor({ socket }) {
         ),
       ),
     );
+  }
+
+  function viewingBadge(slug) {
+    const text = viewingText(viewing.get(slug));
+    return h("span", { class: "badge status-active", dataset: { viewing: slug }, hidden: !text }, text);
+  }
+
+  function paintViewing(slug = null) {
+    for (const badge of revenue.querySelectorAll("[data-viewing]")) {
+      if (slug !== null && badge.dataset.viewing !== slug) continue;
+      const text = viewingText(viewing.get(badge.dataset.viewing));
+      badge.textContent = text;
+      badge.hidden = !text;
+    }
+  }
+
+  // The published courses among the instructor's (drafts cannot be watched), watched for
+  // their `course.presence`; the socket watches them again after a reconnect.
+  async function watchCourses() {
+    if (!user) return;
+    try {
+      const page = await api(`/api/courses${query({ instructor: user.id, page_size: WATCH_LIMIT })}`);
+      for (const course of page.results ?? []) socket.watch(course.slug);
+    } catch {
+      // No live counts: the rest of the dashboard works without them.
+    }
   }
 
   function revenueTable(body) {
@@ -190,6 +220,15 @@ export function mountInstructor({ socket }) {
     toast(`${who} completed ${enrollment.course.title}.`, { title: "Course completed", tone: "success" });
   }
 
+  socket.on("course.presence", (frame) => {
+    viewing.set(frame.course, frame.learners);
+    paintViewing(frame.course);
+  });
+  socket.on("status", ({ state }) => {
+    if (state !== "offline") return;
+    viewing.clear(); // counts the socket can no longer follow; a reconnect tells them anew
+    paintViewing();
+  });
   socket.on("enrollment.created", (frame) => (loaded ? onCreated(frame) : early.push(frame)));
   socket.on("enrollment.completed", (frame) => (loaded ? onCompleted(frame) : early.push(frame)));
 
@@ -269,7 +308,7 @@ export function mountInstructor({ socket }) {
   }
 
   async function load() {
-    await Promise.all([loadRevenue(), loadChart(), loadRecent()]);
+    await Promise.all([loadRevenue(), loadChart(), loadRecent(), watchCourses()]);
     loaded = true;
     for (const frame of early.splice(0)) (frame.type === "enrollment.completed" ? onCompleted : onCreated)(frame);
   }

@@ -400,6 +400,9 @@ export function mountLesson({ socket, user, root }) {
     root.dataset.kind = lesson.kind;
     completed = !!store?.lesson(lesson.id).completed;
     renderOutline(course);
+    // This tab is one of the course's pages: a signed-in learner here counts in its
+    // `course.presence` (shown on the course page and the instructor's dashboard).
+    socket.watch(course.slug, { present: true });
     renderProgress();
     renderCompleted();
 

@@ -1,6 +1,7 @@
 // PortalSocket: the one websocket per tab (see the contract's "WebSocket /ws/").
 //
-// - reconnects with jittered exponential backoff and re-sends its `watch`es;
+// - reconnects with jittered exponential backoff and re-sends its `watch`es (with their
+//   `present`: a course page's tab counts in `course.presence`);
 // - remembers the last event `seq` per user in sessionStorage (a reload resumes too) and
 //   sends `resume` when the server's `hello.seq` is ahead, so nothing is missed offline;
 // - drops events it has seen (seq ≤ last) and fills holes (seq > last + 1) with a resume;
@@ -28,6 +29,10 @@ function defaultStorage() {
   } catch {
     return null; // storage disabled (privacy settings): resume within the tab's life only
   }
+}
+
+export function watchFrame(course, present = false) {
+  return present ? { type: "watch", course, present: true } : { type: "watch", course };
 }
 
 export function socketUrl(location = globalThis.location) {
@@ -69,7 +74,7 @@ export class PortalSocket {
     this.resuming = false;
     this.resumeAgain = false; // a resync came while resuming: resume once more after it
     this.attempts = 0;
-    this.watched = new Set();
+    this.watched = new Map(); // course slug → present (this tab is the course's own page)
     this.listeners = new Map();
     this.stopped = true;
     this.reconnectTimer = null;
@@ -113,9 +118,11 @@ export class PortalSocket {
     }
   }
 
-  watch(course) {
-    this.watched.add(course);
-    this.send({ type: "watch", course });
+  // `present`: this tab has the course's own page open (the course page, a lesson page);
+  // a signed-in learner's tab then counts in the course's `course.presence`.
+  watch(course, { present = false } = {}) {
+    this.watched.set(course, present);
+    this.send(watchFrame(course, present));
   }
 
   unwatch(course) {
@@ -278,7 +285,7 @@ export class PortalSocket {
     this.user = frame.user ?? null;
     this.attempts = 0;
     this._setState(STATES.LIVE);
-    for (const course of this.watched) this.send({ type: "watch", course });
+    this._watchAgain();
     const serverSeq = typeof frame.seq === "number" ? frame.seq : 0;
     if (this.user) {
       const userId = this.user.id;
@@ -303,9 +310,13 @@ export class PortalSocket {
   _resync() {
     // The server lost live events on the way (its channel layer went down): fetch what a
     // reconnect would. A resume in flight may have been read before the loss.
-    for (const course of this.watched) this.send({ type: "watch", course });
+    this._watchAgain();
     if (this.resuming) this.resumeAgain = true;
     else this._resume();
+  }
+
+  _watchAgain() {
+    for (const [course, present] of this.watched) this.send(watchFrame(course, present));
   }
 
   _resume() {

@@ -1,9 +1,11 @@
-// A course page: outline, price, instructor, live seats, the enrollment form (or, for its
-// instructors and staff, the author card with "Edit course").
+// A course page: outline, price, instructor, live seats and learners here now, the
+// enrollment form (or, for its instructors and staff, the author card with "Edit course").
 
 import { api, query } from "../api.js";
 import { boot } from "../app.js";
 import { mountEnrollForm } from "../enroll.js";
+import { mountCoursePresence } from "../presence.js";
+import { mountWaitlist } from "../waitlist.js";
 import { $, clear, errorState, h, hasAccess, isLive, LESSON_KIND_LABELS, levelLabel, minutesLabel, money, seatsText } from "../ui.js";
 
 const { user, socket } = boot();
@@ -65,7 +67,7 @@ function curriculum(course, learning = null) {
   });
 }
 
-function renderSeats(seatsTaken, capacity, form) {
+function renderSeats(seatsTaken, capacity, form, line) {
   const seats = $("#seats");
   // A draft (only its authors see it) takes no enrollment yet, whatever its capacity.
   const draft = $("#author-card")?.dataset.published === "false";
@@ -76,6 +78,7 @@ function renderSeats(seatsTaken, capacity, form) {
   seats.classList.toggle("full", full);
   seats.classList.toggle("low", !full && capacity !== null && capacity !== undefined && capacity - seatsTaken <= 5);
   form?.seats(full);
+  line?.seats(full);
 }
 
 async function existingEnrollment() {
@@ -130,17 +133,30 @@ async function load() {
     clear($("#curriculum"), curriculum(course, enrollment.id));
     document.querySelectorAll("#curriculum details").forEach((d, i) => (d.open = open[i] ?? d.open));
   };
-  const form = author ? null : mountEnrollForm({ form: $("#enroll-form"), course, user, socket, stripeKey, result: $("#enroll-result"), onAccess: learnFrom });
+  let line = null; // the waitlist panel (a full course)
+  const onAccess = (enrollment) => {
+    line?.enrolled();
+    learnFrom(enrollment);
+  };
+  const form = author
+    ? null
+    : mountEnrollForm({ form: $("#enroll-form"), course, user, socket, stripeKey, result: $("#enroll-result"), onAccess, onFull: () => line?.seats(true) });
+  line = author ? null : mountWaitlist({ panel: $("#waitlist"), course, user, socket, enrollForm: form });
   (author ?? $("#enroll-card")).hidden = false;
-  renderSeats(course.seats_taken, course.capacity, form);
+  renderSeats(course.seats_taken, course.capacity, form, line);
 
   socket.on("course.seats", (frame) => {
-    if (frame.course === slug) renderSeats(frame.seats_taken, frame.capacity, form);
+    if (frame.course === slug) renderSeats(frame.seats_taken, frame.capacity, form, line);
   });
-  socket.watch(slug);
+  // How many learners have the course open now; this tab is one when its reader is a
+  // signed-in learner (not an author: the server counts neither instructors nor staff).
+  mountCoursePresence({ socket, slug, counted: Boolean(user) && !author, after: $("#seats") });
+  socket.watch(slug, { present: true });
 
   if (author) return;
   const mine = await existingEnrollment();
+  if (mine) line.enrolled();
+  else await line.load();
   if (mine?.status === "pending") {
     // An open checkout (3-D Secure, a declined card): its hold, the bank's check, another
     // card or a cancel, followed live by the form.
@@ -149,6 +165,7 @@ async function load() {
   }
   if (mine) {
     showAlready(mine);
+    form.close();
     if (hasAccess(mine.status)) learnFrom(mine);
     // A pending payment that settles (or fails), or a completion, shows here live.
     socket.on("enrollment.status", (frame) => {

@@ -1,6 +1,11 @@
 import { boot, socketReady } from "../app.js";
 import { mountInstructor } from "../instructor.js";
+import { mountSeatsBoard } from "../seatsboard.js";
 
 const { socket, user } = boot();
 const dashboard = mountInstructor({ socket, user });
-socketReady(socket).then(() => dashboard.load());
+const board = mountSeatsBoard({ socket });
+socketReady(socket).then(() => {
+  dashboard.load();
+  board.load();
+});
