@@ -1,7 +1,9 @@
 """Portal server processes on 127.0.0.1 for benchmarks and live tests: daphne (the
-default) or uvicorn serving portal.asgi, started and stopped by the caller."""
+default) or uvicorn serving portal.asgi, and a Celery worker, started and stopped by the
+caller."""
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -171,4 +173,78 @@ class ServerProcess:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+        self.process = None
+
+
+class CeleryWorker:
+    """A Celery worker process for the portal's jobs, as production runs one (the prefork
+    pool, `celery -A portal worker`), on `queues`; start() returns once it says it is
+    ready, stop() ends it by its PID."""
+
+    def __init__(
+        self,
+        *,
+        queues: tuple[str, ...] = ("default",),
+        concurrency: int = 1,
+        name: str = "bench",
+        log_dir: Path | None = None,
+        **env: str,
+    ) -> None:
+        self.queues = queues
+        self.concurrency = concurrency
+        self.name = name
+        self.env = env
+        self.process: subprocess.Popen | None = None
+        self.log_dir = log_dir or ROOT / "test-artifacts"
+        self.logged_before = 0
+
+    @property
+    def log_path(self) -> Path:
+        return self.log_dir / f"celery-{self.name}.log"
+
+    def command(self) -> list[str]:
+        return [
+            *(sys.executable, "-m", "celery", "-A", "portal", "worker"),
+            *("-Q", ",".join(self.queues), "--concurrency", str(self.concurrency)),
+            *("-n", f"{self.name}-{os.getpid()}@%h", "-l", "info"),
+            *("--without-gossip", "--without-mingle", "--without-heartbeat"),
+        ]
+
+    def start(self, timeout: float = 60) -> "CeleryWorker":
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            self.logged_before = log.tell()
+            # A session of its own: its pool's children go with it if it must be killed.
+            self.process = subprocess.Popen(
+                self.command(),
+                cwd=ROOT,
+                env={**os.environ, **self.env},
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            output = self.log()
+            if self.process.poll() is not None:
+                self.process = None
+                raise RuntimeError(f"celery worker exited: {output[-2000:]}")
+            if " ready." in output:
+                return self
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("celery worker did not come up")
+
+    def log(self) -> str:
+        """What the worker wrote since it was started."""
+        return log_written_since(self.log_path, self.logged_before)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()  # warm shutdown: the pool's children end with it
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
         self.process = None

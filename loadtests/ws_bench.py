@@ -282,8 +282,8 @@ async def bench_portal(kind: str, args, tokens: list[tuple[int, str]]) -> dict:
             server.stop()
 
 
-async def bench_floor(args, watchers: int) -> FanoutFigures:
-    port = free_port()
+async def bench_floor(args, watchers: int, port: int | None = None) -> FanoutFigures:
+    port = port or free_port()
     process = subprocess.Popen(
         [sys.executable, str(ROOT / "loadtests" / "bare_ws_server.py"), str(port)],
         stdout=subprocess.PIPE,
