@@ -177,7 +177,7 @@ def waitlist_join(*, course: Course, user: User) -> tuple[Place, bool]:
     entry in line and offers it."""
     locked = (
         Course.objects.select_for_update()
-        .only("id", "slug", "capacity", "seats_taken")
+        .only("id", "slug", "title", "capacity", "seats_taken")
         .get(pk=course.pk)
     )
     existing = _live_entry(course_id=locked.pk, user_id=user.pk)
@@ -447,19 +447,21 @@ def positions_announce(*, course_id: int) -> int:
 def places_end_for_erasure(*, user: User) -> int:
     """The account is being erased (in its transaction): its places end, and a seat an
     offer of it held passes to the next in line (the cascade that deletes its entries
-    would otherwise strand that seat). Returns how many places ended."""
-    ended = 0
-    for entry in WaitlistEntry.objects.select_for_update().filter(
-        user=user, status__in=WAITLIST_LIVE
-    ):
-        offered = entry.status == WaitlistStatus.OFFERED
+    would otherwise strand that seat). Offers first (entry, then course: the entry-first
+    lock order), then places in line. Returns how many places ended."""
+    live = WaitlistEntry.objects.filter(user=user).select_related("course")
+    offers = list(live.select_for_update(of=("self",)).filter(status=WaitlistStatus.OFFERED))
+    for entry in offers:
         _end(entry, WaitlistStatus.LEFT)
-        if offered:
-            seat_free(course_id=entry.course_id)
-        else:
+        seat_free(course_id=entry.course_id)
+    waiting = list(live.filter(status=WaitlistStatus.WAITING))
+    for entry in waiting:
+        if WaitlistEntry.objects.filter(pk=entry.pk, status=WaitlistStatus.WAITING).update(
+            status=WaitlistStatus.LEFT, ended_at=timezone.now()
+        ):
             job_enqueue_on_commit(ANNOUNCE_JOB, entry.course_id)
-        ended += 1
-    return ended
+            waiting_announce(course_id=entry.course_id, slug=entry.course.slug)
+    return len(offers) + len(waiting)
 
 
 def line_list(*, course: Course) -> list[dict]:

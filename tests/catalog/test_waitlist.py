@@ -275,11 +275,17 @@ def test_an_erased_account_s_offer_passes_on_and_its_places_are_in_its_export(fu
     client_for(a).post(f"/api/enrollments/{a.student.enrollments.get().pk}/cancel")
     assert WaitlistEntry.objects.get(user=b).status == "offered"
 
+    other = make_course(capacity=1)
+    enroll(make_user(), other)
+    d = make_user()
+    join(b, other), join(d, other)  # B is also first in another line, D behind
+
     erased = client_for(b).delete("/api/me", {"password": "correct-horse-battery"}, format="json")
     assert erased.status_code == 204
     assert not WaitlistEntry.objects.filter(user_id=b.pk).exists()
     assert WaitlistEntry.objects.get(user=c).status == "offered"  # the seat passed on
     assert seats(course) == 1
+    assert events(d, "waitlist.position")[-1]["position"] == 1  # moved up in the other line
 
 
 def test_my_waitlist_lists_the_caller_s_places_only(full_course):
