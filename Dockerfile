@@ -41,13 +41,17 @@ COPY catalog ./catalog
 COPY enrollment ./enrollment
 COPY realtime ./realtime
 COPY frontend ./frontend
+COPY instructor ./instructor
 
-# Static files are collected into the image; WhiteNoise serves them from there. The
-# production settings refuse to load without SECRET_KEY and ALLOWED_HOSTS, so this one
-# step gets throw-away values that exist only for this RUN line.
+# Static files are collected into the image (hashed names, gzip and Brotli copies:
+# portal/staticfiles.py); WhiteNoise serves them from there. The production settings
+# refuse to load without SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL and REDIS_URL, so this
+# one step gets throw-away values that exist only for this RUN line (nothing connects).
 ENV STATIC_ROOT=/app/staticfiles
 RUN SECRET_KEY=build-only-dummy-key-used-for-collectstatic-never-at-run-time \
     ALLOWED_HOSTS=build.invalid \
+    DATABASE_URL=postgresql://build.invalid/portal \
+    REDIS_URL=redis://build.invalid:6379/0 \
     DJANGO_SETTINGS_MODULE=portal.settings_production \
     python manage.py collectstatic --no-input -v 0
 

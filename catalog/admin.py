@@ -13,20 +13,26 @@ from catalog.models import (
     LessonCaption,
     LessonResource,
     Module,
+    Synonym,
     WaitlistEntry,
 )
+from catalog.search import synonyms
+from catalog.search.sync import index_on_commit
 
 
 class RetiresCachedCourse:
-    """Admin changes retire the changed course's cached answers after commit, as the
-    API's writes do (the outline shows titles, kinds, preview flags)."""
+    """Admin changes retire the changed course's cached answers after commit and bring it
+    up to date in an external search index, as the API's writes do (the outline shows
+    titles, kinds, preview flags; search reads titles, names and instructors)."""
 
     def course_slug(self, obj: Model) -> str:
         raise NotImplementedError
 
     def save_related(self, request, form, formsets, change) -> None:
         super().save_related(request, form, formsets, change)
-        catalog_cache.invalidate_on_commit([self.course_slug(form.instance)])
+        slug = self.course_slug(form.instance)
+        catalog_cache.invalidate_on_commit([slug])
+        index_on_commit(Course.objects.filter(slug=slug).values_list("id", flat=True))
 
 
 class BumpsVersions:
@@ -289,3 +295,34 @@ class WaitlistEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class SynonymAdminForm(forms.ModelForm):
+    class Meta:
+        model = Synonym
+        fields = ["term", "expansion"]
+
+    def clean_term(self) -> str:
+        return self.cleaned_data.get("term", "").strip().lower()
+
+    def clean_expansion(self) -> str:
+        return " ".join(self.cleaned_data.get("expansion", "").split())
+
+
+@admin.register(Synonym)
+class SynonymAdmin(admin.ModelAdmin):
+    """What a typed word also finds in search (catalog.search.synonyms applies a change:
+    cached answers are retired, Meilisearch gets the new table)."""
+
+    form = SynonymAdminForm
+    list_display = ["term", "expansion"]
+    search_fields = ["term", "expansion"]
+
+    def save_model(self, request, obj: Synonym, form, change) -> None:
+        synonyms.synonym_save(synonym=obj)
+
+    def delete_model(self, request, obj: Synonym) -> None:
+        synonyms.synonyms_delete(synonyms=[obj])
+
+    def delete_queryset(self, request, queryset) -> None:
+        synonyms.synonyms_delete(synonyms=list(queryset))

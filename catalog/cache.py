@@ -23,13 +23,17 @@ import redis.exceptions
 import structlog
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 
+from catalog.models import Course
 from portal.outbox.registry import effect_handler
 from portal.outbox.services import effect_record
 
 log = structlog.get_logger(__name__)
 
 LIST_STAMP = "catalog:stamp:list"
+# Search answers have a stamp of their own: seat moves do not retire them (seats_overlay).
+SEARCH_STAMP = "catalog:stamp:search"
 CACHE_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 
@@ -55,6 +59,12 @@ def list_key(params: dict) -> str:
     """The key for one list page; compute it once per request, before querying."""
     digest = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()
     return f"catalog:list:{_stamp(LIST_STAMP, timeout=None)}:{digest[:32]}"
+
+
+def search_key(params: dict) -> str:
+    """The key for one search answer; compute it once per request, before searching."""
+    digest = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()
+    return f"catalog:search:{_stamp(SEARCH_STAMP, timeout=None)}:{digest[:32]}"
 
 
 def detail_key(slug: str) -> str:
@@ -85,9 +95,10 @@ def set_detail(key: str, value: dict) -> None:
     _set(key, value, settings.CATALOG_DETAIL_CACHE_SECONDS)
 
 
-def invalidate_now(slugs: Iterable[str]) -> None:
+def invalidate_now(slugs: Iterable[str], *, search: bool = True) -> None:
     stamp = str(time.time_ns())
-    cache.set(LIST_STAMP, stamp, timeout=None)
+    stamps = {LIST_STAMP: stamp, SEARCH_STAMP: stamp} if search else {LIST_STAMP: stamp}
+    cache.set_many(stamps, timeout=None)
     cache.set_many(
         {_detail_stamp_key(slug): stamp for slug in slugs},
         timeout=settings.CATALOG_DETAIL_CACHE_SECONDS,
@@ -95,11 +106,34 @@ def invalidate_now(slugs: Iterable[str]) -> None:
 
 
 @effect_handler
-def retire_effect(*, slugs: list[str]) -> None:
-    invalidate_now(slugs)
+def retire_effect(*, slugs: list[str], search: bool = True) -> None:
+    invalidate_now(slugs, search=search)
 
 
 def invalidate_on_commit(slugs: Iterable[str]) -> None:
-    """Retire cached lists and these courses' details once the transaction commits (an
-    outbox effect: a cache outage delays it and never fails the change)."""
+    """Retire cached lists, search answers and these courses' details once the transaction
+    commits (an outbox effect: a cache outage delays it and never fails the change)."""
     effect_record("catalog.cache.retire_effect", slugs=sorted(set(slugs)))
+
+
+def seats_moved_on_commit(slug: str) -> None:
+    """A course's seats moved: retire cached lists (they show seats) and its detail after
+    commit, but not search answers: those get the current seats laid over them when
+    served (seats_overlay), so enrollments no longer empty the search cache."""
+    effect_record("catalog.cache.retire_effect", slugs=[slug], search=False)
+
+
+def seats_overlay(hits: list[dict]) -> list[dict]:
+    """Cached hits with each course's current `seats_taken` (one indexed read by primary
+    key). The rest of a hit changes only with the course, which retires the answer."""
+    if not hits:
+        return hits
+    ids = [hit["id"] for hit in hits]
+    table = connection.ops.quote_name(Course._meta.db_table)
+    with connection.cursor() as cursor:  # raw: this read is the whole cost of a cached answer
+        cursor.execute(
+            f"SELECT id, seats_taken FROM {table} WHERE id IN ({', '.join(['%s'] * len(ids))})",  # noqa: S608
+            ids,
+        )
+        seats = dict(cursor.fetchall())
+    return [{**hit, "seats_taken": seats[hit["id"]]} if hit["id"] in seats else hit for hit in hits]

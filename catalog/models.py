@@ -1,13 +1,16 @@
 """The course catalog: courses, their instructors, modules and lessons."""
 
+import re
 import secrets
 from decimal import Decimal
 from pathlib import PurePosixPath
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.utils.text import get_valid_filename
 
 # Defined with the shapes; importers use these names too.
@@ -16,6 +19,8 @@ from catalog.shapes import (
     COUPON_CODE_MAX,
     COUPON_CODE_STORED,
     REFUND_DAYS_MAX,
+    SEARCH_TERM,
+    SEARCH_TERM_MAX,
     VIDEO_CONTENT_TYPES,
     LessonKind,
     Level,
@@ -290,6 +295,43 @@ class Coupon(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+
+def synonym_term_validator(value: str) -> None:
+    """A synonym's term is one search term, lower-case, as search reads a query: letters
+    and digits, joined by . - / inside the word ("k8s", "node.js", "ci/cd")."""
+    if not re.fullmatch(SEARCH_TERM, value) or value != value.lower():
+        raise ValidationError(
+            "One lower-case word (letters and digits; . - / only inside it).", code="invalid"
+        )
+
+
+class Synonym(models.Model):
+    """A word searchers type and what it also means: `js` → JavaScript, `ml` → machine
+    learning. Search finds what the word finds or what its expansion finds (every word of
+    it); a word may have several expansions. Edited in the admin; catalog.search.synonyms
+    applies a change (cached answers retired, Meilisearch's synonyms replaced)."""
+
+    term = models.CharField(
+        max_length=SEARCH_TERM_MAX,
+        validators=[synonym_term_validator],
+        help_text="One word, lower-case, as searchers type it (e.g. k8s).",
+    )
+    expansion = models.CharField(
+        max_length=200, help_text="What it also finds: a word or a phrase (e.g. Kubernetes)."
+    )
+
+    class Meta:
+        ordering = ["term", "expansion"]
+        constraints = [
+            models.UniqueConstraint(fields=["term", "expansion"], name="synonym_unique"),
+            models.CheckConstraint(
+                condition=Q(term=Lower("term")) & ~Q(term=""), name="synonym_term_lower_case"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.term} → {self.expansion}"
 
 
 class WaitlistStatus(models.TextChoices):

@@ -32,9 +32,18 @@ class SearchResultSchema(serializers.Serializer):
     query = serializers.CharField()
     hits = SearchHitSchema(many=True)
     total = serializers.IntegerField()
+    total_is_estimate = serializers.BooleanField(
+        help_text="True when `total` and the facet counts are estimates: broad queries count "
+        "exactly only up to a cap."
+    )
     facets = SearchFacetsSchema()
     took_ms = serializers.FloatField(help_text="Server-side time of this answer.")
     engine = serializers.ChoiceField(choices=["postgres", "sqlite", "meilisearch"])
+    suggestion = serializers.CharField(
+        allow_null=True,
+        help_text="The query with its typos corrected (“Did you mean …”), or null when it "
+        "matched as typed.",
+    )
 
 
 # The studio (authoring API).

@@ -62,8 +62,9 @@ def course_seat_release(*, course_id: int) -> Seats | None:
 
 
 def course_seats_announce(*, seats: Seats) -> None:
-    """Tell the course's watchers after commit and retire its cached answers."""
+    """Tell the course's watchers after commit and retire its cached answers (cached search
+    answers stay: they are served with current seats laid over them)."""
     publish_course_state(
         state=CourseSeats(course=seats.slug, seats_taken=seats.seats_taken, capacity=seats.capacity)
     )
-    catalog_cache.invalidate_on_commit([seats.slug])
+    catalog_cache.seats_moved_on_commit(seats.slug)

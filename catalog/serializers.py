@@ -20,6 +20,7 @@ from catalog.shapes import (
     VERSION_HELP,
     LessonKind,
     Level,
+    SearchSort,
 )
 from portal.api import BodyInput
 from portal.validators import single_line
@@ -160,6 +161,13 @@ class SearchQuery(serializers.Serializer):
     )
     limit = serializers.IntegerField(min_value=1, max_value=MAX_SEARCH_LIMIT, default=20)
     offset = serializers.IntegerField(min_value=0, max_value=MAX_SEARCH_OFFSET, default=0)
+    sort = serializers.ChoiceField(
+        choices=SearchSort.choices,
+        required=False,
+        default=SearchSort.RELEVANCE,
+        help_text="relevance: the ranking rules (docs/search-relevance.md); the others order "
+        "every match by that field, most popular first among equals.",
+    )
 
 
 # BCP 47 language tags as <track srclang> takes them: "en", "pt-BR", "zh-Hant".

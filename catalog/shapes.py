@@ -30,6 +30,23 @@ class Level(models.TextChoices):
     ADVANCED = "advanced", "Advanced"
 
 
+class SearchSort(models.TextChoices):
+    """The orders GET /api/search and the websocket `search` frame accept (`sort`)."""
+
+    RELEVANCE = "relevance", "Best match"
+    POPULAR = "popular", "Most popular"
+    RATING = "rating", "Highest rated"
+    PRICE = "price", "Price: low to high"
+    PRICE_DESC = "-price", "Price: high to low"
+    NEWEST = "newest", "Newest"
+
+
+# A search term (catalog.search.text.terms): a run of letters and digits, optionally joined
+# by "." "-" "/" inside a word ("node.js", "e-commerce", "ci/cd"). A synonym's term is one.
+SEARCH_TERM = r"[^\W_]+(?:[.\-/][^\W_]+)*"
+SEARCH_TERM_MAX = 64
+
+
 class LessonKind(models.TextChoices):
     """What a lesson mainly is: Markdown text, or a video (with captions). Either may have
     a body and downloadable resources."""
@@ -295,10 +312,16 @@ class CourseDocument(TypedDict):
     published_at: int | None  # a Unix timestamp: sortable
     enrollment_count: int
     rating: float | None
+    instructors: list[str]  # their names, in the course's order
+    outline: list[str]  # module titles, then lesson titles, in outline order
 
 
-# The course columns a document is built from ("published" is computed from published_at).
-COURSE_DOCUMENT_COLUMNS = tuple(key for key in keys_of(CourseDocument) if key != "published")
+# Keys a document computes: "published" from published_at, the rest from related rows.
+COURSE_DOCUMENT_COMPUTED = ("published", "instructors", "outline")
+# The course columns a document is built from.
+COURSE_DOCUMENT_COLUMNS = tuple(
+    key for key in keys_of(CourseDocument) if key not in COURSE_DOCUMENT_COMPUTED
+)
 
 
 # --- coupons (catalog.coupons) ---------------------------------------------------------------

@@ -19,6 +19,16 @@ def search_index_courses(course_ids: list[int]) -> int:
     return len(course_ids)
 
 
+@shared_task(base=PortalTask, autoretry_for=(*TRANSIENT_ERRORS, SearchUnavailable))
+def search_synonyms_push() -> int:
+    """Give Meilisearch the synonyms table (queued after an edit commits; the table is
+    re-read, so a late or repeated run pushes the current one)."""
+    search.synonyms_push()
+    # Answers cached between the commit and now may have used the older synonyms.
+    catalog_cache.invalidate_now([])
+    return 1
+
+
 @shared_task(base=PortalTask)
 def send_waitlist_offer_email(entry_id: int) -> str:
     return waitlist_mail.offer_email_send(entry_id=entry_id)

@@ -124,7 +124,11 @@ class SearchView(APIView):
             max_price=params.get("max_price"),
         )
         body = search.cached_search(
-            query=params["q"], filters=filters, limit=params["limit"], offset=params["offset"]
+            query=params["q"],
+            filters=filters,
+            limit=params["limit"],
+            offset=params["offset"],
+            sort=params["sort"],
         )
         return Response(body)
 

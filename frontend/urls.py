@@ -5,6 +5,7 @@ from frontend import test_bank, views
 urlpatterns = [
     path("", views.home, name="home"),
     path("courses/<slug:slug>", views.course, name="course-page"),
+    path("search", views.search_page, name="search-page"),
     path("signin", views.sign_in, name="signin"),
     path("register", views.register, name="register"),
     path("dashboard", views.dashboard, name="dashboard"),

@@ -2,9 +2,12 @@
 
 Every page sets the CSRF cookie (the pages' scripts send it back as X-CSRFToken).
 The certificate page is the exception: it renders its certificate on the server, so the
-verification reads (and prints) without scripts, and the PDF is made here too.
+verification reads (and prints) without scripts, and the PDF is made here too. The course
+page renders its course too (frontend/course_page.py), for search engines and a first
+paint that its script's render does not move.
 """
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -24,12 +27,21 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 from drf_spectacular.views import SpectacularSwaggerSplitView
 
+from catalog import answers as catalog_answers
 from catalog import selectors as catalog_selectors
 from catalog.models import Course, Lesson
 from catalog.serializers import CURRENCIES
 from catalog.shapes import LessonKind, Level
 from enrollment import presenters, selectors
 from enrollment.certificate_pdf import certificate_pdf, instructors_text, issued_on
+from frontend.course_page import course_page
+from frontend.search_state import (
+    SORT_OPTIONS,
+    price_options,
+    search_description,
+    search_state,
+    search_title,
+)
 from portal.accounts.serializers import UserSerializer
 from portal.errors import NotFound
 
@@ -37,6 +49,8 @@ DEFAULT_NEXT = "/dashboard"
 # Browsers drop tab, CR and LF anywhere in a URL ("/\t/evil.example" is "//evil.example")
 # and C0 controls at its ends: they are removed before `next` is judged.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+# Search results show about this many characters of a page's <meta name="description">.
+META_DESCRIPTION_LENGTH = 160
 
 
 def _page(request: HttpRequest, template: str, **context) -> HttpResponse:
@@ -45,30 +59,73 @@ def _page(request: HttpRequest, template: str, **context) -> HttpResponse:
 
 @ensure_csrf_cookie
 def home(request: HttpRequest) -> HttpResponse:
-    return _page(request, "home.html", page="home")
+    """The catalog: its filters (and a query typed before) come back from the URL."""
+    state = search_state(request.GET)
+    return _page(request, "home.html", page="home", state=state, price_options=price_options(state))
+
+
+@ensure_csrf_cookie
+def search_page(request: HttpRequest) -> HttpResponse:
+    """/search?q=&category=&level=&max_price=&sort=&page=: every result of a query. The
+    state is read from the URL (anything unknown or malformed ignored) for the heading,
+    title, description and form; pages/search.js loads the results into it."""
+    state = search_state(request.GET)
+    return _page(
+        request,
+        "search.html",
+        page="search",
+        state=state,
+        title=search_title(state),
+        description=search_description(state),
+        price_options=price_options(state),
+        sort_options=SORT_OPTIONS,
+    )
+
+
+def meta_description(text: str, limit: int = META_DESCRIPTION_LENGTH) -> str:
+    """A page's <meta name="description"> from free text: one line, at most `limit`
+    characters, cut at a word with an ellipsis."""
+    line = " ".join(text.split())
+    if len(line) <= limit:
+        return line
+    cut = line[: limit - 1]
+    if " " in cut:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:.-\u2013\u2014") + "…"
 
 
 @ensure_csrf_cookie
 def course(request: HttpRequest, slug: str) -> HttpResponse:
     """A course page. A draft, like a course that does not exist, is a 404 page for
     everyone but its instructors and staff; they (who may edit it) see "Edit course" and
-    its draft/published state where students see the enrollment form."""
+    its draft/published state where students see the enrollment form.
+
+    The course itself (title, summary, description, outline, price, seats) is in the HTML
+    (frontend/course_page.py), from the answer the page's script fetches again."""
     found = catalog_selectors.course_visible_get(slug=slug, viewer=request.user)
-    if found is None:
+    detail = None
+    if found is not None:
+        with contextlib.suppress(NotFound):  # unpublished between the two reads
+            detail = catalog_answers.course_detail_get(slug=slug, viewer=request.user)
+    if detail is None:
         context = {"page": "course", "slug": slug}
         return render(request, "frontend/course_missing.html", context, status=404)
     user = request.user
     teaches = user.is_authenticated and catalog_selectors.course_is_taught_by(
         course=found, user=user
     )
+    can_edit = teaches or user.is_staff
     return _page(
         request,
         "course.html",
         page="course",
         slug=slug,
         course=found,
+        detail=detail,
+        shown=course_page(detail, draft=can_edit and not found.is_published),
+        meta_description=meta_description(detail["summary"] or detail["description"]),
         teaches=teaches,
-        can_edit=teaches or request.user.is_staff,
+        can_edit=can_edit,
         stripe_publishable_key=settings.STRIPE_PUBLISHABLE_KEY,
         waitlist_offer_minutes=round(settings.WAITLIST_OFFER_MINUTES),
     )
@@ -297,11 +354,12 @@ def _shell_files() -> dict[str, Path]:
 
 @functools.cache
 def _service_worker_source() -> str:
-    """sw.js with its CONFIG: the shell's URLs (hashed names in production, and the plain
-    ones modules import each other by) and a version that changes with any shell file, so
-    a changed file installs a new worker and a fresh shell cache."""
+    """sw.js with its CONFIG: the shell's URLs (hashed names in production, where the
+    modules import each other by them too: portal/staticfiles.py) and a version that
+    changes with any shell file, so a changed file installs a new worker and a fresh shell
+    cache."""
     files = _shell_files()
-    urls = sorted({static(name) for name in files} | {settings.STATIC_URL + name for name in files})
+    urls = sorted({static(name) for name in files})
     source = SERVICE_WORKER.read_text()
     digest = hashlib.sha256(source.encode())
     for path in files.values():

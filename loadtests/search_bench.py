@@ -1,5 +1,5 @@
 """Search benchmark on PostgreSQL: a fixed query mix through search(), GET /api/search,
-the raw SQL of our own main statement, and a naive `icontains` search for comparison.
+the SQL statements it runs (replayed alone), and a naive `icontains` search for comparison.
 
     DATABASE_URL=postgresql://postgres:postgres@127.0.0.1:5432/portal_search_bench \\
         .venv/bin/python loadtests/search_bench.py --courses 100000
@@ -92,6 +92,37 @@ MIX: dict[str, list[tuple[str, dict]]] = {
         ("kube", {"category": "DevOps"}),
         ("pyhton", {"level": "intermediate"}),
     ],
+    # Category, level, instructor, outline words and synonyms (catalog.search.synonyms).
+    "wider": [
+        ("machine learning", {}),
+        ("devops", {}),
+        ("hopper", {}),
+        ("ai", {}),
+        ("k8s", {}),
+        ("js", {}),
+        ("walkthrough", {}),
+        ("beginner", {}),
+    ],
+    # The orders of `sort` other than relevance, alone and with filters.
+    "sorted": [
+        ("python", {"sort": "price"}),
+        ("data", {"sort": "rating"}),
+        ("in", {"sort": "newest"}),
+        ("learn", {"sort": "popular"}),
+        ("java", {"sort": "-price", "max_price": Decimal("100")}),
+        ("devops", {"sort": "rating", "level": "advanced"}),
+        ("", {"sort": "newest", "category": "Design"}),
+    ],
+}
+
+
+NAIVE_ORDERS = {
+    "relevance": ("-enrollment_count", "id"),
+    "popular": ("-enrollment_count", "id"),
+    "rating": ("-rating", "id"),
+    "price": ("price", "id"),
+    "-price": ("-price", "id"),
+    "newest": ("-published_at", "id"),
 }
 
 
@@ -106,6 +137,14 @@ def timed(call: Callable[[], object]) -> float:
     return (time.perf_counter() - started) * 1000
 
 
+def split(filters: dict) -> tuple[SearchFilters, str]:
+    """A MIX entry's filters and its sort (relevance unless it names one)."""
+    rest = dict(filters)
+    return SearchFilters(**{k: v for k, v in rest.items() if k != "sort"}), rest.get(
+        "sort", "relevance"
+    )
+
+
 def naive(query: str, filters: dict) -> None:
     """What a quick Django search would be: icontains on title and summary per word."""
     queryset = Course.objects.filter(published_at__isnull=False)
@@ -118,26 +157,27 @@ def naive(query: str, filters: dict) -> None:
     if filters.get("max_price") is not None:
         queryset = queryset.filter(price__lte=filters["max_price"])
     queryset.count()
-    list(queryset.order_by("-enrollment_count", "id")[:20])
+    list(queryset.order_by(*NAIVE_ORDERS[filters.get("sort", "relevance")])[:20])
 
 
-def main_statement(query: str, filters: dict) -> tuple[str, object]:
-    """The SQL (and parameters) of our own main statement for this query: the longest
-    one search() ran (the typo path runs it twice: the last run is the one that counts)."""
+def statements(query: str, filters: dict) -> list[str]:
+    """Every statement search() runs for this query, as it sent them (parameters bound)."""
+    search_filters, sort = split(filters)
     with CaptureQueriesContext(connection) as captured:
-        search(query=query, filters=SearchFilters(**filters), limit=20, offset=0)
-    statement = max(captured.captured_queries, key=lambda q: len(q["sql"]))["sql"]
-    return statement, None
+        search(query=query, filters=search_filters, limit=20, offset=0, sort=sort)
+    return [captured_query["sql"] for captured_query in captured.captured_queries]
 
 
-def run_raw(statement: str) -> None:
+def run_raw(sqls: list[str]) -> None:
+    """The statements again, one after the other, results read and dropped."""
     with connection.cursor() as cursor:
-        cursor.execute(statement)
-        while True:
-            if cursor.description:
-                cursor.fetchall()
-            if not cursor.nextset():
-                break
+        for sql in sqls:
+            cursor.execute(sql)
+            while True:
+                if cursor.description:
+                    cursor.fetchall()
+                if not cursor.nextset():
+                    break
 
 
 def main() -> None:
@@ -169,14 +209,16 @@ def main() -> None:
     for group, queries in MIX.items():
         times: dict[str, list[float]] = {column: [] for column in columns}
         for query, filters in queries:
-            search_filters = SearchFilters(**filters)
-            run = lambda q=query, f=search_filters: search(query=q, filters=f, limit=20, offset=0)  # noqa: E731
+            search_filters, sort = split(filters)
+            run = lambda q=query, f=search_filters, s=sort: search(  # noqa: E731
+                query=q, filters=f, limit=20, offset=0, sort=s
+            )
             run()  # warm the plan and buffer caches once
-            statement, _ = main_statement(query, filters)
+            sqls = statements(query, filters)
             params = {"q": query, **{k: str(v) for k, v in filters.items()}}
             for _ in range(args.repeat):
                 times["search()"].append(timed(run))
-                times["raw SQL"].append(timed(lambda s=statement: run_raw(s)))
+                times["raw SQL"].append(timed(lambda s=sqls: run_raw(s)))
                 times["icontains"].append(timed(lambda q=query, f=filters: naive(q, f)))
                 if not args.no_api:
                     cache.clear()
@@ -206,7 +248,8 @@ def main() -> None:
         print(line)
     print(
         "\nsearch(): the facade as the API and the websocket call it (SQL, hydration, highlights)."
-        "\nraw SQL: our main statement alone (facets + page + headlines), as captured from search()."
+        "\nraw SQL: the statements search() ran, replayed as captured (the rest of search() is"
+        " Python: building the query, reading rows into hits, highlights)."
         "\nicontains: count + first page of a naive title/summary icontains search (no facets,"
         " no ranking, no typos).\nAPI cold/warm: GET /api/search through Django's test Client,"
         " cache cleared before the cold request."
@@ -215,7 +258,9 @@ def main() -> None:
         (
             (
                 timed(
-                    lambda q=q, f=f: search(query=q, filters=SearchFilters(**f), limit=20, offset=0)
+                    lambda q=q, f=f: search(
+                        query=q, filters=split(f)[0], limit=20, offset=0, sort=split(f)[1]
+                    )
                 ),
                 q,
                 f,

@@ -488,8 +488,9 @@ else:
 STORAGES = {
     "default": _MEDIA_STORAGE,
     "staticfiles": {
-        # Hashed names, so WhiteNoise can serve them with far-future cache headers.
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        # Hashed names (the ES modules' imports rewritten to them) and gzip + Brotli copies:
+        # WhiteNoise serves them compressed and cached for good (`immutable`).
+        "BACKEND": "portal.staticfiles.StaticFilesStorage"
         if not DEBUG
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },

@@ -21,6 +21,7 @@ from django.conf import settings
 
 from catalog.models import Level
 from catalog.search import SearchFilters, cached_search
+from catalog.shapes import SearchSort
 from portal.events import types
 from portal.events.publish import course_group, user_group
 from portal.events.types import FrameError
@@ -204,17 +205,18 @@ class PortalConsumer(AsyncWebsocketConsumer):
 
     async def on_search(self, frame: types.Search) -> None:
         filters = SearchFilters(**frame.filter_values(levels=Level.values))
+        sort = frame.sort_value(sorts=SearchSort.values)
         # A newer keystroke supersedes the search in flight.
         if self.search_task is not None and not self.search_task.done():
             self.search_task.cancel()
         self.search_task = asyncio.create_task(
-            self._search(frame.id, frame.q, filters, frame.limit)
+            self._search(frame.id, frame.q, filters, frame.limit, sort)
         )
 
-    async def _search(self, request_id, query: str, filters, limit: int) -> None:
+    async def _search(self, request_id, query: str, filters, limit: int, sort: str) -> None:
         def run() -> dict[str, Any]:
             # The HTTP endpoint's cache: keystrokes repeat prefixes across users.
-            return cached_search(query=query, filters=filters, limit=limit, offset=0)
+            return cached_search(query=query, filters=filters, limit=limit, offset=0, sort=sort)
 
         try:
             result = await in_thread_pool(run)()

@@ -22,13 +22,16 @@ from django.conf import settings
 from django.utils import timezone
 from meilisearch.errors import MeilisearchApiError, MeilisearchError, MeilisearchTimeoutError
 
-from catalog.models import Course
+from catalog.models import Course, CourseInstructor, Lesson, Module
 from catalog.search import text
 from catalog.search.hits import Marked, facet_dict, hydrate
+from catalog.search.synonyms import meilisearch_synonyms
 from catalog.search.types import (
+    EXACT_COUNT_CAP,
     FACETS,
     MAX_LIMIT,
     MAX_OFFSET,
+    RELEVANCE,
     Progress,
     SearchBackend,
     SearchFilters,
@@ -41,18 +44,29 @@ log = structlog.get_logger(__name__)
 
 # Settings as code: applied to every freshly built index (see rebuild()).
 INDEX_SETTINGS: dict[str, Any] = {
-    # Order is ranking order for the "attribute" rule: title, then summary, then description.
-    "searchableAttributes": ["title", "summary", "description"],
+    # Order is ranking order for the "attribute" rule: title, then summary, then description,
+    # then the rest (the database backends' weight D).
+    "searchableAttributes": [
+        "title",
+        "summary",
+        "description",
+        "category",
+        "level",
+        "instructors",
+        "outline",
+    ],
     "displayedAttributes": ["id", *HIGHLIGHT_KEYS],
     # id: documents are deleted by filter (deleting by a list of ids is deprecated).
     "filterableAttributes": ["id", "category", "level", "price", "published"],
     "sortableAttributes": ["enrollment_count", "rating", "price", "published_at"],
+    # "sort" first: an asked order (price, rating, …) is the order, relevance breaks its
+    # ties; without one the rule does nothing.
     "rankingRules": [
+        "sort",
         "words",
         "typo",
         "proximity",
         "attribute",
-        "sort",
         "exactness",
         "enrollment_count:desc",
     ],
@@ -69,6 +83,21 @@ INDEX_SETTINGS: dict[str, Any] = {
     "searchCutoffMs": 150,
 }
 PRIMARY_KEY = "id"
+
+
+def index_settings() -> dict[str, Any]:
+    """INDEX_SETTINGS with the synonyms table (catalog.search.synonyms)."""
+    return {**INDEX_SETTINGS, "synonyms": meilisearch_synonyms()}
+
+
+# `sort` values (catalog.shapes.SearchSort) as Meilisearch sort rules; relevance sends none.
+SORTS: dict[str, list[str]] = {
+    "popular": ["enrollment_count:desc", "rating:desc"],
+    "rating": ["rating:desc", "enrollment_count:desc"],
+    "price": ["price:asc", "enrollment_count:desc"],
+    "-price": ["price:desc", "enrollment_count:desc"],
+    "newest": ["published_at:desc"],
+}
 
 
 def filter_value(value: str) -> str:
@@ -91,8 +120,11 @@ def filter_expression(filters: SearchFilters) -> list[str]:
     return conditions
 
 
-def document(course: dict[str, Any]) -> CourseDocument:
-    """A course's index document, from its DOCUMENT_FIELDS (a `.values()` row)."""
+def document(
+    course: dict[str, Any], *, instructors: list[str], outline: list[str]
+) -> CourseDocument:
+    """A course's index document, from its DOCUMENT_FIELDS (a `.values()` row), its
+    instructors' names and its outline's titles (document_extras())."""
     published_at = course["published_at"]
     return {
         "id": course["id"],
@@ -106,7 +138,34 @@ def document(course: dict[str, Any]) -> CourseDocument:
         "published_at": int(published_at.timestamp()) if published_at else None,
         "enrollment_count": course["enrollment_count"],
         "rating": float(course["rating"]) if course["rating"] is not None else None,
+        "instructors": instructors,
+        "outline": outline,
     }
+
+
+def document_extras(course_ids: Sequence[int]) -> dict[int, tuple[list[str], list[str]]]:
+    """course id → (instructors' names, module titles then lesson titles), in the order
+    the course shows them: three queries for a whole batch."""
+    extras: dict[int, tuple[list[str], list[str]]] = {pk: ([], []) for pk in course_ids}
+    for course_id, name in (
+        CourseInstructor.objects.filter(course_id__in=course_ids)
+        .order_by("course_id", "position", "id")
+        .values_list("course_id", "user__name")
+    ):
+        extras[course_id][0].append(name)
+    for course_id, title in (
+        Module.objects.filter(course_id__in=course_ids)
+        .order_by("course_id", "position", "id")
+        .values_list("course_id", "title")
+    ):
+        extras[course_id][1].append(title)
+    for course_id, title in (
+        Lesson.objects.filter(module__course_id__in=course_ids)
+        .order_by("module__course_id", "module__position", "position", "id")
+        .values_list("module__course_id", "title")
+    ):
+        extras[course_id][1].append(title)
+    return extras
 
 
 # The course columns document() reads: catalog.shapes.CourseDocument's.
@@ -148,9 +207,9 @@ class MeilisearchBackend(SearchBackend):
     # --- search ------------------------------------------------------------------------
 
     def search(
-        self, *, query: str, filters: SearchFilters, limit: int, offset: int
+        self, *, query: str, filters: SearchFilters, limit: int, offset: int, sort: str = RELEVANCE
     ) -> SearchResult:
-        params = {
+        params: dict[str, Any] = {
             "limit": limit,
             "offset": offset,
             "filter": filter_expression(filters),
@@ -160,6 +219,8 @@ class MeilisearchBackend(SearchBackend):
             "highlightPreTag": text.MARK_START,
             "highlightPostTag": text.MARK_END,
         }
+        if sort != RELEVANCE:
+            params["sort"] = SORTS[sort]
         try:
             # Only the terms travel: Meilisearch's own syntax (quotes, -negation) is not ours.
             response = self.client.index(self.index_name).search(text.normalized(query), params)
@@ -178,10 +239,13 @@ class MeilisearchBackend(SearchBackend):
             for facet in FACETS
             for value, count in (distribution.get(facet) or {}).items()
         ]
+        total = int(response.get("estimatedTotalHits", response.get("totalHits", 0)))
         return SearchResult(
             query=query,
             hits=hydrate(ids, marked),
-            total=int(response.get("estimatedTotalHits", response.get("totalHits", 0))),
+            total=total,
+            # Meilisearch estimates its totals; past the database backends' cap, so do they.
+            total_is_estimate=total > EXACT_COUNT_CAP,
             facets=facet_dict(facet_rows),
             took_ms=0.0,
             engine=self.engine,
@@ -229,7 +293,9 @@ class MeilisearchBackend(SearchBackend):
         self._wait(
             [self._write(lambda: self.writer.create_index(fresh, {"primaryKey": PRIMARY_KEY}))]
         )
-        self._wait([self._write(lambda: self.writer.index(fresh).update_settings(INDEX_SETTINGS))])
+        self._wait(
+            [self._write(lambda: self.writer.index(fresh).update_settings(index_settings()))]
+        )
         total = Course.objects.count()
         done = 0
         tasks: list[int] = []
@@ -252,6 +318,12 @@ class MeilisearchBackend(SearchBackend):
             progress(total, total)
         return done
 
+    def synonyms_push(self) -> None:
+        """Replace the live index's synonyms with the table's (after an admin edit)."""
+        self._ensure_index(self.index_name)
+        table = meilisearch_synonyms()
+        self._wait([self._write(lambda: self.writer.index(self.index_name).update_synonyms(table))])
+
     def _course_batches(self) -> Iterator[list[dict[str, Any]]]:
         last_id = 0
         while True:
@@ -268,7 +340,12 @@ class MeilisearchBackend(SearchBackend):
     def _push(self, index_name: str, rows: list[dict[str, Any]]) -> list[int]:
         tasks = []
         for start in range(0, len(rows), self.batch_size):
-            documents = [document(row) for row in rows[start : start + self.batch_size]]
+            chunk = rows[start : start + self.batch_size]
+            extras = document_extras([row["id"] for row in chunk])
+            documents = [
+                document(row, instructors=extras[row["id"]][0], outline=extras[row["id"]][1])
+                for row in chunk
+            ]
             tasks.append(
                 self._write(
                     lambda documents=documents: self.writer.index(index_name).add_documents(

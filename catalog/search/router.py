@@ -18,12 +18,14 @@ from django.conf import settings
 from django.db import connection
 
 from catalog.search import text
+from catalog.search.hits import SORT_ORDERS
 from catalog.search.meili import MeilisearchBackend
 from catalog.search.postgres import PostgresBackend
 from catalog.search.sqlite import SqliteBackend
 from catalog.search.types import (
     MAX_LIMIT,
     MAX_OFFSET,
+    RELEVANCE,
     Progress,
     SearchBackend,
     SearchFilters,
@@ -108,8 +110,12 @@ def meili_backend() -> MeilisearchBackend | None:
     return MeilisearchBackend.from_settings() if settings.MEILI_URL else None
 
 
-def search(*, query: str, filters: SearchFilters, limit: int, offset: int) -> SearchResult:
+def search(
+    *, query: str, filters: SearchFilters, limit: int, offset: int, sort: str = RELEVANCE
+) -> SearchResult:
     started = time.perf_counter()
+    if sort != RELEVANCE and sort not in SORT_ORDERS:
+        raise ValueError(f"unknown search sort {sort!r}")
     query = query[: text.MAX_QUERY_CHARS]
     limit = min(max(int(limit), 1), MAX_LIMIT)
     offset = min(max(int(offset), 0), MAX_OFFSET)
@@ -120,13 +126,21 @@ def search(*, query: str, filters: SearchFilters, limit: int, offset: int) -> Se
         breaker = breaker_for(settings.MEILI_URL)
         if breaker.allow(meili.health):
             try:
-                result = meili.search(query=query, filters=filters, limit=limit, offset=offset)
+                result = meili.search(
+                    query=query, filters=filters, limit=limit, offset=offset, sort=sort
+                )
                 breaker.success()
             except SearchUnavailable as exc:
                 breaker.failure(timeout=exc.timeout)
                 log.warning("search.meilisearch_failed", error=str(exc)[:200], timeout=exc.timeout)
+        if result is not None:
+            # Meilisearch forgives typos without saying which: the database's word list
+            # names the correction ("Did you mean …").
+            result = dataclasses.replace(result, suggestion=database_backend().suggest(query))
     if result is None:
-        result = database_backend().search(query=query, filters=filters, limit=limit, offset=offset)
+        result = database_backend().search(
+            query=query, filters=filters, limit=limit, offset=offset, sort=sort
+        )
     took_ms = round((time.perf_counter() - started) * 1000, 2)
     return dataclasses.replace(result, took_ms=took_ms)
 
@@ -148,6 +162,12 @@ def rebuild(progress: Progress | None = None) -> int:
     if meili := meili_backend():
         count = meili.rebuild(progress=progress)
     return count
+
+
+def synonyms_push() -> None:
+    """The database backends read the table as they search: only Meilisearch needs it."""
+    if meili := meili_backend():
+        meili.synonyms_push()
 
 
 def health() -> bool:

@@ -9,17 +9,19 @@ terms. Backends then quote each term in their own syntax.
 
 import html
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+
+from catalog.shapes import SEARCH_TERM, SEARCH_TERM_MAX
 
 MAX_QUERY_CHARS = 200
 MAX_TERMS = 8
-MAX_TERM_CHARS = 64
+MAX_TERM_CHARS = SEARCH_TERM_MAX
 # Highlight sentinels asked of the engines: control characters never typed in course text.
 # Data that does contain one is shown escaped and unhighlighted rather than trusted.
 MARK_START = "\x02"
 MARK_END = "\x03"
 
-_TERM = re.compile(r"[^\W_]+(?:[.\-/][^\W_]+)*")
+_TERM = re.compile(SEARCH_TERM)
 
 
 def terms(query: str) -> list[str]:
@@ -116,6 +118,19 @@ def best_correction(term: str, candidates: Iterable[str], *, prefix: bool) -> st
             key = (distance, len(word), word)
             best = key if best is None or key < best else best
     return best[2] if best else None
+
+
+def suggested_query(words: Sequence[str], fixes: Sequence[str | None]) -> str | None:
+    """The query as it would read with its corrections ("Did you mean …"): the terms with
+    each corrected one replaced; None when nothing was corrected."""
+    if not any(fixes):
+        return None
+    return " ".join(fix or word for word, fix in zip(words, fixes, strict=True))
+
+
+def corrections_made(words: Sequence[str], fixes: Sequence[str | None]) -> tuple[str, ...]:
+    """The corrections as "term→correction" (for logs and the benchmark)."""
+    return tuple(f"{word}→{fix}" for word, fix in zip(words, fixes, strict=True) if fix)
 
 
 def similar(term: str, word: str, *, prefix: bool) -> bool:

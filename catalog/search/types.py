@@ -10,6 +10,10 @@ from typing import Any, ClassVar
 MAX_LIMIT = 50
 MAX_OFFSET = 1000
 FACETS = ("category", "level")
+# Totals are exact up to this many matches; beyond, estimates (`total_is_estimate`).
+EXACT_COUNT_CAP = 300
+# `sort` values (catalog.shapes.SearchSort); relevance is the default.
+RELEVANCE = "relevance"
 
 # progress(done, total): called as a rebuild advances (the command drives a tqdm bar).
 Progress = Callable[[int, int], None]
@@ -39,6 +43,10 @@ class SearchResult:
     facets: dict[str, dict[str, int]]
     took_ms: float
     engine: str
+    # The query with its typos corrected ("Did you mean …"), when a correction was used.
+    suggestion: str | None = None
+    # True when `total` (and the facet counts) are estimated beyond an exact-count cap.
+    total_is_estimate: bool = False
     # Extra detail for logs and the benchmark, not part of the answer.
     corrected: tuple[str, ...] = field(default=(), compare=False)
 
@@ -48,9 +56,11 @@ class SearchResult:
             "query": self.query,
             "hits": self.hits,
             "total": self.total,
+            "total_is_estimate": self.total_is_estimate,
             "facets": self.facets,
             "took_ms": self.took_ms,
             "engine": self.engine,
+            "suggestion": self.suggestion,
         }
 
 
@@ -69,8 +79,14 @@ class SearchBackend(abc.ABC):
 
     @abc.abstractmethod
     def search(
-        self, *, query: str, filters: SearchFilters, limit: int, offset: int
-    ) -> SearchResult: ...
+        self, *, query: str, filters: SearchFilters, limit: int, offset: int, sort: str = RELEVANCE
+    ) -> SearchResult:
+        """`sort`: a catalog.shapes.SearchSort value (relevance: the ranking rules)."""
+
+    def suggest(self, query: str) -> str | None:
+        """The query with its unknown words corrected to known ones, if any is (the database
+        backends: for an engine whose typo tolerance does not say what it corrected)."""
+        return None
 
     @abc.abstractmethod
     def index(self, course_ids: Sequence[int]) -> None:

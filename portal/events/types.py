@@ -124,9 +124,11 @@ class SearchResults(Frame):
     query: str
     hits: list[Hit]
     total: int
+    total_is_estimate: bool  # `total` and the facet counts estimated beyond a cap
     facets: dict[str, dict[str, int]]
     took_ms: float
     engine: str
+    suggestion: str | None  # the query with its typos corrected, or null
 
 
 @dataclass(frozen=True)
@@ -275,6 +277,7 @@ class WaitlistLeft(Event):
 
 SEARCH_MAX_QUERY = 200
 SEARCH_MAX_LIMIT = 50
+SEARCH_MAX_SORT = 20
 # The HTTP search's bound (catalog.serializers: max_digits=10, decimal_places=2): a larger
 # price overflows PostgreSQL's numeric comparison instead of matching everything.
 SEARCH_MAX_PRICE = Decimal("99999999.99")
@@ -311,6 +314,7 @@ class Search(ClientFrame):
     q: str = ""
     filters: SearchFiltersBody | None = None
     limit: int = 10
+    sort: str | None = None  # GET /api/search's `sort`; absent: relevance
 
     @classmethod
     def parse(cls, frame: dict[str, Any]) -> Self:
@@ -330,7 +334,19 @@ class Search(ClientFrame):
         filters = frame.get("filters")
         if filters is not None and not isinstance(filters, dict):
             raise FrameError("invalid_frame", "filters must be an object.")
-        return cls(id=request_id, q=query, filters=filters, limit=limit)
+        sort = frame.get("sort")
+        if sort is not None and (not isinstance(sort, str) or len(sort) > SEARCH_MAX_SORT):
+            raise FrameError("invalid_frame", "sort must be a string.")
+        return cls(id=request_id, q=query, filters=filters, limit=limit, sort=sort)
+
+    def sort_value(self, *, sorts: typing.Sequence[str]) -> str:
+        """The sort checked against the catalog's orders (`sorts`, the first the default),
+        which this layer does not know."""
+        if self.sort in (None, ""):
+            return sorts[0]
+        if self.sort not in sorts:
+            raise FrameError("invalid_frame", f"sort must be {_one_of(list(sorts))}.")
+        return self.sort
 
     def filter_values(self, *, levels: typing.Collection[str]) -> dict[str, Any]:
         """The filters checked, as keyword arguments for the catalog's SearchFilters

@@ -10,7 +10,8 @@ It serves on 127.0.0.1 (ephemeral port) from background threads and records ever
 real server's would a moment later; GET /tasks/{uid} reports them. Searches are a naive
 model of Meilisearch: each query word must begin a word of title, summary or description
 (the last may also be a one-edit typo of one, four letters and up), the filter syntax the
-portal sends is evaluated, title matches rank first, `_formatted` carries the highlight tags.
+portal sends is evaluated, title matches rank first, a `sort` orders before relevance,
+`_formatted` carries the highlight tags.
 
 Fault injection: `delay` seconds are slept before answering anything but /health (or
 everything with `delay_health`); `healthy = False` makes /health answer 503; `fail_next(n)`
@@ -185,6 +186,10 @@ class MeiliStub:
             index = self.indexes.setdefault(uid, StubIndex(primary_key=None))
             index.settings.update(body)
             return 202, self._task(uid, "settingsUpdate")
+        if rest == ["settings", "synonyms"] and method == "PUT":
+            index = self.indexes.setdefault(uid, StubIndex(primary_key=None))
+            index.settings["synonyms"] = body or {}
+            return 202, self._task(uid, "settingsUpdate")
         if rest == ["documents"] and method in ("POST", "PUT"):
             index = self.indexes.setdefault(uid, StubIndex(primary_key="id"))
             for document in body:
@@ -209,10 +214,13 @@ class MeiliStub:
         for document in index.documents.values():
             if not all(self._passes(document, condition) for condition in conditions):
                 continue
-            rank = self._rank(document, words)
+            rank = self._rank(document, words, index.settings)
             if rank is not None:
                 matched.append((rank, document))
         matched.sort(key=lambda pair: (pair[0], -pair[1].get("enrollment_count", 0), pair[1]["id"]))
+        if body.get("sort"):
+            # Meilisearch's "sort" rule comes first (INDEX_SETTINGS): relevance breaks ties.
+            matched.sort(key=lambda pair: self._sort_key(pair[1], body["sort"]))
         offset, limit = body.get("offset", 0), body.get("limit", 20)
         pre, post = body.get("highlightPreTag", "<em>"), body.get("highlightPostTag", "</em>")
         hits = []
@@ -246,6 +254,19 @@ class MeiliStub:
         }
 
     @staticmethod
+    def _sort_key(document: dict[str, Any], rules: list[str]) -> tuple:
+        """Numbers only (every sortable attribute is one); null values last either way."""
+        key: list[Any] = []
+        for rule in rules:
+            name, direction = rule.split(":")
+            value = document.get(name)
+            key += [
+                value is None,
+                0 if value is None else (-value if direction == "desc" else value),
+            ]
+        return tuple(key)
+
+    @staticmethod
     def _passes(document: dict[str, Any], condition: str) -> bool:
         match = FILTER.match(condition)
         if not match:
@@ -267,24 +288,45 @@ class MeiliStub:
                 return True
         return False
 
-    def _rank(self, document: dict[str, Any], words: list[str]) -> int | None:
+    def _rank(
+        self, document: dict[str, Any], words: list[str], settings: dict[str, Any]
+    ) -> int | None:
+        """The first searchable attribute holding every word (or one of its synonyms'
+        expansions, all of its words), else after them all when the words are spread over
+        several; None when some word matches nowhere."""
         if not words:
             return 0
-        best = None
-        for rank, attribute in enumerate(("title", "summary", "description")):
-            tokens = [token.lower() for token in WORD.findall(document.get(attribute) or "")]
-            if all(any(self._word_matches(token, [word]) for token in tokens) for word in words):
-                best = rank if best is None else min(best, rank)
-        if best is None:
-            # Words spread over several attributes still match, after single-attribute ones.
-            tokens = [
-                token.lower()
-                for attribute in ("title", "summary", "description")
-                for token in WORD.findall(document.get(attribute) or "")
-            ]
-            if all(any(self._word_matches(token, [word]) for token in tokens) for word in words):
-                best = 3
-        return best
+        attributes = settings.get("searchableAttributes") or ["title", "summary", "description"]
+        synonyms = settings.get("synonyms") or {}
+        alternatives = [
+            [[word]] + [expansion.split() for expansion in synonyms.get(word, [])] for word in words
+        ]
+
+        def tokens_of(*names: str) -> list[str]:
+            found = []
+            for name in names:
+                value = document.get(name)
+                values = value if isinstance(value, list) else [value]
+                found += [t.lower() for v in values if v for t in WORD.findall(str(v))]
+            return found
+
+        def holds(tokens: list[str]) -> bool:
+            return all(
+                any(
+                    all(
+                        any(self._word_matches(token, [part]) for token in tokens)
+                        for part in option
+                    )
+                    for option in options
+                )
+                for options in alternatives
+            )
+
+        for rank, attribute in enumerate(attributes):
+            if holds(tokens_of(attribute)):
+                return rank
+        # Words spread over several attributes still match, after single-attribute ones.
+        return len(attributes) if holds(tokens_of(*attributes)) else None
 
     # --- HTTP plumbing -------------------------------------------------------------------
 

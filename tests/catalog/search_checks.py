@@ -7,14 +7,21 @@ from collections import Counter
 from decimal import Decimal
 
 from django.db import connections, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 
-from catalog import services
-from catalog.models import Course
+from catalog import curriculum, services
+from catalog.models import Course, CourseInstructor, Lesson, Module, Synonym
 from catalog.search import SearchFilters
 from catalog.search.types import SearchBackend
+from portal.accounts.profile import profile_update
 from tests.catalog.search_relevance import load_catalog
 from tests.factories import make_course, make_instructor
+
+# GET /api/search's answer: the contract's keys, then the additions (total_is_estimate,
+# suggestion).
+ANSWER_KEYS = frozenset(
+    {"query", "hits", "total", "facets", "took_ms", "engine", "total_is_estimate", "suggestion"}
+)
 
 HOSTILE_QUERIES = [
     "a & b | !c:*",
@@ -50,9 +57,9 @@ HOSTILE_QUERIES = [
 ]
 
 
-def search(backend: SearchBackend, query: str, **filters) -> dict:
+def search(backend: SearchBackend, query: str, *, sort: str = "relevance", **filters) -> dict:
     return backend.search(
-        query=query, filters=SearchFilters(**filters), limit=20, offset=0
+        query=query, filters=SearchFilters(**filters), limit=20, offset=0, sort=sort
     ).to_dict()
 
 
@@ -107,9 +114,20 @@ def check_facets_equal_sql_counts(backend: SearchBackend) -> None:
     published = Course.objects.filter(published_at__isnull=False)
 
     def containing(word: str) -> Q:
-        return (
-            Q(title__icontains=word) | Q(summary__icontains=word) | Q(description__icontains=word)
-        )
+        fields = [
+            "title",
+            "summary",
+            "description",
+            "category",
+            "level",
+            "course_instructors__user__name",
+            "modules__title",
+            "modules__lessons__title",
+        ]
+        matching = Q()
+        for field in fields:
+            matching |= Q(**{f"{field}__icontains": word})
+        return Q(id__in=Course.objects.filter(matching).values("id"))
 
     cases = [
         ("", {}, published),
@@ -195,3 +213,129 @@ def check_changes_show_once_committed(backend: SearchBackend, *, concurrent_read
 
     services.course_unpublish(course=course)
     assert search(backend, "oenolog")["total"] == 0
+
+
+POPULAR = ("-enrollment_count", F("rating").desc(nulls_last=True), "id")
+# GET /api/search's `sort` values (but relevance) as Django orderings of the same rules.
+SORTS = {
+    "popular": POPULAR,
+    "rating": (F("rating").desc(nulls_last=True), "-enrollment_count", "id"),
+    "price": ("price", *POPULAR),
+    "-price": ("-price", *POPULAR),
+    "newest": ("-published_at", "id"),
+}
+
+
+def check_sorts_order_every_match(backend: SearchBackend) -> None:
+    """Each sort orders the same matches (totals and facets unchanged) by its field."""
+    load_catalog()
+    published = Course.objects.filter(published_at__isnull=False)
+    for query, filters in [("", {}), ("pyth", {}), ("java", {"max_price": Decimal("100")})]:
+        relevance = backend.search(
+            query=query, filters=SearchFilters(**filters), limit=50, offset=0
+        ).to_dict()
+        ids = {hit["id"] for hit in relevance["hits"]}
+        for sort, ordering in SORTS.items():
+            body = backend.search(
+                query=query, filters=SearchFilters(**filters), limit=50, offset=0, sort=sort
+            ).to_dict()
+            got = [hit["id"] for hit in body["hits"]]
+            expected = list(
+                published.filter(id__in=ids).order_by(*ordering).values_list("id", flat=True)
+            )
+            assert got == expected, (query, sort)
+            assert (body["total"], body["facets"]) == (relevance["total"], relevance["facets"])
+            # Paging follows the same order.
+            second = backend.search(
+                query=query, filters=SearchFilters(**filters), limit=3, offset=3, sort=sort
+            )
+            assert [hit["id"] for hit in second.hits] == expected[3:6], (query, sort)
+
+
+def check_suggestions_name_the_corrections(backend: SearchBackend) -> None:
+    load_catalog()
+    for query, suggestion in [
+        ("pyhton", "python"),
+        ("machin lerning", "machine learning"),
+        ("Data Sciense", "data science"),
+        ("javscript", "javascript"),
+        ("python", None),  # matched as typed
+        ("pyth", None),  # a prefix of a known word
+        ("zzzzqqq", None),  # nothing close
+        ("", None),
+    ]:
+        assert search(backend, query)["suggestion"] == suggestion, query
+
+
+def check_synonyms_apply_as_soon_as_they_change(backend: SearchBackend) -> None:
+    load_catalog()
+    assert search(backend, "frontend")["total"] == 0
+    Synonym.objects.create(term="frontend", expansion="React")
+    assert titles(search(backend, "frontend")) == ["React from Scratch"]
+    # An expansion's words are all required; a term may have several expansions.
+    Synonym.objects.create(term="frontend", expansion="Visual Design")
+    assert set(titles(search(backend, "frontend"))) == {
+        "React from Scratch",
+        "Visual Design Basics",
+    }
+    # The typed word keeps matching as itself, a prefix when it is the last.
+    Synonym.objects.create(term="pand", expansion="numpy")
+    assert set(titles(search(backend, "pand"))) >= {
+        "Pandas in Practice",
+        "Scientific Computing with NumPy",
+    }
+    Synonym.objects.filter(term="frontend").delete()
+    assert search(backend, "frontend")["total"] == 0
+    # Expansions are highlighted like typed words.
+    body = search(backend, "k8s")
+    assert body["hits"][0]["highlight"]["title"] == "<mark>Kubernetes</mark> in Production"
+
+
+def check_the_rest_follows_every_edit(backend: SearchBackend) -> None:
+    """Category, level, instructors' names, module and lesson titles are searchable and
+    current after every kind of edit (the database keeps them: no job, no delay)."""
+    grace = make_instructor(name="Grace Hopper")
+    course = make_course(title="Compilers", instructor=grace, category="Programming")
+    assert titles(search(backend, "hopper")) == ["Compilers"]
+
+    profile_update(user=grace, name="Grace Brewster")  # the instructor renamed
+    assert search(backend, "hopper")["total"] == 0
+    assert titles(search(backend, "brewster")) == ["Compilers"]
+
+    ada = make_instructor(name="Ada Lovelace")
+    link = CourseInstructor.objects.create(course=course, user=ada, position=1)
+    assert titles(search(backend, "lovelace")) == ["Compilers"]
+    link.delete()
+    assert search(backend, "lovelace")["total"] == 0
+
+    module = curriculum.module_create(course=course, title="Parsing")
+    lesson = curriculum.lesson_create(module=module, data={"title": "Recursive descent"})
+    assert titles(search(backend, "parsing")) == ["Compilers"]
+    assert titles(search(backend, "recursive desc")) == ["Compilers"]
+    curriculum.lesson_update(lesson=lesson, data={"title": "Pratt parsers"}, expected=[])
+    assert search(backend, "recursive")["total"] == 0
+    assert titles(search(backend, "pratt")) == ["Compilers"]
+    curriculum.module_update(module=module, data={"title": "Front end"}, expected=[])
+    assert search(backend, "parsing")["total"] == 0
+    assert search(backend, "pars")["total"] == 1  # the lesson still says "parsers"
+    assert titles(search(backend, "front end")) == ["Compilers"]
+    curriculum.lesson_delete(lesson=Lesson.objects.get(pk=lesson.pk))
+    assert search(backend, "pratt")["total"] == 0
+
+    other = make_course(title="Linkers", category="Systems")
+    lesson = curriculum.lesson_create(
+        module=curriculum.module_create(course=other, title="Symbols"),
+        data={"title": "Relocations"},
+    )
+    assert titles(search(backend, "relocations")) == ["Linkers"]
+    Lesson.objects.filter(pk=lesson.pk).update(module=Module.objects.get(title="Front end"))
+    assert titles(search(backend, "relocations")) == ["Compilers"]  # moved to another course
+
+    services.course_update(course=course, data={"category": "Language Design", "level": "advanced"})
+    assert titles(search(backend, "language design")) == ["Compilers"]
+    body = search(backend, "compilers advanced")
+    assert titles(body) == ["Compilers"]
+    assert body["facets"]["level"] == {"advanced": 1}
+
+    Course.objects.filter(pk=other.pk).delete()
+    assert search(backend, "symbols")["total"] == 0

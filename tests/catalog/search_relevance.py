@@ -11,10 +11,19 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from catalog.models import Course, CourseInstructor
+from catalog.models import Course, CourseInstructor, Lesson, Module, Synonym
 from portal.accounts.models import User
 
 DRAFT = "Unpublished Python Draft"
+
+# Synonyms the table relies on (the seeded defaults among them; a flushing test may have
+# emptied the table, so load_catalog() makes sure of them).
+SYNONYMS = {
+    "ai": ["artificial intelligence", "machine learning"],
+    "js": ["javascript"],
+    "k8s": ["kubernetes"],
+    "ml": ["machine learning"],
+}
 
 # title, summary, description, category, level, price, enrollments, rating
 _ROWS: list[tuple[str, str, str, str, str, str, int, str | None]] = [
@@ -389,6 +398,16 @@ _ROWS: list[tuple[str, str, str, str, str, str, int, str | None]] = [
         "4.0",
     ),
     (
+        "AI for Everyone",
+        "What artificial intelligence can and cannot do for your work.",
+        "No code, no maths.",
+        "Business",
+        "beginner",
+        "19.00",
+        100,
+        "4.1",
+    ),
+    (
         "Negotiation Skills",
         "Prepare, listen and reach better agreements.",
         "Role plays with feedback.",
@@ -427,6 +446,18 @@ CATALOG: list[dict[str, Any]] = [
     }
 ]
 
+# Beyond the course row: more instructors (after Rita Relevance, who teaches every course)
+# and outlines, {module title: [lesson titles]}.
+INSTRUCTORS = {
+    "Java for Beginners": ["Grace Hopper"],
+    "Java Concurrency": ["Grace Hopper"],
+}
+OUTLINES = {
+    "Kubernetes in Production": {"Shipping with Helm": ["Helm charts", "Rollbacks"]},
+    "Pandas in Practice": {"Cleaning": ["Groupby recipes", "Missing values"]},
+    "Python for Data Science": {"Tooling": ["Docker for data scientists"]},
+}
+
 PY_TITLES = frozenset(
     {
         "Python for Data Science",
@@ -436,6 +467,7 @@ PY_TITLES = frozenset(
     }
 )
 JS_TITLES = frozenset({"JavaScript Fundamentals", "Advanced JavaScript", "JavaScript Testing"})
+ML_TITLES = frozenset({"Machine Learning with scikit-learn", "Linear Algebra for Machine Learning"})
 PANDAS_TITLES = frozenset({"Pandas in Practice", "Pandas Performance Tuning"})
 DATAVIZ_TITLES = frozenset({"Data Visualization with D3", "Data Visualization Fundamentals"})
 
@@ -521,7 +553,12 @@ CASES: list[Case] = [
         engines=frozenset({"postgres", "meilisearch"}),
     ),
     # --- several words ---
-    Case("data science", ("Python for Data Science",), "both words in one title", db_total=1),
+    Case(
+        "data science",
+        ("Python for Data Science",),
+        "both words in one title, before the category's other courses",
+        db_total=7,
+    ),
     Case("python testing", ("Python Testing with pytest",), "both words in the title"),
     Case("deep learning", ("Deep Learning with PyTorch",), "a two-word title phrase", db_total=1),
     Case(
@@ -531,6 +568,71 @@ CASES: list[Case] = [
         db_total=1,
     ),
     Case("web sec", ("Web Security Basics",), "two words, the last a prefix", db_total=1),
+    # --- synonyms (catalog.models.Synonym) ---
+    Case(
+        "js",
+        (JS_TITLES, "TypeScript Essentials"),
+        "a synonym: js finds what javascript finds, titles first",
+        db_total=4,
+    ),
+    Case("k8s", ("Kubernetes in Production",), "a synonym with a digit", db_total=1),
+    Case(
+        "ml",
+        (ML_TITLES, "Deep Learning with PyTorch"),
+        "a synonym expanding to two words, both required (in the title, then the category)",
+        db_total=3,
+    ),
+    Case(
+        "js testing",
+        ("JavaScript Testing",),
+        "a synonym beside another word",
+        db_total=1,
+    ),
+    # --- the rest: category, level, instructors, module and lesson titles ---
+    Case(
+        "machine learning",
+        (ML_TITLES, "Deep Learning with PyTorch"),
+        "a category: its courses after those with the words in the title",
+        db_total=3,
+    ),
+    Case(
+        "devops",
+        (frozenset({"Docker Essentials", "Kubernetes in Production"}),),
+        "a category no title names",
+        db_total=2,
+    ),
+    Case(
+        "hopper",
+        (frozenset({"Java for Beginners", "Java Concurrency"}),),
+        "an instructor's name",
+        db_total=2,
+    ),
+    Case(
+        "hopper java",
+        (frozenset({"Java for Beginners", "Java Concurrency"}),),
+        "an instructor's name and a title word",
+        db_total=2,
+    ),
+    Case(
+        "ai",
+        (ML_TITLES | {"AI for Everyone"}, "Deep Learning with PyTorch"),
+        "a short word and its synonyms: titles first, then the category",
+        db_total=4,
+    ),
+    Case("helm", ("Kubernetes in Production",), "a module and a lesson title", db_total=1),
+    Case("recipes", ("Pandas in Practice",), "a lesson title", db_total=1),
+    Case(
+        "docker",
+        ("Docker Essentials", "Python for Data Science"),
+        "a title before a lesson title",
+        db_total=2,
+    ),
+    Case(
+        "advanced",
+        ("Advanced JavaScript",),
+        "a level: the title that says it first, then every advanced course",
+        db_total=9,
+    ),
     # --- filters ---
     Case("py", ("Intro to Python",), "a level filter", filters={"level": "beginner"}, db_total=1),
     Case(
@@ -561,6 +663,9 @@ def load_catalog(*, instructor: User | None = None) -> dict[str, Course]:
     instructor = instructor or User.objects.create_user(
         email="relevance@example.test", password="x", name="Rita Relevance", is_instructor=True
     )
+    for term, expansions in SYNONYMS.items():
+        for expansion in expansions:
+            Synonym.objects.get_or_create(term=term, expansion=expansion)
     courses = {}
     for number, row in enumerate(CATALOG, start=1):
         fields = dict(row)
@@ -571,6 +676,19 @@ def load_catalog(*, instructor: User | None = None) -> dict[str, Course]:
             **fields,
         )
         CourseInstructor.objects.create(course=course, user=instructor)
+        for position, name in enumerate(INSTRUCTORS.get(course.title, []), start=1):
+            email = name.lower().replace(" ", ".") + "@example.test"
+            user = User.objects.filter(email=email).first() or User.objects.create_user(
+                email=email, password="x", name=name, is_instructor=True
+            )
+            CourseInstructor.objects.create(course=course, user=user, position=position)
+        outline = OUTLINES.get(course.title, {})
+        for module_position, (module_title, lessons) in enumerate(outline.items(), start=1):
+            module = Module.objects.create(
+                course=course, title=module_title, position=module_position
+            )
+            for lesson_position, lesson_title in enumerate(lessons, start=1):
+                Lesson.objects.create(module=module, title=lesson_title, position=lesson_position)
         courses[course.title] = course
     return courses
 

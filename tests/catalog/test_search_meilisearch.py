@@ -8,19 +8,21 @@ import pytest
 from django.core.management import call_command
 from django.db import transaction
 
+from catalog import curriculum, services
 from catalog import search as search_facade
-from catalog import services
-from catalog.models import Course
+from catalog.models import Course, Synonym
 from catalog.search import SearchFilters, router, text
 from catalog.search.meili import (
     DOCUMENT_FIELDS,
     INDEX_SETTINGS,
+    SORTS,
     MeilisearchBackend,
     document,
     filter_expression,
 )
-from catalog.shapes import CourseDocument
-from catalog.tasks import search_index_courses
+from catalog.search.synonyms import meilisearch_synonyms, synonym_save
+from catalog.shapes import CourseDocument, SearchSort
+from catalog.tasks import search_index_courses, search_synonyms_push
 from portal.shapes import keys_of
 from tests.catalog.meili_stub import MeiliStub
 from tests.factories import make_course, make_instructor
@@ -57,7 +59,16 @@ def test_clients_use_the_configured_timeouts_not_the_library_default(settings, m
 
 
 def test_index_settings_are_code():
-    assert INDEX_SETTINGS["searchableAttributes"] == ["title", "summary", "description"]
+    # Ranking order for the "attribute" rule: title > summary > description > the rest.
+    assert INDEX_SETTINGS["searchableAttributes"] == [
+        "title",
+        "summary",
+        "description",
+        "category",
+        "level",
+        "instructors",
+        "outline",
+    ]
     assert set(INDEX_SETTINGS["filterableAttributes"]) >= {
         "category",
         "level",
@@ -72,7 +83,7 @@ def test_documents_have_the_shapes_keys_and_settings_name_only_those():
     course = make_course(price="12.50", rating=Decimal("4.5"))
     row = Course.objects.values(*DOCUMENT_FIELDS).get(pk=course.pk)
 
-    built = document(row)
+    built = document(row, instructors=["Ivy Instructor"], outline=["Intro", "Welcome"])
 
     assert list(built) == list(keys_of(CourseDocument))
     assert built["published"] is True and built["price"] == 12.5 and built["rating"] == 4.5
@@ -136,6 +147,36 @@ def test_a_search_sends_terms_filters_facets_and_highlight_sentinels(stub, meili
     assert result.engine == "meilisearch"
 
 
+def test_a_sort_is_sent_as_meilisearch_sort_rules_ahead_of_relevance(stub, meili):
+    cheap = make_course(title="Python Cheap", price="10.00")
+    dear = make_course(title="Python Dear", price="90.00")
+    middle = make_course(title="Python Middle", price="50.00")
+    meili.index([cheap.id, dear.id, middle.id])
+    stub.requests.clear()
+
+    result = meili.search(query="python", filters=SearchFilters(), limit=5, offset=0, sort="-price")
+
+    assert stub.requests[0].body["sort"] == ["price:desc", "enrollment_count:desc"]
+    assert [hit["id"] for hit in result.hits] == [dear.id, middle.id, cheap.id]
+    assert set(SORTS) | {"relevance"} == set(SearchSort.values)
+    assert INDEX_SETTINGS["rankingRules"][0] == "sort"
+    assert {rule.split(":")[0] for rules in SORTS.values() for rule in rules} <= set(
+        INDEX_SETTINGS["sortableAttributes"]
+    )
+    meili.search(query="python", filters=SearchFilters(), limit=5, offset=0)
+    assert "sort" not in stub.requests[-1].body  # relevance: Meilisearch's ranking rules
+
+
+def test_meilisearch_answers_carry_the_databases_correction(stub, meili):
+    course = make_course(title="Intro to Python", summary="Learn Python.")
+    meili.index([course.id])
+    typo = search_facade.search(query="pyhton", filters=SearchFilters(), limit=5, offset=0)
+    assert (typo.engine, typo.suggestion) == ("meilisearch", "python")
+    assert [hit["id"] for hit in typo.hits] == [course.id]
+    exact = search_facade.search(query="python", filters=SearchFilters(), limit=5, offset=0)
+    assert (exact.engine, exact.suggestion) == ("meilisearch", None)
+
+
 def test_hits_are_read_from_the_database_with_escaped_highlights(stub, meili):
     shown = make_course(title="<b>Python</b> & co", summary="Learn python")
     hidden = make_course(title="Python draft", published=False)
@@ -179,6 +220,8 @@ def test_index_pushes_documents_in_batches_and_deletes_missing_ids(settings, stu
         "published_at": int(courses[0].published_at.timestamp()),
         "enrollment_count": 0,
         "rating": None,
+        "instructors": ["Ivy Instructor"],
+        "outline": [],
     }
     (delete,) = [r for r in stub.requests if r.path == "/indexes/courses/documents/delete"]
     assert delete.body == {"filter": "id IN [999999]"}
@@ -208,13 +251,13 @@ def test_rebuild_fills_a_fresh_index_then_swaps_and_deletes_the_old_one(settings
         ("DELETE", f"/indexes/{fresh}"),
     ]
     settings_request = next(r for r in stub.requests if r.method == "PATCH")
-    assert settings_request.body == INDEX_SETTINGS
+    assert settings_request.body == {**INDEX_SETTINGS, "synonyms": meilisearch_synonyms()}
     swap = next(r for r in stub.requests if r.path == "/swap-indexes")
     assert swap.body == [{"indexes": ["courses", fresh]}]
     assert progress == [(2, 5), (4, 5), (5, 5), (5, 5)]
     assert set(stub.indexes) == {"courses"}
     assert len(stub.indexes["courses"].documents) == 5
-    assert stub.indexes["courses"].settings == INDEX_SETTINGS
+    assert stub.indexes["courses"].settings == settings_request.body
 
 
 def test_the_first_rebuild_creates_the_live_index_before_swapping(stub, meili):
@@ -297,3 +340,63 @@ def test_no_meilisearch_no_job(settings, django_capture_on_commit_callbacks):
         services.course_create(author=make_instructor(), data=NEW_COURSE)
     # Only the cache invalidation: the database indexes follow the rows by themselves.
     assert len(callbacks) == 1
+
+
+# --- synonyms -------------------------------------------------------------------------
+
+
+def test_synonyms_are_meilisearch_settings_pushed_after_an_edit(
+    stub, meili, django_capture_on_commit_callbacks
+):
+    Synonym.objects.all().delete()
+    Synonym.objects.create(term="k8s", expansion="Kubernetes")
+    course = make_course(title="Kubernetes in Production")
+    meili.rebuild()
+    assert stub.indexes["courses"].settings["synonyms"] == {"k8s": ["kubernetes"]}
+    found = search_facade.search(query="k8s", filters=SearchFilters(), limit=5, offset=0)
+    assert (found.engine, [hit["id"] for hit in found.hits]) == ("meilisearch", [course.id])
+
+    stub.requests.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        synonym_save(synonym=Synonym(term=" ML ", expansion="Machine   Learning"))
+    (push,) = [r for r in stub.requests if r.method == "PUT"]
+    assert push.path == "/indexes/courses/settings/synonyms"
+    assert push.body == {"k8s": ["kubernetes"], "ml": ["machine learning"]}
+    assert Synonym.objects.filter(term="ml", expansion="Machine Learning").exists()
+
+
+def test_the_synonyms_job_retires_cached_answers(stub, meili):
+    Synonym.objects.all().delete()
+    course = make_course(title="Kubernetes in Production")
+    meili.rebuild()
+    filters = SearchFilters()
+    assert (
+        search_facade.cached_search(query="k8s", filters=filters, limit=5, offset=0)["total"] == 0
+    )
+    Synonym.objects.create(term="k8s", expansion="kubernetes")  # bypasses the service
+
+    assert search_synonyms_push.delay().get() == 1
+
+    fresh = search_facade.cached_search(query="k8s", filters=filters, limit=5, offset=0)
+    assert [hit["id"] for hit in fresh["hits"]] == [course.id]
+
+
+def test_documents_carry_instructors_and_outline_and_follow_curriculum_edits(
+    stub, meili, django_capture_on_commit_callbacks
+):
+    course = make_course(title="Compilers", instructor=make_instructor(name="Grace Hopper"))
+    module = curriculum.module_create(course=course, title="Parsing")
+    curriculum.lesson_create(module=module, data={"title": "Recursive descent"})
+    meili.rebuild()
+    (pushed,) = stub.indexes["courses"].documents.values()
+    assert (pushed["instructors"], pushed["outline"]) == (
+        ["Grace Hopper"],
+        ["Parsing", "Recursive descent"],
+    )
+    for query in ("hopper", "recursive", "programming"):
+        found = search_facade.search(query=query, filters=SearchFilters(), limit=5, offset=0)
+        assert (found.engine, [hit["id"] for hit in found.hits]) == ("meilisearch", [course.id])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        curriculum.lesson_create(module=module, data={"title": "Pratt parsers"})
+    assert stub.indexes["courses"].documents[course.id]["outline"][-1] == "Pratt parsers"

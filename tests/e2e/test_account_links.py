@@ -71,7 +71,11 @@ def test_register_confirm_forget_and_reset_the_password(new_page, server, consol
     expect(page.locator("#reset-done")).to_contain_text("every other session is signed out")
     check_both_widths(page, "account-password-reset")
 
-    other.goto("/dashboard")  # its session ended with the reset
+    # Its session ended with the reset: its socket is closed, reconnects signed out and
+    # the page reloads itself (a goto now would race that reload), then stays signed out.
+    expect(other.locator("#sign-out")).to_have_count(0, timeout=20_000)
+    other.wait_for_load_state("load")
+    other.goto("/dashboard")
     expect(other.locator("#sign-out")).to_have_count(0)
     page.goto("/signin")
     page.get_by_label("Email").fill("nora@example.com")

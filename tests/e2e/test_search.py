@@ -1,12 +1,14 @@
 """Search as you type on the home page: streamed over the socket, highlighted, typo
-tolerant, keyboard driven, with the HTTP fallback when the socket is down."""
+tolerant, keyboard driven (the APG combobox pattern), following the typing, with the HTTP
+fallback when the socket is down; the grid below shows the same results while a query is
+active, and the filters never get stuck empty."""
 
 import re
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import wait_live
+from tests.e2e.conftest import check_both_widths, wait_live
 from tests.factories import make_course
 
 # The daphne subprocess serving Chromium reads what the test commits.
@@ -23,6 +25,8 @@ def catalog():
             category="Data Science",
             level="beginner",
             price="49.00",
+            capacity=30,
+            rating="4.60",
         ),
         "rust": make_course(
             title="Rust Systems Programming",
@@ -31,6 +35,8 @@ def catalog():
             category="Programming",
             level="advanced",
             price="79.00",
+            capacity=8,
+            seats_taken=8,
         ),
         "go": make_course(
             title="Go Microservices",
@@ -39,14 +45,15 @@ def catalog():
             category="Programming",
             level="intermediate",
             price="0.00",
+            rating="4.90",
         ),
     }
 
 
-def type_query(page, text: str) -> None:
+def type_query(page, text: str, delay: int = 40) -> None:
     box = page.locator("#search-input")
     box.fill("")
-    box.press_sequentially(text, delay=40)
+    box.press_sequentially(text, delay=delay)
 
 
 def test_typing_a_prefix_shows_highlighted_results_and_a_typo_still_finds_the_course(
@@ -55,8 +62,6 @@ def test_typing_a_prefix_shows_highlighted_results_and_a_typo_still_finds_the_co
     page = new_page()
     page.goto("/")
     wait_live(page)
-    sent = page.evaluate_handle("window.portal.socket")
-    assert sent is not None
 
     type_query(page, "pyth")
     combobox = page.locator("#search-input")
@@ -65,18 +70,41 @@ def test_typing_a_prefix_shows_highlighted_results_and_a_typo_still_finds_the_co
     expect(options.first).to_contain_text("Python for Data Analysis")
     expect(options.first.locator(".option-title mark")).to_have_text(re.compile("^pyth", re.I))
     expect(page.locator("#search-status")).to_have_text(re.compile(r"^\d+ results?$"))
-    # The answer came over the socket (the detail line names the engine that answered).
-    expect(page.locator("#search-detail")).to_contain_text(
-        re.compile("postgres|sqlite|meilisearch")
+    # The answer came over the socket; which engine answered is not shown to visitors.
+    search = page.locator("#search")
+    expect(search).to_have_attribute("data-via", "socket")
+    expect(search).to_have_attribute("data-engine", re.compile("postgres|sqlite|meilisearch"))
+    expect(page.locator("#search-popup")).not_to_contain_text(
+        re.compile("postgres|sqlite|meilisearch", re.I)
     )
+
+    # The grid below shows the same results, with a cover, rating and seats.
+    grid = page.locator("#course-grid .course-card")
+    expect(page.locator("#browse-title")).to_have_text("Results for “pyth”")
+    expect(grid).to_have_count(1)
+    card = grid.first
+    expect(card.locator(".course-card-title mark")).to_have_text(re.compile("^pyth", re.I))
+    expect(card.locator("svg.course-cover")).to_be_visible()
+    expect(card.locator(".rating")).to_have_text("★Rated 4.6 out of 5")
+    expect(card.locator(".seats-left")).to_have_text("30 seats left")
+    expect(page.locator("#see-all")).to_have_text("See 1 result")
+    expect(page.locator("#see-all")).to_have_attribute("href", "/search?q=pyth")
 
     type_query(page, "pyhton")  # a typo
     expect(options.first).to_contain_text("Python for Data Analysis")
-    expect(options).to_have_count(1)
+    expect(options).to_have_count(2)  # the course, then "See 1 result"
     expect(page.locator("#search-status")).to_have_text("1 result")
 
+    # Clearing the box brings the catalog back into the grid.
+    combobox.fill("")
+    expect(page.locator("#browse-title")).to_have_text("Browse courses")
+    expect(grid).to_have_count(3)
+    rust = page.locator("#course-grid .course-card", has_text="Rust Systems Programming")
+    expect(rust.locator(".seats-left")).to_have_text("Full")
+    expect(rust.locator(".rating")).to_have_text("No ratings")
 
-def test_keyboard_navigation_opens_a_course_and_escape_clears(new_page, catalog):
+
+def test_keyboard_navigation_opens_a_course_and_escape_closes_then_clears(new_page, catalog):
     page = new_page()
     page.goto("/")
     wait_live(page)
@@ -84,24 +112,32 @@ def test_keyboard_navigation_opens_a_course_and_escape_clears(new_page, catalog)
     type_query(page, "hands")  # every course's summary
     options = page.locator("#search-listbox [role=option]")
     expect(options.first).to_be_visible()
-    expect(options).to_have_count(3)
-    count = 3
+    expect(options).to_have_count(4)  # three courses and "See all 3 results"
+    expect(options.last).to_have_text("See all 3 results →")
 
     combobox.press("ArrowDown")
     first_id = options.nth(0).get_attribute("id")
     expect(combobox).to_have_attribute("aria-activedescendant", first_id)
     expect(options.nth(0)).to_have_attribute("aria-selected", "true")
     combobox.press("ArrowUp")  # wraps to the last
-    expect(combobox).to_have_attribute(
-        "aria-activedescendant", options.nth(count - 1).get_attribute("id")
-    )
+    expect(combobox).to_have_attribute("aria-activedescendant", "search-option-all")
     combobox.press("ArrowDown")  # wraps back to the first
     expect(combobox).to_have_attribute("aria-activedescendant", first_id)
 
+    # The first Escape closes the list and keeps the query; the second clears it.
+    combobox.press("Escape")
+    expect(combobox).to_have_value("hands")
+    expect(combobox).to_have_attribute("aria-expanded", "false")
+    expect(combobox).not_to_have_attribute("aria-activedescendant", re.compile("."))
+    expect(page.locator("#search-popup")).to_be_hidden()
+    combobox.press("ArrowDown")  # opens it again
+    expect(combobox).to_have_attribute("aria-expanded", "true")
+    combobox.press("Escape")
+    expect(combobox).to_have_value("hands")
     combobox.press("Escape")
     expect(combobox).to_have_value("")
     expect(combobox).to_have_attribute("aria-expanded", "false")
-    expect(page.locator("#search-popup")).to_be_hidden()
+    expect(page.locator("#browse-title")).to_have_text("Browse courses")
 
     type_query(page, "rust")
     expect(options.first).to_contain_text("Rust Systems Programming")
@@ -112,23 +148,112 @@ def test_keyboard_navigation_opens_a_course_and_escape_clears(new_page, catalog)
     expect(page.locator("h1")).to_have_text("Rust Systems Programming")
 
 
+def test_enter_and_see_all_lead_to_the_results_page(new_page, catalog):
+    page = new_page()
+    page.goto("/")
+    wait_live(page)
+    combobox = page.locator("#search-input")
+    type_query(page, "hands")
+    expect(page.locator("#search-listbox [role=option]")).to_have_count(4)
+    with page.expect_navigation():
+        combobox.press("Enter")
+    assert page.url.endswith("/search?q=hands")
+    expect(page.locator("#results .course-card")).to_have_count(3)
+    expect(page.locator("#results-status")).to_have_text("3 results for “hands”")
+
+    page.go_back()
+    expect(page.locator("#search-input")).to_have_value("hands")
+    expect(page.locator("#course-grid .course-card")).to_have_count(3)
+    combobox.focus()
+    page.select_option("#filter-level", "advanced")
+    combobox.focus()
+    option = page.locator("#search-option-all")
+    expect(option).to_have_text("See 1 result →")
+    with page.expect_navigation():
+        option.click()
+    assert page.url.endswith("/search?q=hands&level=advanced")
+    expect(page.locator("#results .course-card")).to_have_count(1)
+    expect(page.locator("#filter-level")).to_have_value("advanced")
+
+
 def test_a_facet_filter_narrows_the_results(new_page, catalog):
     page = new_page()
     page.goto("/")
     wait_live(page)
     type_query(page, "hands")
     options = page.locator("#search-listbox [role=option]")
-    expect(options).to_have_count(3)
+    expect(options).to_have_count(4)
     # The level select was rebuilt from the answer's facets, with counts.
     expect(page.locator("#filter-level option[value=advanced]")).to_have_text(
         re.compile(r"Advanced \(\d+\)")
     )
     page.select_option("#filter-level", "advanced")
     page.locator("#search-input").focus()
-    expect(options).to_have_count(1)
+    expect(options).to_have_count(2)
     expect(options.first).to_contain_text("Rust Systems Programming")
-    # The course grid below follows the same filter.
+    # The course grid below follows the same filter, and the URL keeps it all.
     expect(page.locator("#course-grid .course-card")).to_have_count(1)
+    expect(page).to_have_url(re.compile(r"/\?q=hands&level=advanced$"))
+
+
+def test_filters_come_back_after_a_search_without_results(new_page, catalog):
+    page = new_page()
+    page.goto("/")
+    wait_live(page)
+    category = page.locator("#filter-category option")
+    expect(category).to_have_text(
+        ["All categories", re.compile(r"Programming \(2\)"), re.compile(r"Data Science \(1\)")]
+    )
+    page.select_option("#filter-category", "Programming")
+    expect(page.locator("#course-grid .course-card")).to_have_count(2)
+
+    type_query(page, "zzqxv")
+    expect(page.locator("#search-status")).to_have_text("No results")
+    expect(page.locator("#search-empty")).to_contain_text("No courses match “zzqxv”")
+    # Every category and level is still offered (at 0), the chosen one still chosen.
+    expect(category).to_have_count(3)
+    expect(page.locator("#filter-category")).to_have_value("Programming")
+    expect(page.locator("#filter-level option")).to_have_count(4)
+    check_both_widths(page, "home-no-results")
+
+    page.click("#clear-filters")
+    expect(page.locator("#filter-category")).to_have_value("")
+    expect(category).to_have_count(3)
+    page.locator("#search-input").fill("")
+    expect(category).to_have_text(
+        ["All categories", re.compile(r"Programming \(2\)"), re.compile(r"Data Science \(1\)")]
+    )
+    expect(page.locator("#course-grid .course-card")).to_have_count(3)
+
+
+def test_results_follow_the_typing(new_page, catalog):
+    """At an ordinary typing speed (one key every 150 ms) the drop-down shows an answer
+    for the text so far within 100 ms of (nearly) every keystroke, not only after a pause."""
+    page = new_page()
+    page.goto("/")
+    wait_live(page)
+    page.evaluate(
+        """() => {
+          window.__keys = [];
+          window.__renders = [];
+          const box = document.getElementById("search-input");
+          box.addEventListener("input", () => window.__keys.push(performance.now()));
+          new MutationObserver(() => window.__renders.push(performance.now()))
+            .observe(document.getElementById("search-listbox"), { childList: true });
+        }"""
+    )
+    type_query(page, "microservices", delay=150)
+    expect(page.locator("#search-listbox [role=option]").first).to_contain_text("Go Microservices")
+    keys = page.evaluate("window.__keys")[-len("microservices") :]
+    renders = page.evaluate("window.__renders")
+    latencies = []
+    for i, at in enumerate(keys):
+        until = keys[i + 1] if i + 1 < len(keys) else at + 1000
+        answered = [r for r in renders if at < r <= until]
+        latencies.append(answered[0] - at if answered else None)
+    answered = sorted(latency for latency in latencies if latency is not None)
+    assert len(answered) >= len(keys) - 2, latencies  # an answer while typing, key after key
+    assert answered[len(answered) // 2] <= 100, latencies  # the median within 100 ms
 
 
 def test_search_falls_back_to_http_when_the_socket_is_down(new_page, catalog):
@@ -140,3 +265,4 @@ def test_search_falls_back_to_http_when_the_socket_is_down(new_page, catalog):
     options = page.locator("#search-listbox [role=option]")
     expect(options.first).to_contain_text("Go Microservices")
     expect(options.first.locator("mark")).to_have_text(re.compile("^micro", re.I))
+    expect(page.locator("#search")).to_have_attribute("data-via", "http")

@@ -12,6 +12,7 @@ from catalog.shapes import Level
 from enrollment.models import ACCESS_STATUSES, LIVE_STATUSES
 from enrollment.shapes import EnrollmentStatus
 from tests.factories import PASSWORD, make_course, make_instructor, make_user
+from tests.live import ROOT
 
 pytestmark = pytest.mark.django_db
 
@@ -214,3 +215,60 @@ def test_the_lesson_page_may_fetch_captions_from_the_bucket_when_media_are_on_s3
         media_origins.cache_clear()
     assert policy["media-src"] == ["'self'", "http://127.0.0.1:9"]
     assert "http://127.0.0.1:9" in policy["connect-src"]
+
+
+META_DESCRIPTION = re.compile(r'<meta name="description" content="([^"]+)">')
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        *PAGES,
+        "/search?q=python",
+        "/forgot-password",
+        "/reset-password",
+        "/verify-email",
+        "/claim",
+        "/account",
+        "/lessons/1",
+        "/courses/no-such-course",
+        "/certificates/NOPE-NOPE",
+        "/no-such-page",
+    ],
+)
+def test_every_page_has_one_meta_description(path, intro_course):
+    body = Client().get(path).content.decode()
+    found = META_DESCRIPTION.findall(body)
+    assert len(found) == 1 and len(found[0]) >= 20, (path, found)
+    assert body.count('name="description"') == 1, path
+
+
+def test_an_unknown_address_is_the_portals_own_404_page():
+    response = Client().get("/no-such-page")
+    assert response.status_code == 404
+    body = response.content.decode()
+    assert "<title>Page not found · Learning Portal</title>" in body
+    assert '<a class="brand" href="/"' in body and "<h1>Page not found</h1>" in body
+    assert '<meta name="robots" content="noindex">' in body
+    assert "script-src 'self'" in response["Content-Security-Policy"]
+    # The API keeps its JSON error.
+    assert Client().get("/api/no-such-thing").json()["error"]["code"] == "not_found"
+
+
+IMPORT = re.compile(r"""^import\b[^;]*?from\s*["']\./([\w-]+\.js)["']\s*;""", re.M)
+
+
+def test_every_page_preloads_app_js_and_all_it_imports():
+    """base.html's modulepreload links: js/app.js (every page's module boots with it) and
+    everything it imports, directly or not, so none waits for the one before it."""
+    folder = ROOT / "frontend" / "static" / "js"
+    wanted, todo = set(), ["app.js"]
+    while todo:
+        name = todo.pop()
+        if name not in wanted:
+            wanted.add(name)
+            todo.extend(IMPORT.findall((folder / name).read_text(encoding="utf-8")))
+    body = Client().get("/signin").content.decode()
+    preloaded = re.findall(r'<link rel="modulepreload" href="/static/js/([\w-]+\.js)">', body)
+    assert sorted(preloaded) == sorted(wanted)
+    assert preloaded[0] == "app.js"

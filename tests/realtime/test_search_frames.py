@@ -71,3 +71,20 @@ async def test_a_newer_search_supersedes_the_ones_in_flight(catalog):
     assert await socket.receive_nothing(timeout=0.5)
     assert answer["query"] == typed and answer["hits"][0]["title"] == "Python for Data Science"
     await socket.disconnect()
+
+
+async def test_a_search_frame_may_ask_for_a_sort(catalog):
+    expected = await database_sync_to_async(http_search)("py", {"sort": "-price"})
+    socket, _ = await connected()
+    await socket.send_json_to({"type": "search", "id": 3, "q": "py", "sort": "-price"})
+    answer = await socket.receive_json_from(timeout=10)
+    assert answer["type"] == "search.results" and answer["id"] == 3
+    assert [hit["id"] for hit in answer["hits"]] == [hit["id"] for hit in expected["hits"]]
+    prices = [float(hit["price"]) for hit in answer["hits"]]
+    assert prices == sorted(prices, reverse=True)
+    assert answer["suggestion"] is None and answer["total_is_estimate"] is False
+    await socket.send_json_to({"type": "search", "id": 4, "q": "py", "sort": "cheapest"})
+    error = await socket.receive_json_from(timeout=10)
+    assert (error["type"], error["code"], error["id"]) == ("error", "invalid_frame", 4)
+    assert "relevance" in error["message"]
+    await socket.disconnect()

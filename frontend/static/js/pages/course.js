@@ -1,5 +1,7 @@
 // A course page: outline, price, instructor, live seats and learners here now, the
 // enrollment form (or, for its instructors and staff, the author card with "Edit course").
+// The server renders the course in the same markup (frontend/course_page.py), so the page
+// reads before this runs; the fresh answer is rendered over it without moving anything.
 
 import { api, query } from "../api.js";
 import { boot } from "../app.js";
@@ -67,6 +69,13 @@ function curriculum(course, learning = null) {
   });
 }
 
+// The outline, again: modules the visitor opened (or closed) stay so.
+function renderCurriculum(course, learning = null) {
+  const open = [...document.querySelectorAll("#curriculum details")].map((d) => d.open);
+  clear($("#curriculum"), curriculum(course, learning));
+  document.querySelectorAll("#curriculum details").forEach((d, i) => (d.open = open[i] ?? d.open));
+}
+
 function renderSeats(seatsTaken, capacity, form, line) {
   const seats = $("#seats");
   // A draft (only its authors see it) takes no enrollment yet, whatever its capacity.
@@ -100,6 +109,8 @@ async function load() {
     main.setAttribute("aria-busy", "false");
     const message = error.status === 404 ? "This course does not exist or is no longer published." : `The course could not be loaded: ${error.message}`;
     clear($("#course-header"), h("h1", {}, error.status === 404 ? "Course not found" : "Something went wrong"), errorState(message, error.status === 404 ? null : load));
+    // The server's rendering of the course goes with it (a retry that loads shows it again).
+    for (const part of [$("#about"), $("#curriculum-section"), $("#author-card") ?? $("#enroll-card")]) part.hidden = true;
     return;
   }
   document.title = `${course.title} · Learning Portal`;
@@ -110,7 +121,7 @@ async function load() {
   $("#about").hidden = false;
   const lessonCount = course.modules.reduce((n, m) => n + m.lessons.length, 0);
   $("#curriculum-summary").textContent = `${course.modules.length} module${course.modules.length === 1 ? "" : "s"} · ${lessonCount} lesson${lessonCount === 1 ? "" : "s"}`;
-  clear($("#curriculum"), curriculum(course));
+  renderCurriculum(course);
   $("#curriculum-section").hidden = false;
   main.setAttribute("aria-busy", "false");
 
@@ -127,12 +138,8 @@ async function load() {
   // Its instructors and staff get the author card (server-rendered: "Edit course" and the
   // draft/published state) instead of the enrollment form.
   const author = $("#author-card");
-  // Modules the visitor opened stay open when the titles become links.
-  const learnFrom = (enrollment) => {
-    const open = [...document.querySelectorAll("#curriculum details")].map((d) => d.open);
-    clear($("#curriculum"), curriculum(course, enrollment.id));
-    document.querySelectorAll("#curriculum details").forEach((d, i) => (d.open = open[i] ?? d.open));
-  };
+  // The lesson titles become links to the lessons.
+  const learnFrom = (enrollment) => renderCurriculum(course, enrollment.id);
   let line = null; // the waitlist panel (a full course)
   const onAccess = (enrollment) => {
     line?.enrolled();
