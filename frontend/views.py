@@ -36,6 +36,7 @@ from enrollment import presenters, selectors
 from enrollment.certificate_pdf import certificate_pdf, instructors_text, issued_on
 from frontend.course_page import course_page
 from frontend.search_state import (
+    PAGE_SIZE,
     SORT_OPTIONS,
     price_options,
     search_description,
@@ -51,6 +52,9 @@ DEFAULT_NEXT = "/dashboard"
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 # Search results show about this many characters of a page's <meta name="description">.
 META_DESCRIPTION_LENGTH = 160
+# Cards in the home grid's first page (GRID_SIZE in pages/home.js): as many placeholders
+# are in its HTML.
+HOME_GRID_SIZE = 12
 
 
 def _page(request: HttpRequest, template: str, **context) -> HttpResponse:
@@ -61,7 +65,14 @@ def _page(request: HttpRequest, template: str, **context) -> HttpResponse:
 def home(request: HttpRequest) -> HttpResponse:
     """The catalog: its filters (and a query typed before) come back from the URL."""
     state = search_state(request.GET)
-    return _page(request, "home.html", page="home", state=state, price_options=price_options(state))
+    return _page(
+        request,
+        "home.html",
+        page="home",
+        state=state,
+        price_options=price_options(state),
+        skeletons=range(HOME_GRID_SIZE),
+    )
 
 
 @ensure_csrf_cookie
@@ -79,6 +90,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
         description=search_description(state),
         price_options=price_options(state),
         sort_options=SORT_OPTIONS,
+        skeletons=range(PAGE_SIZE),
     )
 
 

@@ -84,6 +84,32 @@ WALK_MARGIN = 4
 WALK_MIN_ROWS = 2000
 TERM_SIMILARITY = 0.2  # trigram prefilter of correction candidates (swaps score ~0.27)
 TERM_CANDIDATES = 30
+# The planner's estimate for a word its statistics do not know (a typo, most likely):
+# PostgreSQL's default selectivity of a text match, 0.005, with a margin.
+UNKNOWN_WORD_SHARE = 0.006
+# Correction candidates of %(typo_words)s, as JSON [[word, term], …] (pg_trgm's `%`
+# under pg_trgm.similarity_threshold = TERM_SIMILARITY).
+CANDIDATES_JSON = """
+    SELECT coalesce(json_agg(json_build_array(w.word, t.term) ORDER BY w.n, t.rank), '[]')
+    FROM unnest(%(typo_words)s::text[]) WITH ORDINALITY AS w(word, n)
+    CROSS JOIN LATERAL (
+        SELECT term, row_number() OVER (ORDER BY similarity(term, w.word) DESC, term) AS rank
+        FROM catalog_search_term
+        WHERE term %% w.word
+        ORDER BY rank
+        LIMIT %(candidates)s
+    ) t
+"""
+
+
+def candidates_from_rows(rows: list[list[str]]) -> dict[str, list[str]]:
+    """CANDIDATES_JSON's pairs as {word: [term, …]}, best first."""
+    found: dict[str, list[str]] = {}
+    for word, term in rows:
+        found.setdefault(word, []).append(term)
+    return found
+
+
 HEADLINE = f"HighlightAll=true, StartSel={text.MARK_START}, StopSel={text.MARK_END}"
 HEADLINE_SQL = "ts_headline('simple', {field}, %(q_text)s::tsquery, %(headline)s)"
 RELEVANCE_ORDER = f"tier, similarity DESC, {POPULAR_ORDER}"
@@ -244,9 +270,9 @@ class Estimate:
         The GIN index builds its whole bitmap: its cost follows the rows the words match
         (SAMPLE_INDEX_COST each), whatever the filters. A sequential scan stops at the
         first matches: it reads about (cap / share of matching courses) rows, each costing
-        SAMPLE_ROW_COST, plus SAMPLE_WORDS_COST per lexeme of the words' check for those the
-        filters let through to it. The planner, which thinks that check nearly free, would scan a whole
-        table for a rare word; this asks for the cheaper one."""
+        SAMPLE_ROW_COST, plus SAMPLE_WORDS_COST per lexeme of the words' check for those
+        the filters let through to it. The planner, which thinks that check nearly free,
+        would scan a whole table for a rare word; this asks for the cheaper one."""
         if not self.words:
             return SAMPLE
         wanted = EXACT_CAP + 1
@@ -299,12 +325,16 @@ class PostgresBackend(SearchBackend):
                 # The words' synonyms come with the estimate of the words alone: most
                 # queries have none, and then need no second look.
                 plan = Plan(positions=query_positions(words))
-                estimate, synonyms = self._estimate(cursor, plan, filters, synonyms_of=words)
+                estimate, synonyms, candidates = self._estimate(
+                    cursor, plan, filters, synonyms_of=words
+                )
                 if synonyms:
                     plan = Plan(positions=query_positions(words, synonyms=synonyms))
                     estimate = None
                 answer = self._run(cursor, plan, *page, estimate=estimate)
-                if answer.total < FEW_HITS and any(fixes := self.corrections(cursor, words)):
+                if answer.total < FEW_HITS and any(
+                    fixes := self.corrections(cursor, words, candidates=candidates)
+                ):
                     plan = Plan(positions=query_positions(words, fixes=fixes, synonyms=synonyms))
                     corrected = text.corrections_made(words, fixes)
                     suggestion = text.suggested_query(words, fixes)
@@ -344,7 +374,7 @@ class PostgresBackend(SearchBackend):
         relevance = RELEVANCE_ORDER if plan.positions else POPULAR_ORDER
         order = relevance if sort == RELEVANCE else SORT_ORDERS[sort]
         if estimate is None:
-            estimate, _ = self._estimate(cursor, plan, filters)
+            estimate, _, _ = self._estimate(cursor, plan, filters)
         # A trigram pass (nothing matched the words) is small, or ranked from its sample.
         whole = "true" if plan.trigram else f"(SELECT n FROM counted) <= {EXACT_CAP}"  # noqa: S608
         marks = plan.marks_sql("p.tier")
@@ -424,27 +454,37 @@ class PostgresBackend(SearchBackend):
         filters: SearchFilters,
         *,
         synonyms_of: Sequence[str] = (),
-    ) -> tuple["Estimate", dict[str, list[Phrase]]]:
+    ) -> tuple["Estimate", dict[str, list[Phrase]], dict[str, list[str]] | None]:
         """The planner's estimates (EXPLAIN, nothing run): matches with the filters, with
         the words alone, and the catalog's size, from which Estimate picks the cheaper way
         to read the first EXACT_CAP + 1 matches; and, in the same round trip, the
-        synonyms of `synonyms_of`."""
+        synonyms of `synonyms_of` and, when the planner expects few matches (a typo, most
+        likely), the correction candidates of its words (None when not looked up)."""
         query = plan.params().get("q")
         filtered = filters.as_params() != SearchFilters().as_params()
         words_alone = (
             "catalog_search_estimate(%(q)s::tsquery, NULL, NULL, NULL)" if filtered else "NULL"
         )
+        typo_words = [word for word in synonyms_of if text.allowed_typos(word)]
         _execute(
             cursor,
             f"""
-            SELECT catalog_search_estimate(%(q)s::tsquery, %(category)s::text,
-                                           %(level)s::text, %(max_price)s::numeric),
-                   {words_alone}::bigint,
-                   greatest(reltuples, 0)::bigint, greatest(relpages, 1),
+            WITH e AS (
+                SELECT catalog_search_estimate(%(q)s::tsquery, %(category)s::text,
+                                               %(level)s::text, %(max_price)s::numeric)
+                       AS matches,
+                       {words_alone}::bigint AS words_alone,
+                       greatest(reltuples, 0)::bigint AS courses,
+                       greatest(relpages, 1) AS pages
+                FROM pg_class WHERE oid = 'catalog_course'::regclass
+            )
+            SELECT e.*,
                    (SELECT coalesce(json_agg(json_build_array(term, expansion)
                                              ORDER BY term, expansion), '[]')
-                    FROM catalog_synonym WHERE term = ANY(%(words)s::text[]))
-            FROM pg_class WHERE oid = 'catalog_course'::regclass
+                    FROM catalog_synonym WHERE term = ANY(%(words)s::text[])),
+                   CASE WHEN e.matches <= greatest(%(few)s, e.courses * %(unknown)s)
+                        THEN ({CANDIDATES_JSON}) END
+            FROM e
             """,  # noqa: S608 - fragments are ours; user text travels as parameters
             {
                 "q": query,
@@ -452,9 +492,14 @@ class PostgresBackend(SearchBackend):
                 "level": filters.level,
                 "max_price": filters.max_price,
                 "words": list(synonyms_of),
+                "typo_words": typo_words,
+                "candidates": TERM_CANDIDATES,
+                "few": FEW_HITS if typo_words else -1,
+                "unknown": UNKNOWN_WORD_SHARE if typo_words else 0,
             },
+            settings={"pg_trgm.similarity_threshold": TERM_SIMILARITY},
         )
-        matches, words_alone, courses, pages, synonym_rows = cursor.fetchone()
+        matches, words_alone, courses, pages, synonym_rows, candidate_rows = cursor.fetchone()
         estimate = Estimate(
             matches=matches,
             words_alone=matches if words_alone is None else words_alone,
@@ -464,7 +509,8 @@ class PostgresBackend(SearchBackend):
             lexemes=query.count("'") // 2 if query else 0,
             positions=len(plan.positions),
         )
-        return estimate, expansions_from_rows(synonym_rows)
+        candidates = None if candidate_rows is None else candidates_from_rows(candidate_rows)
+        return estimate, expansions_from_rows(synonym_rows), candidates
 
     def _broad_page(
         self,
@@ -615,9 +661,15 @@ class PostgresBackend(SearchBackend):
 
     # --- typos -------------------------------------------------------------------------
 
-    def corrections(self, cursor, words: list[str]) -> list[str | None]:
-        """Each term's correction to a known word, None for a known or unfixable term."""
-        candidates = self._candidates(cursor, [word for word in words if text.allowed_typos(word)])
+    def corrections(
+        self, cursor, words: list[str], *, candidates: dict[str, list[str]] | None = None
+    ) -> list[str | None]:
+        """Each term's correction to a known word, None for a known or unfixable term
+        (`candidates`: already looked up)."""
+        if candidates is None:
+            candidates = self._candidates(
+                cursor, [word for word in words if text.allowed_typos(word)]
+            )
         return [
             text.best_correction(word, candidates.get(word, []), prefix=position == len(words) - 1)
             for position, word in enumerate(words)
@@ -629,23 +681,11 @@ class PostgresBackend(SearchBackend):
             return {}
         _execute(
             cursor,
-            """
-            SELECT w.word, t.term
-            FROM unnest(%(words)s::text[]) AS w(word)
-            CROSS JOIN LATERAL (
-                SELECT term FROM catalog_search_term
-                WHERE term %% w.word
-                ORDER BY similarity(term, w.word) DESC, term
-                LIMIT %(candidates)s
-            ) t
-            """,
-            {"words": words, "candidates": TERM_CANDIDATES},
+            CANDIDATES_JSON,
+            {"typo_words": words, "candidates": TERM_CANDIDATES},
             settings={"pg_trgm.similarity_threshold": TERM_SIMILARITY},
         )
-        found: dict[str, list[str]] = {}
-        for word, term in cursor.fetchall():
-            found.setdefault(word, []).append(term)
-        return found
+        return candidates_from_rows(cursor.fetchone()[0])
 
     def suggest(self, query: str) -> str | None:
         words = text.terms(query)

@@ -8,8 +8,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import check_both_widths, wait_live
-from tests.factories import make_course
+from tests.e2e.conftest import check_both_widths, sign_in, wait_live
+from tests.factories import PASSWORD, make_course, make_user
 
 # The daphne subprocess serving Chromium reads what the test commits.
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -209,7 +209,12 @@ def test_filters_come_back_after_a_search_without_results(new_page, catalog):
 
     type_query(page, "zzqxv")
     expect(page.locator("#search-status")).to_have_text("No results")
-    expect(page.locator("#search-empty")).to_contain_text("No courses match “zzqxv”")
+    # Said once, below, with its ways out (the box's own message stays hidden here).
+    expect(page.locator("#course-grid-message")).to_contain_text(
+        "No courses match “zzqxv” with these filters."
+    )
+    expect(page.get_by_text(re.compile("No courses match"))).to_have_count(1)
+    expect(page.locator("#search-empty")).to_be_hidden()
     # Every category and level is still offered (at 0), the chosen one still chosen.
     expect(category).to_have_count(3)
     expect(page.locator("#filter-category")).to_have_value("Programming")
@@ -261,3 +266,53 @@ def test_search_falls_back_to_http_when_the_socket_is_down(new_page, catalog):
     expect(options.first).to_contain_text("Go Microservices")
     expect(options.first.locator("mark")).to_have_text(re.compile("^micro", re.I))
     expect(page.locator("#search")).to_have_attribute("data-via", "http")
+
+
+# A signed-in student enrolls through the HTTP API from their own page.
+ENROLL = """async (course) => {
+  const csrf = document.cookie.match(/csrftoken=([^;]+)/)[1];
+  const answer = await fetch("/api/enrollments", {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+    body: JSON.stringify({ course }),
+  });
+  return answer.status;
+}"""
+
+
+def test_seats_on_cards_follow_enrollments_live(new_page, catalog):
+    make_course(
+        title="Go Concurrency Workshop",
+        slug="go-concurrency-workshop",
+        summary="Goroutines and channels, one evening.",
+        category="Programming",
+        price="0.00",
+        capacity=2,
+    )
+    make_user(email="ada@example.com", name="Ada Lovelace")
+    home = new_page()
+    home.goto("/")
+    wait_live(home)
+    workshop = home.locator('#course-grid [data-slug="go-concurrency-workshop"] .seats-left')
+    expect(workshop).to_have_text("2 seats left")
+    # Results changing at every key do not spend the socket's frame budget on watches.
+    type_query(home, "programming concurrency systems go", delay=30)
+    expect(home.locator("#browse-title")).to_have_text(re.compile("^Results for"))
+    home.locator("#search-input").fill("")
+    expect(workshop).to_have_text("2 seats left")
+    expect(home.get_by_text("Slow down a little")).to_have_count(0)
+    results = new_page()
+    results.goto("/search?q=go")
+    wait_live(results)
+    found = results.locator('#results [data-slug="go-concurrency-workshop"] .seats-left')
+    expect(found).to_have_text("2 seats left")
+
+    student = new_page()
+    sign_in(student, "ada@example.com", PASSWORD)
+    assert student.evaluate(ENROLL, "go-concurrency-workshop") == 201
+
+    # Both lists moved without a reload; the other cards did not.
+    expect(workshop).to_have_text("1 seat left")
+    expect(workshop).to_have_class(re.compile(r"\bseats-few\b"))
+    expect(found).to_have_text("1 seat left")
+    expect(home.locator('[data-slug="rust-systems"] .seats-left')).to_have_text("Full")

@@ -4,8 +4,10 @@ query string, never an error and never a redirect."""
 
 import html
 import re
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.http import QueryDict
 from django.test import Client
 
@@ -139,3 +141,25 @@ def test_home_keeps_its_filters_from_the_url():
     assert '<option value="advanced" selected>Advanced</option>' in body
     assert '<option value="0" selected>Free</option>' in body
     assert 'id="filter-sort"' not in body  # the home grid has no sort
+
+
+def _page_size(module: str, name: str) -> int:
+    source = (Path(settings.BASE_DIR) / "frontend/static/js" / module).read_text()
+    return int(re.search(rf"const {name} = (\d+);", source).group(1))
+
+
+@pytest.mark.parametrize(
+    ("path", "grid", "module", "name"),
+    [
+        ("/", "course-grid", "pages/home.js", "GRID_SIZE"),
+        ("/search?q=python", "results", "searchstate.js", "PAGE_SIZE"),
+    ],
+)
+def test_the_first_page_of_cards_has_its_place_before_scripts_run(path, grid, module, name):
+    """As many placeholder cards as the script's first page, in the HTML: the cards that
+    replace them move nothing below (no layout shift while the grid loads)."""
+    body = Client().get(path).content.decode()
+    listing = re.search(rf'<ol id="{grid}"[^>]*>(.*?)</ol>', body, re.S).group(1)
+    placeholders = re.findall(r'<li class="course-item" aria-hidden="true">', listing)
+    assert len(placeholders) == _page_size(module, name)
+    assert listing.count("course-card skeleton") == len(placeholders)

@@ -116,7 +116,7 @@ export function mountCourseGrid({ grid, more, summary, message, pageSize = 12, o
   async function reset(pages = 1) {
     const mine = ++generation;
     page = 0;
-    clear(grid, skeletonItems(6));
+    clear(grid, skeletonItems(pageSize));
     if (message) clear(message);
     grid.setAttribute("aria-busy", "true");
     more.hidden = true;

@@ -10,6 +10,7 @@ import { api, query } from "../api.js";
 import { boot } from "../app.js";
 import { mountCourseGrid, renderCards } from "../catalog.js";
 import { mountFacets } from "../facets.js";
+import { mountLiveSeats } from "../liveseats.js";
 import { mountScrollMemory, replaceUrl } from "../scrollmemory.js";
 import { mountSearch } from "../search.js";
 import { parseState, resultsLabel, seeAllLabel, stateFilters, stateUrl } from "../searchstate.js";
@@ -24,6 +25,7 @@ const memory = mountScrollMemory();
 const input = $("#search-input");
 const selects = { category: $("#filter-category"), level: $("#filter-level"), price: $("#filter-price") };
 const gridElement = $("#course-grid");
+mountLiveSeats(socket, gridElement);
 const heading = $("#browse-title");
 const count = $("#course-count");
 const more = $("#load-more");
@@ -122,7 +124,7 @@ const search = mountSearch({
   popup: $("#search-popup"),
   status: $("#search-status"),
   detail: $("#search-detail"),
-  empty: $("#search-empty"),
+  // No `empty`: the grid below says "No courses match" with its ways out, once.
   getFilters: filters,
   onFacets: (answer) => facets.apply(answer),
   limit: GRID_SIZE,
