@@ -45,18 +45,20 @@ def course_is_learned_by(*, user: User, course_id: int) -> bool:
 def lesson_read_check(*, lesson: Lesson, user: User | None) -> None:
     """Return if `user` may read `lesson`; raise the refusal otherwise."""
     course = lesson.module.course
-    signed_in = user is not None and user.is_authenticated
-    if signed_in and (user.is_staff or selectors.course_is_taught_by(course=course, user=user)):
+    reader = user if user is not None and user.is_authenticated else None
+    if reader is not None and (
+        reader.is_staff or selectors.course_is_taught_by(course=course, user=reader)
+    ):
         return
     if not course.is_published:
-        if signed_in and course_is_learned_by(user=user, course_id=course.id):
+        if reader is not None and course_is_learned_by(user=reader, course_id=course.id):
             return  # an unpublished course stays open to those who enrolled
         raise NotFound("No such lesson.")
     if lesson.preview:
         return
-    if not signed_in:
+    if reader is None:
         raise NotAuthenticated("Sign in to read this lesson.")
-    if course_is_learned_by(user=user, course_id=course.id):
+    if course_is_learned_by(user=reader, course_id=course.id):
         return
     raise Forbidden("Enroll in this course to read this lesson.")
 

@@ -1,6 +1,7 @@
+from typing import Any
+
 from django import forms
 from django.contrib import admin
-from django.db.models import Model
 
 from catalog import cache as catalog_cache
 from catalog import coupons, services
@@ -25,11 +26,13 @@ class RetiresCachedCourse:
     up to date in an external search index, as the API's writes do (the outline shows
     titles, kinds, preview flags; search reads titles, names and instructors)."""
 
-    def course_slug(self, obj: Model) -> str:
+    def course_slug(self, obj: Any) -> str:
+        """The slug of the course that `obj`, a row of this admin's model, belongs to."""
         raise NotImplementedError
 
     def save_related(self, request, form, formsets, change) -> None:
-        super().save_related(request, form, formsets, change)
+        # A mixin: ModelAdmin, which defines it, comes after it in an admin's bases.
+        super().save_related(request, form, formsets, change)  # type: ignore[misc]
         slug = self.course_slug(form.instance)
         catalog_cache.invalidate_on_commit([slug])
         index_on_commit(Course.objects.filter(slug=slug).values_list("id", flat=True))
@@ -149,8 +152,9 @@ class LessonAdminForm(forms.ModelForm):
         self.instance.media_content_type = sniffed
         return media
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()  # Django's returns cleaned_data
+        cleaned = self.cleaned_data
         if "media" in self.changed_data and not cleaned.get("media"):
             self.instance.media_content_type = ""  # cleared
         return cleaned
@@ -224,8 +228,9 @@ class CouponAdminForm(forms.ModelForm):
             raise forms.ValidationError("Use 3 to 32 letters, digits, - or _.")
         return stored
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()  # Django's returns cleaned_data
+        cleaned = self.cleaned_data
         problems = coupons.coupon_terms_problems(
             percent_off=cleaned.get("percent_off"),
             amount_off=cleaned.get("amount_off"),

@@ -2,7 +2,7 @@
 read through the catalog cache (see catalog.cache for how stamps retire them); a lesson,
 per reader and never cached (its media links are signed for the one answer)."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from catalog import access, presenters, selectors
@@ -53,15 +53,16 @@ def course_visible_get(*, slug: str, viewer: User | None) -> Course:
     return course
 
 
-def course_detail_get(*, slug: str, viewer: User | None) -> dict[str, Any]:
+def course_detail_get(*, slug: str, viewer: User | None) -> Mapping[str, Any]:
     """A course with its outline; only the public answer is shared through the cache."""
     cache_key = catalog_cache.detail_key(slug)
-    body = catalog_cache.get(cache_key)
-    if body is None:
-        course = course_visible_get(slug=slug, viewer=viewer)
-        body = presenters.course_detail(course)
-        if course.is_published:
-            catalog_cache.set_detail(cache_key, body)
+    cached = catalog_cache.get(cache_key)
+    if cached is not None:
+        return cached
+    course = course_visible_get(slug=slug, viewer=viewer)
+    body = presenters.course_detail(course)
+    if course.is_published:
+        catalog_cache.set_detail(cache_key, body)
     return body
 
 
@@ -151,7 +152,8 @@ def studio_lesson_get(
 
 
 def studio_resource_editable(*, resource_id: int, user: User | None) -> LessonResource:
-    resource = LessonResource.objects.filter(pk=resource_id).first() if _author(user) else None
+    _author(user)
+    resource = LessonResource.objects.filter(pk=resource_id).first()
     if resource is None:
         raise NotFound("No such resource.")
     studio_lesson_editable(lesson_id=resource.lesson_id, user=user)
@@ -159,7 +161,8 @@ def studio_resource_editable(*, resource_id: int, user: User | None) -> LessonRe
 
 
 def studio_caption_editable(*, caption_id: int, user: User | None) -> LessonCaption:
-    caption = LessonCaption.objects.filter(pk=caption_id).first() if _author(user) else None
+    _author(user)
+    caption = LessonCaption.objects.filter(pk=caption_id).first()
     if caption is None:
         raise NotFound("No such captions file.")
     studio_lesson_editable(lesson_id=caption.lesson_id, user=user)

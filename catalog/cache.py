@@ -17,7 +17,8 @@ import hashlib
 import json
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import redis.exceptions
 import structlog
@@ -26,6 +27,7 @@ from django.core.cache import cache
 from django.db import connection
 
 from catalog.models import Course
+from portal import db_router
 from portal.outbox.registry import effect_handler
 from portal.outbox.services import effect_record
 
@@ -52,6 +54,8 @@ def _stamp(name: str, *, timeout: int | None) -> str:
     except CACHE_DOWN:
         log.warning("catalog.cache_unavailable", exc_info=True)
         return f"down-{uuid.uuid4().hex}"  # a key nothing else will read
+    # A read replica serves this request only once it has replayed the stamp's change.
+    db_router.stamp_read("search" if name == SEARCH_STAMP else "catalog")
     return stamp
 
 
@@ -80,24 +84,27 @@ def get(key: str) -> dict | None:
         return None
 
 
-def _set(key: str, value: dict, timeout: int) -> None:
+def _set(key: str, value: Mapping[str, Any], timeout: int) -> None:
     try:
         cache.set(key, value, timeout=timeout)
     except CACHE_DOWN:
         log.warning("catalog.cache_unavailable", exc_info=True)
 
 
-def set_list(key: str, value: dict) -> None:
+def set_list(key: str, value: Mapping[str, Any]) -> None:
     _set(key, value, settings.CATALOG_LIST_CACHE_SECONDS)
 
 
-def set_detail(key: str, value: dict) -> None:
+def set_detail(key: str, value: Mapping[str, Any]) -> None:
     _set(key, value, settings.CATALOG_DETAIL_CACHE_SECONDS)
 
 
 def invalidate_now(slugs: Iterable[str], *, search: bool = True) -> None:
     stamp = str(time.time_ns())
     stamps = {LIST_STAMP: stamp, SEARCH_STAMP: stamp} if search else {LIST_STAMP: stamp}
+    # With a read replica: first the position the replica must reach before a page read
+    # from it is cached under the new stamps (portal.db_router), then the stamps.
+    db_router.catalog_changed(search=search)
     cache.set_many(stamps, timeout=None)
     cache.set_many(
         {_detail_stamp_key(slug): stamp for slug in slugs},

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog import answers, coupons, selectors
+from catalog.coupons import CouponExhausted, CouponExists, CouponInvalid
 from catalog.models import Course
 from catalog.schema import CouponListSchema, CouponQuoteSchema, CouponSchema
 from catalog.serializers import CouponCreateInput
@@ -36,7 +37,7 @@ class CourseCouponsView(APIView):
     @extend_schema(
         operation_id="courses_coupons_list",
         parameters=[SLUG],
-        responses={200: CouponListSchema},
+        responses={200: CouponListSchema, 403: documented_error(403)},
     )
     def get(self, request: Request, slug: str) -> Response:
         course = _coupon_course(request, slug)
@@ -47,12 +48,16 @@ class CourseCouponsView(APIView):
         operation_id="courses_coupons_create",
         parameters=[SLUG],
         request=CouponCreateInput,
-        responses={201: CouponSchema, 409: documented_error(409)},
+        responses={
+            201: CouponSchema,
+            403: documented_error(403),
+            409: documented_error(409, CouponExists),
+        },
     )
     def post(self, request: Request, slug: str) -> Response:
         course = _coupon_course(request, slug)
         data = validated(CouponCreateInput, request.data)
-        coupon = coupons.coupon_create(course=course, user=request.user, **data)
+        coupon = coupons.coupon_create(course=course, user=require_user(request), **data)
         return Response(
             coupons.coupon_body(coupon), status=status.HTTP_201_CREATED, headers=NO_STORE
         )
@@ -62,7 +67,11 @@ class CouponQuoteView(APIView):
     @extend_schema(
         operation_id="courses_coupons_quote",
         parameters=[SLUG, CODE],
-        responses={200: CouponQuoteSchema, 400: documented_error(400), 409: documented_error(409)},
+        responses={
+            200: CouponQuoteSchema,
+            400: documented_error(400, CouponInvalid),
+            409: documented_error(409, CouponExhausted),
+        },
     )
     @rate_limited("coupon_quote")
     def get(self, request: Request, slug: str, code: str) -> Response:

@@ -142,7 +142,7 @@ def coupon_create(
     )
     if stored is None:
         problems = {"code": ["Use 3 to 32 letters, digits, - or _."], **problems}
-    if problems:
+    if stored is None or problems:
         raise ApplicationError("Invalid input: " + ", ".join(sorted(problems)) + ".", problems)
     coupon = Coupon(
         code=stored,
@@ -252,7 +252,7 @@ def coupon_body(coupon: Coupon) -> CouponBody:
         "max_redemptions": coupon.max_redemptions,
         "redeemed": coupon.redeemed,
         "expires_at": iso(coupon.expires_at),
-        "course": coupon.course.slug if coupon.course_id else None,
+        "course": coupon.course.slug if coupon.course is not None else None,
     }
 
 

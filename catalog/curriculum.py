@@ -105,9 +105,10 @@ def module_update(*, module: Module, data: dict[str, Any], expected: list[int]) 
 def module_delete(*, module: Module) -> None:
     """Delete a module and its lessons; the later modules move up."""
     course = _lock_course(module.course_id)
-    module = Module.objects.select_for_update().filter(pk=module.pk).first()
-    if module is None:
+    locked = Module.objects.select_for_update().filter(pk=module.pk).first()
+    if locked is None:
         raise NotFound("No such module.")
+    module = locked
     _files_delete_on_commit(_files_of(Lesson.objects.filter(module=module)))
     module.delete()
     siblings = Module.objects.filter(course=course)
@@ -135,9 +136,10 @@ class LessonModuleInvalid(ApplicationError):
 def lesson_create(*, module: Module, data: dict[str, Any]) -> Lesson:
     """A new lesson in `module`, appended, or inserted at `position`."""
     course = _lock_course(module.course_id)
-    module = Module.objects.filter(pk=module.pk, course=course).first()
-    if module is None:
+    found = Module.objects.filter(pk=module.pk, course=course).first()
+    if found is None:
         raise NotFound("No such module.")
+    module = found
     siblings = Lesson.objects.filter(module=module)
     order = _insert(_ids(siblings), None, data.get("position"))
     positions.renumber(siblings, order)
@@ -219,9 +221,10 @@ def lesson_update(*, lesson: Lesson, data: dict[str, Any], expected: list[int]) 
 def lesson_delete(*, lesson: Lesson) -> None:
     """Delete a lesson (its progress records and files go too); the later ones move up."""
     course = _lock_course(lesson.module.course_id)
-    lesson = Lesson.objects.select_for_update().filter(pk=lesson.pk).first()
-    if lesson is None:
+    locked = Lesson.objects.select_for_update().filter(pk=lesson.pk).first()
+    if locked is None:
         raise NotFound("No such lesson.")
+    lesson = locked
     _files_delete_on_commit(_files_of(Lesson.objects.filter(pk=lesson.pk)))
     module_id = lesson.module_id
     lesson.delete()

@@ -4,6 +4,7 @@ import re
 import secrets
 from decimal import Decimal
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -25,6 +26,9 @@ from catalog.shapes import (
     LessonKind,
     Level,
 )
+
+if TYPE_CHECKING:
+    from portal.accounts.models import User
 
 
 class Course(models.Model):
@@ -52,7 +56,7 @@ class Course(models.Model):
     # Optimistic concurrency (docs/adr/0015-authoring-versions.md): +1 on every saved
     # change; a PATCH naming another version is refused with 409 edit_conflict.
     version = models.PositiveIntegerField(default=1)
-    instructors = models.ManyToManyField(
+    instructors: "models.ManyToManyField[User, CourseInstructor]" = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="CourseInstructor", related_name="courses_taught"
     )
     # Stats kept by the enrollment pipeline.

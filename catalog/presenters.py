@@ -149,8 +149,8 @@ def studio_course_summary(course: Course) -> shapes.StudioCourseSummary:
         "published": course.is_published,
         "version": course.version,
         "enrollment_count": course.enrollment_count,
-        "modules_count": course.modules_count,
-        "lessons_count": course.lessons_count,
+        "modules_count": course.modules_count,  # type: ignore[attr-defined]  # annotated
+        "lessons_count": course.lessons_count,  # type: ignore[attr-defined]  # annotated
         "updated_at": _timestamp(course.updated_at),
     }
 

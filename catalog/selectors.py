@@ -4,6 +4,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, F, OrderBy, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
@@ -125,7 +126,7 @@ def course_is_taught_by(*, course: Course, user: User) -> bool:
     return CourseInstructor.objects.filter(course=course, user=user).exists()
 
 
-def course_can_edit(*, course: Course, user: User) -> bool:
+def course_can_edit(*, course: Course, user: User | AnonymousUser) -> bool:
     if not user.is_authenticated:
         return False
     return user.is_staff or course_is_taught_by(course=course, user=user)

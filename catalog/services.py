@@ -1,6 +1,7 @@
 """Catalog writes: course and lesson authoring. Side effects (cache, search index) run after
 commit."""
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -92,7 +93,7 @@ def course_create(*, author: User, data: dict[str, Any]) -> Course:
 
 
 @transaction.atomic
-def course_update(*, course: Course, data: dict[str, Any], expected: list[int] = ()) -> Course:
+def course_update(*, course: Course, data: dict[str, Any], expected: Sequence[int] = ()) -> Course:
     """Change a course's own fields. The slug stays, so links keep working. `expected`:
     the versions the author's request was based on (catalog.versions)."""
     # Lock the row: seats_taken may be moving under a concurrent enrollment.

@@ -32,7 +32,8 @@ from catalog.serializers import (
     ModuleCreateInput,
     ModuleUpdateInput,
 )
-from catalog.versions import conflict_answers, etag_headers, expected_versions
+from catalog.versions import EditConflict, conflict_answers, etag_headers, expected_versions
+from portal.accounts.models import User
 from portal.api import require_user, signed_in_user, validated
 from portal.errors import Forbidden
 from portal.openapi import documented_error
@@ -64,7 +65,7 @@ def versions_expected(request: Request, data: dict) -> list[int]:
     )
 
 
-def _require_author(request: Request):
+def _require_author(request: Request) -> User:
     user = require_user(request)
     if not (user.is_instructor or user.is_staff):
         raise Forbidden("Only instructors and staff can use the studio.")
@@ -72,18 +73,18 @@ def _require_author(request: Request):
 
 
 def course_answer(request: Request, slug: str, *, status_code: int = 200) -> Response:
-    body = answers.studio_course_get(slug=slug, user=request.user)
+    body = answers.studio_course_get(slug=slug, user=signed_in_user(request))
     return Response(body, status=status_code, headers=_headers(body["version"]))
 
 
 def module_answer(request: Request, module_id: int, *, status_code: int = 200) -> Response:
-    body = answers.studio_module_get(module_id=module_id, user=request.user)
+    body = answers.studio_module_get(module_id=module_id, user=signed_in_user(request))
     return Response(body, status=status_code, headers=_headers(body["version"]))
 
 
 def lesson_answer(request: Request, lesson_id: int, *, status_code: int = 200) -> Response:
     body = answers.studio_lesson_get(
-        lesson_id=lesson_id, user=request.user, absolute=request.build_absolute_uri
+        lesson_id=lesson_id, user=signed_in_user(request), absolute=request.build_absolute_uri
     )
     return Response(body, status=status_code, headers=_headers(body["version"]))
 
@@ -91,12 +92,15 @@ def lesson_answer(request: Request, lesson_id: int, *, status_code: int = 200) -
 def lesson_current(request: Request, lesson_id: int):
     """The lesson's answer as stored now, for a 409's `current`."""
     return lambda: answers.studio_lesson_get(
-        lesson_id=lesson_id, user=request.user, absolute=request.build_absolute_uri
+        lesson_id=lesson_id, user=signed_in_user(request), absolute=request.build_absolute_uri
     )
 
 
 class StudioCourseListView(APIView):
-    @extend_schema(operation_id="studio_courses_list", responses={200: StudioCourseListSchema})
+    @extend_schema(
+        operation_id="studio_courses_list",
+        responses={200: StudioCourseListSchema, 403: documented_error(403)},
+    )
     def get(self, request: Request) -> Response:
         user = _require_author(request)
         courses = selectors.studio_course_list(user=user)
@@ -161,14 +165,14 @@ class ModuleDetailView(APIView):
         operation_id="modules_partial_update",
         parameters=[MODULE_ID, IF_MATCH],
         request=ModuleUpdateInput,
-        responses={200: StudioModuleSchema},
+        responses={200: StudioModuleSchema, 409: documented_error(409, EditConflict)},
     )
     def patch(self, request: Request, module_id: int) -> Response:
         module = answers.studio_module_editable(module_id=module_id, user=signed_in_user(request))
         data = validated(ModuleUpdateInput, request.data)
         expected = versions_expected(request, data)
         with conflict_answers(
-            lambda: answers.studio_module_get(module_id=module_id, user=request.user)
+            lambda: answers.studio_module_get(module_id=module_id, user=signed_in_user(request))
         ):
             curriculum.module_update(module=module, data=data, expected=expected)
         return module_answer(request, module_id)

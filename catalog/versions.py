@@ -12,7 +12,7 @@ Services check (`version_check`); views add `current` (`conflict_answers`).
 
 import contextlib
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from portal.errors import ApplicationError
@@ -62,7 +62,7 @@ def version_check(*, stored: int, expected: list[int], what: str) -> None:
 
 
 @contextlib.contextmanager
-def conflict_answers(current: Callable[[], dict[str, Any]]) -> Iterator[None]:
+def conflict_answers(current: Callable[[], Mapping[str, Any]]) -> Iterator[None]:
     """Inside: an edit_conflict gains `current`, the object as stored now (read after the
     refused write's transaction rolled back)."""
     try:

@@ -28,7 +28,8 @@ from catalog.serializers import (
     LessonUpdateInput,
     SearchQuery,
 )
-from catalog.versions import conflict_answers
+from catalog.versions import EditConflict, conflict_answers
+from portal.accounts.models import User
 from portal.api import require_user, signed_in_user, validated
 from portal.errors import Forbidden
 from portal.openapi import documented_error
@@ -39,10 +40,11 @@ LESSON_ID = OpenApiParameter("lesson_id", int, OpenApiParameter.PATH)
 PRIVATE = {"Cache-Control": "private, no-store"}
 
 
-def _require_author(request: Request) -> None:
+def _require_author(request: Request) -> User:
     user = require_user(request)
     if not (user.is_instructor or user.is_staff):
         raise Forbidden("Only instructors and staff can create courses.")
+    return user
 
 
 class CourseListView(APIView):
@@ -66,10 +68,10 @@ class CourseListView(APIView):
 
     @extend_schema(request=CourseCreateInput, responses={201: CourseDetailSchema})
     def post(self, request: Request) -> Response:
-        _require_author(request)
+        author = _require_author(request)
         data = validated(CourseCreateInput, request.data)
-        course = services.course_create(author=request.user, data=data)
-        created = selectors.course_get(slug=course.slug, viewer=request.user)
+        course = services.course_create(author=author, data=data)
+        created = answers.course_visible_get(slug=course.slug, viewer=author)
         return Response(presenters.course_detail(created), status=status.HTTP_201_CREATED)
 
 
@@ -86,12 +88,12 @@ class CourseDetailView(APIView):
         responses={200: CourseDetailSchema},
     )
     def get(self, request: Request, slug: str) -> Response:
-        return Response(answers.course_detail_get(slug=slug, viewer=request.user))
+        return Response(answers.course_detail_get(slug=slug, viewer=signed_in_user(request)))
 
     @extend_schema(
         parameters=[studio_views.IF_MATCH],
         request=CourseUpdateInput,
-        responses={200: StudioCourseSchema},
+        responses={200: StudioCourseSchema, 409: documented_error(409, EditConflict)},
     )
     def patch(self, request: Request, slug: str) -> Response:
         """Change a course's fields; the answer is the studio's view of it (a superset of
@@ -101,7 +103,9 @@ class CourseDetailView(APIView):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         expected = studio_views.versions_expected(request, data)
-        with conflict_answers(lambda: answers.studio_course_get(slug=slug, user=request.user)):
+        with conflict_answers(
+            lambda: answers.studio_course_get(slug=slug, user=signed_in_user(request))
+        ):
             services.course_update(course=course, data=data, expected=expected)
         return studio_views.course_answer(request, slug)
 
@@ -135,7 +139,10 @@ class SearchView(APIView):
 
 class LessonDetailView(APIView):
     @extend_schema(
-        operation_id="lessons_retrieve", parameters=[LESSON_ID], responses={200: LessonSchema}
+        operation_id="lessons_retrieve",
+        parameters=[LESSON_ID],
+        # 403: signed in, but neither enrolled nor teaching (the anonymous get 401).
+        responses={200: LessonSchema, 403: documented_error(403)},
     )
     def get(self, request: Request, lesson_id: int) -> Response:
         body = answers.lesson_detail_get(
@@ -149,7 +156,7 @@ class LessonDetailView(APIView):
         operation_id="lessons_partial_update",
         parameters=[LESSON_ID, studio_views.IF_MATCH],
         request=LessonUpdateInput,
-        responses={200: StudioLessonSchema},
+        responses={200: StudioLessonSchema, 409: documented_error(409, EditConflict)},
     )
     def patch(self, request: Request, lesson_id: int) -> Response:
         """Edit a lesson, or move it (`position`, `module`): its course's authors (404 to

@@ -189,10 +189,10 @@ def waitlist_join(*, course: Course, user: User) -> tuple[Place, bool]:
         with transaction.atomic():
             entry = WaitlistEntry.objects.create(course_id=locked.pk, user_id=user.pk)
     except IntegrityError:  # the same student's concurrent join won
-        entry = _live_entry(course_id=locked.pk, user_id=user.pk)
-        if entry is None:
+        theirs = _live_entry(course_id=locked.pk, user_id=user.pk)
+        if theirs is None:
             raise
-        return _place(entry, locked), False
+        return _place(theirs, locked), False
     place = _place(entry, locked)
     WaitlistEntry.objects.filter(pk=entry.pk).update(announced_position=place.position)
     publish_to_user(
@@ -477,9 +477,7 @@ def line_list(*, course: Course) -> list[dict]:
             position += 1
         rows.append(
             {
-                "name": entry.user.name
-                if hasattr(entry.user, "name")
-                else entry.user.get_full_name(),
+                "name": entry.user.name,
                 "email": entry.user.email,
                 "status": entry.status,
                 "position": position if entry.status == WaitlistStatus.WAITING else None,

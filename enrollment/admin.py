@@ -134,8 +134,14 @@ class PaymentCallInline(admin.TabularInline):
     model = PaymentCall
     extra = 0
     can_delete = False
-    fields = ["created_at", "kind", "outcome", "reference", "error", "idempotency_key"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "created_at",
+        "kind",
+        "outcome",
+        "reference",
+        "error",
+        "idempotency_key",
+    )
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False

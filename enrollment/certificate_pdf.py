@@ -77,7 +77,7 @@ def certificate_pdf(
     fonts = Path(font_dir) if font_dir else None
     unicode = fonts is not None and all((fonts / name).is_file() for name in FONT_FILES.values())
     family = "Helvetica"
-    if unicode:
+    if fonts is not None and unicode:
         family = "DejaVu"
         for style, name in FONT_FILES.items():
             pdf.add_font(family, style, str(fonts / name))

@@ -8,13 +8,12 @@ the caller's transaction and delivered after it commits (portal's event log).
 - `progress.updated` → the enrollment's student, on every progress write.
 """
 
-from typing import Any
-
 from catalog.models import CourseInstructor
-from enrollment import presenters, selectors
+from enrollment import presenters, selectors, shapes
 from enrollment.models import Certificate, Enrollment, LessonProgress
 from portal.events.publish import publish_to_user
 from portal.events.types import (
+    CourseSummary,
     EnrollmentCompleted,
     EnrollmentCreated,
     EnrollmentStatus,
@@ -22,27 +21,28 @@ from portal.events.types import (
 )
 
 
-def enrollment_payload(enrollment_id: int) -> dict[str, Any]:
+def enrollment_payload(enrollment_id: int) -> shapes.Enrollment:
     """The contract's Enrollment, built once per change and shared by its events."""
     return presenters.enrollment_body(selectors.enrollment_for_display(enrollment_id=enrollment_id))
 
 
 def enrollment_payload_held(
     enrollment: Enrollment, payment, links: list, certificate: Certificate | None = None
-) -> dict[str, Any]:
+) -> shapes.Enrollment:
     """The same body as enrollment_payload, from rows a transition already holds (the
     enrollment with its student and course, its payment and certificate, the course's
     instructor links): two light queries instead of the display selector's joins."""
     completed, total = selectors.lesson_counts(
         enrollment_id=enrollment.pk, course_id=enrollment.course_id
     )
-    enrollment.completed_lessons, enrollment.total_lessons = completed, total
+    # What enrollments_for_display annotates, for enrollment_body.
+    enrollment.completed_lessons, enrollment.total_lessons = completed, total  # type: ignore[attr-defined]
     return presenters.enrollment_body(
         enrollment, payment=payment, certificate=certificate, instructor_links=links
     )
 
 
-def publish_status(enrollment: Enrollment, body: dict[str, Any] | None = None) -> None:
+def publish_status(enrollment: Enrollment, body: shapes.Enrollment | None = None) -> None:
     """`enrollment.status` to the enrollment's student (every open tab of their user)."""
     user_id = enrollment.student.user_id
     if user_id is None:
@@ -52,11 +52,17 @@ def publish_status(enrollment: Enrollment, body: dict[str, Any] | None = None) -
 
 
 def publish_created(
-    enrollment: Enrollment, body: dict[str, Any], instructor_ids: list[int] | None = None
+    enrollment: Enrollment, body: shapes.Enrollment, instructor_ids: list[int] | None = None
 ) -> None:
     """`enrollment.created` fanned out at write time to each instructor's own stream."""
     course = body["course"]
-    summary = {key: course[key] for key in ("id", "slug", "title", "seats_taken", "capacity")}
+    summary: CourseSummary = {
+        "id": course["id"],
+        "slug": course["slug"],
+        "title": course["title"],
+        "seats_taken": course["seats_taken"],
+        "capacity": course["capacity"],
+    }
     if instructor_ids is None:
         instructor_ids = list(
             CourseInstructor.objects.filter(course_id=enrollment.course_id).values_list(
@@ -69,7 +75,7 @@ def publish_created(
 
 def publish_completed(
     enrollment: Enrollment,
-    body: dict[str, Any],
+    body: shapes.Enrollment,
     certificate: Certificate,
     instructor_ids: list[int],
 ) -> None:

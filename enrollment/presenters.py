@@ -1,6 +1,6 @@
 """Enrollments as the contract's JSON shapes (enrollment.shapes)."""
 
-from typing import Any
+from typing import Any, overload
 
 from django.urls import reverse
 
@@ -64,6 +64,10 @@ def certificate_url(code: str) -> str:
     return reverse("certificate-page", kwargs={"code": code})
 
 
+@overload
+def certificate_ref(certificate: Certificate) -> shapes.CertificateRef: ...
+@overload
+def certificate_ref(certificate: Certificate | None) -> shapes.CertificateRef | None: ...
 def certificate_ref(certificate: Certificate | None) -> shapes.CertificateRef | None:
     if certificate is None:
         return None
@@ -111,7 +115,9 @@ def enrollment_body(
     them."""
     student = enrollment.student
     paid = _payment_of(enrollment) if payment is _UNSET else payment
-    progress = progress_body(completed=enrollment.completed_lessons, total=enrollment.total_lessons)
+    # Annotated by the selector (or set by notify.enrollment_payload_held).
+    completed, total = enrollment.completed_lessons, enrollment.total_lessons  # type: ignore[attr-defined]
+    progress = progress_body(completed=completed, total=total)
     return {
         "id": enrollment.id,
         "number": enrollment.number,
@@ -141,7 +147,7 @@ def refund_body(terms: RefundTerms | None) -> shapes.RefundTerms | None:
     return {"allowed": terms.allowed, "until": iso(terms.until), "reason": terms.reason}
 
 
-def enrollment_answer(enrollment: Enrollment) -> dict[str, Any]:
+def enrollment_answer(enrollment: Enrollment) -> shapes.Enrollment:
     """The body an enrollment change answers with: the one its events carried when the
     change built it (as committed), else a fresh read."""
     snapshot = getattr(enrollment, "snapshot", None)
@@ -150,7 +156,7 @@ def enrollment_answer(enrollment: Enrollment) -> dict[str, Any]:
     return enrollment_answer_fresh(enrollment.pk)
 
 
-def enrollment_answer_fresh(enrollment_id: int) -> dict[str, Any]:
+def enrollment_answer_fresh(enrollment_id: int) -> shapes.Enrollment:
     return enrollment_body(selectors.enrollment_for_display(enrollment_id=enrollment_id))
 
 

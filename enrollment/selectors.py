@@ -3,6 +3,7 @@
 import re
 from typing import Literal
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
@@ -57,10 +58,10 @@ def enrollment_visible_q(user: User) -> Q:
     """What a user may read: their own, their courses' (instructors), everything (staff)."""
     if user.is_staff:
         return Q()
-    return Q(student__user=user) | _teaches(user)
+    return Q(student__user=user) | Q(_teaches(user))
 
 
-def enrollment_get_for(*, enrollment_id: int, user: User) -> Enrollment | None:
+def enrollment_get_for(*, enrollment_id: int, user: User | AnonymousUser) -> Enrollment | None:
     if not user.is_authenticated:
         return None
     return enrollments_for_display().filter(enrollment_visible_q(user), pk=enrollment_id).first()
@@ -128,14 +129,14 @@ def lesson_progress_get(*, progress_id: int) -> LessonProgress:
 
 def course_for_enrollment(*, ref: int | str) -> Course:
     """The published course a request names by id or slug; 400 on the `course` field if none."""
-    lookup = {"pk": ref} if isinstance(ref, int) else {"slug": ref}
+    lookup: dict[str, int | str] = {"pk": ref} if isinstance(ref, int) else {"slug": ref}
     course = Course.objects.filter(published_at__isnull=False, **lookup).first()
     if course is None:
         raise InvalidEnrollment("No such course.", {"course": ["No such course."]})
     return course
 
 
-def enrollment_visible_get(*, enrollment_id: int, user: User) -> Enrollment:
+def enrollment_visible_get(*, enrollment_id: int, user: User | AnonymousUser) -> Enrollment:
     """The enrollment if this user may read it; 404 otherwise (never revealing it exists)."""
     enrollment = enrollment_get_for(enrollment_id=enrollment_id, user=user)
     if enrollment is None:

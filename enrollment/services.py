@@ -370,7 +370,7 @@ def enrollment_cancel(*, enrollment: Enrollment, outside_policy: bool = False) -
         terms = refund_terms(enrollment=enrollment, payment=payment, percent=percent)
         if terms is not None and not terms.allowed:
             raise RefundNotAllowed(terms.reason)
-    if not paid:
+    if payment is None or not paid:
         return transitions.cancel_unpaid(enrollment_id=enrollment.pk)
     if enrollment.status not in LIVE_STATUSES:
         return enrollment

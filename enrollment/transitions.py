@@ -96,7 +96,8 @@ def activate(*, enrollment_id: int, reference: str = "") -> Enrollment:
     body = notify.enrollment_payload_held(enrollment, payment, links)
     notify.publish_status(enrollment, body)
     notify.publish_created(enrollment, body, [link.user_id for link in links])
-    enrollment.snapshot = body  # the contract's Enrollment as committed, for the answer
+    # The contract's Enrollment as committed, for the answer (presenters.enrollment_answer).
+    enrollment.snapshot = body  # type: ignore[attr-defined]
     course_stats_add(
         course_id=enrollment.course_id,
         enrollments=1,

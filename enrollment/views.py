@@ -9,8 +9,20 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from catalog.coupons import CouponExhausted, CouponInvalid
+from catalog.waitlist import OfferExpired
 from enrollment import checkout, presenters, reconcile, selectors, services
-from enrollment.errors import PaymentDeclined
+from enrollment.errors import (
+    AlreadyCompleted,
+    AlreadyEnrolled,
+    CourseFull,
+    EnrollmentNotActive,
+    HoldExpired,
+    NotPending,
+    PaymentDeclined,
+    PaymentInProgress,
+    RefundNotAllowed,
+)
 from enrollment.models import Payment
 from enrollment.payments import InvalidWebhook
 from enrollment.payments.webhooks import parse_stripe_event
@@ -30,9 +42,10 @@ from enrollment.serializers import (
     ProgressInput,
 )
 from enrollment.webhook_service import webhook_event_process
+from portal.accounts.verification import EmailUnverified
 from portal.api import rate_limited, require_user, signed_in_user, validated
 from portal.errors import ApplicationError, Unavailable
-from portal.idempotency.decorators import idempotent
+from portal.idempotency.decorators import idempotency_claim, idempotent
 from portal.idempotency.services import idempotency_attach
 from portal.openapi import documented_error
 from portal.pagination import page_answer
@@ -94,7 +107,13 @@ class EnrollmentListCreateView(APIView):
 
     @extend_schema(
         request=EnrollmentCreateInput,
-        responses={201: EnrollmentSchema, 402: documented_error(402)},
+        responses={
+            201: EnrollmentSchema,
+            400: documented_error(400, "invalid", CouponInvalid),
+            402: documented_error(402),
+            403: documented_error(403, EmailUnverified),
+            409: documented_error(409, CourseFull, AlreadyEnrolled, CouponExhausted, OfferExpired),
+        },
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
     )
     @rate_limited("enroll_ip")
@@ -102,13 +121,15 @@ class EnrollmentListCreateView(APIView):
     @idempotent(resume=_enrollment_created, guest_identity=_guest_email)
     def post(self, request: Request) -> Response:
         data = validated(EnrollmentCreateInput, request.data)
-        claim = request.idempotency
+        claim = idempotency_claim(request)
         user = signed_in_user(request)
         course = selectors.course_for_enrollment(ref=data["course"])
         student = services.enrollment_student_resolve(
             user=user, student=data.get("student"), client=client_ip(request._request)
         )
-        declines = _decline_limits(request, email=student.email if student else user.email)
+        # No student named: the signed-in caller enrolls (enrollment_student_resolve).
+        email = student.email if student else require_user(request).email
+        declines = _decline_limits(request, email=email)
         if not course.is_free:
             declines.check()
         try:
@@ -132,7 +153,7 @@ class EnrollmentDetailView(APIView):
     @extend_schema(responses={200: EnrollmentSchema})
     def get(self, request: Request, enrollment_id: int) -> Response:
         enrollment = selectors.enrollment_visible_get(
-            enrollment_id=enrollment_id, user=request.user
+            enrollment_id=enrollment_id, user=require_user(request)
         )
         return Response(presenters.enrollment_body(enrollment))
 
@@ -140,10 +161,16 @@ class EnrollmentDetailView(APIView):
 class EnrollmentCancelView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses={200: EnrollmentSchema})
+    @extend_schema(
+        request=None,
+        responses={
+            200: EnrollmentSchema,
+            409: documented_error(409, AlreadyCompleted, RefundNotAllowed),
+        },
+    )
     def post(self, request: Request, enrollment_id: int) -> Response:
         enrollment = selectors.enrollment_get_to_change(
-            enrollment_id=enrollment_id, user=request.user, action="cancel"
+            enrollment_id=enrollment_id, user=require_user(request), action="cancel"
         )
         services.enrollment_cancel(enrollment=enrollment)
         return Response(presenters.enrollment_answer_fresh(enrollment.pk))
@@ -166,19 +193,23 @@ class EnrollmentPayView(APIView):
 
     @extend_schema(
         request=PayInput,
-        responses={200: EnrollmentSchema, 402: documented_error(402)},
+        responses={
+            200: EnrollmentSchema,
+            402: documented_error(402),
+            409: documented_error(409, HoldExpired, NotPending, PaymentInProgress),
+        },
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
     )
     @rate_limited("enroll", per_user=True)
     @idempotent(resume=_attempt_made)
     def post(self, request: Request, enrollment_id: int) -> Response:
         enrollment = selectors.enrollment_get_to_change(
-            enrollment_id=enrollment_id, user=request.user, action="pay"
+            enrollment_id=enrollment_id, user=require_user(request), action="pay"
         )
         data = validated(PayInput, request.data)
         declines = _decline_limits(request, email=enrollment.student.email)
         declines.check()
-        claim = request.idempotency
+        claim = idempotency_claim(request)
         try:
             paid = checkout.enrollment_pay(
                 enrollment=enrollment,
@@ -201,7 +232,7 @@ class EnrollmentConfirmView(APIView):
     @rate_limited("enroll", per_user=True)
     def post(self, request: Request, enrollment_id: int) -> Response:
         enrollment = selectors.enrollment_get_to_change(
-            enrollment_id=enrollment_id, user=request.user, action="pay"
+            enrollment_id=enrollment_id, user=require_user(request), action="pay"
         )
         checkout.enrollment_confirm(enrollment=enrollment)
         return Response(presenters.enrollment_answer_fresh(enrollment.pk))
@@ -214,13 +245,13 @@ class EnrollmentProgressView(APIView):
     def get(self, request: Request, enrollment_id: int) -> Response:
         """Where the student is in each lesson: to resume on any device."""
         enrollment = selectors.enrollment_visible_get(
-            enrollment_id=enrollment_id, user=request.user
+            enrollment_id=enrollment_id, user=require_user(request)
         )
         return Response(presenters.lesson_progress_body(enrollment))
 
     @extend_schema(
         request=ProgressInput,
-        responses={200: ProgressAnswerSchema},
+        responses={200: ProgressAnswerSchema, 409: documented_error(409, EnrollmentNotActive)},
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
     )
     @idempotent(resume=_progress_recorded)
@@ -228,10 +259,10 @@ class EnrollmentProgressView(APIView):
         """A write queued by a browser while offline is replayed with its Idempotency-Key:
         applied once, however often it is sent."""
         enrollment = selectors.enrollment_get_to_change(
-            enrollment_id=enrollment_id, user=request.user, action="progress"
+            enrollment_id=enrollment_id, user=require_user(request), action="progress"
         )
         data = validated(ProgressInput, request.data)
-        claim = request.idempotency
+        claim = idempotency_claim(request)
         answer = services.progress_record(
             enrollment=enrollment,
             lesson_id=data["lesson"],
@@ -251,7 +282,7 @@ class EnrollmentCertificateView(APIView):
     @extend_schema(responses={200: CertificateSchema})
     def get(self, request: Request, enrollment_id: int) -> Response:
         enrollment = selectors.enrollment_visible_get(
-            enrollment_id=enrollment_id, user=request.user
+            enrollment_id=enrollment_id, user=require_user(request)
         )
         certificate = selectors.certificate_of_enrollment(enrollment=enrollment)
         return Response(presenters.certificate_body(certificate))
@@ -266,7 +297,7 @@ class EnrollmentReceiptView(APIView):
     @extend_schema(responses={200: ReceiptSchema})
     def get(self, request: Request, enrollment_id: int) -> Response:
         enrollment = selectors.enrollment_visible_get(
-            enrollment_id=enrollment_id, user=request.user
+            enrollment_id=enrollment_id, user=require_user(request)
         )
         receipt = selectors.receipt_of_enrollment(enrollment=enrollment)
         return Response(presenters.receipt_body(receipt))

@@ -16,6 +16,7 @@ from catalog import selectors as catalog_selectors
 from catalog import waitlist
 from catalog.models import Course
 from catalog.studio_views import SLUG
+from catalog.waitlist import CourseNotFull, NotInWaitlist
 from enrollment.errors import AlreadyEnrolled
 from enrollment.models import LIVE_STATUSES, Enrollment
 from enrollment.schema import WaitlistLineSchema, WaitlistPlaceSchema, WaitlistPlacesSchema
@@ -50,7 +51,7 @@ class CourseWaitlistView(APIView):
                 resource_type_field_name=None,
             ),
             401: documented_error(401),
-            404: documented_error(404),
+            404: documented_error(404, "not_found", NotInWaitlist),
         },
         description="The caller's place; to the course's instructors and staff, the whole "
         "line (`WaitlistLine`).",
@@ -79,9 +80,9 @@ class CourseWaitlistView(APIView):
             200: WaitlistPlaceSchema,
             201: WaitlistPlaceSchema,
             401: documented_error(401),
-            403: documented_error(403),
+            403: documented_error(403, "forbidden", EmailUnverified),
             404: documented_error(404),
-            409: documented_error(409),
+            409: documented_error(409, AlreadyEnrolled, CourseNotFull),
         },
         description="Join a full course's waitlist (201); joining again answers the place "
         "held (200).",
@@ -110,7 +111,11 @@ class CourseWaitlistView(APIView):
         operation_id="courses_waitlist_leave",
         parameters=[SLUG],
         request=None,
-        responses={204: None, 401: documented_error(401), 404: documented_error(404)},
+        responses={
+            204: None,
+            401: documented_error(401),
+            404: documented_error(404, "not_found", NotInWaitlist),
+        },
     )
     @rate_limited("waitlist", per_user=True)
     def delete(self, request: Request, slug: str) -> Response:

@@ -12,6 +12,7 @@ in the other.
 
 import math
 import re
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -58,7 +59,7 @@ def seats_text(seats_taken: int, capacity: int | None) -> str:
     return f"{left} of {plural(capacity, 'seat')} left"
 
 
-def refund_terms(course: dict[str, Any]) -> str:
+def refund_terms(course: Mapping[str, Any]) -> str:
     """pages/course.js: the refund rule a buyer reads before paying."""
     days = course["refund_days"]
     if not days:
@@ -74,7 +75,7 @@ def _rating(value: float) -> tuple[str, str]:
     return f"{value:g}", f"{value:.1f}"
 
 
-def course_page(course: dict[str, Any], *, draft: bool = False) -> dict[str, Any]:
+def course_page(course: Mapping[str, Any], *, draft: bool = False) -> dict[str, Any]:
     """What course.html renders from a course's detail answer (`draft`: its author sees the
     draft's seats line instead of the public one)."""
     modules = []

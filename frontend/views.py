@@ -114,17 +114,18 @@ def course(request: HttpRequest, slug: str) -> HttpResponse:
 
     The course itself (title, summary, description, outline, price, seats) is in the HTML
     (frontend/course_page.py), from the answer the page's script fetches again."""
-    found = catalog_selectors.course_visible_get(slug=slug, viewer=request.user)
+    user = request.user
+    viewer = user if user.is_authenticated else None
+    found = catalog_selectors.course_visible_get(slug=slug, viewer=viewer)
     detail = None
     if found is not None:
         with contextlib.suppress(NotFound):  # unpublished between the two reads
-            detail = catalog_answers.course_detail_get(slug=slug, viewer=request.user)
-    if detail is None:
+            detail = catalog_answers.course_detail_get(slug=slug, viewer=viewer)
+    if found is None or detail is None:
         context = {"page": "course", "slug": slug}
         return render(request, "frontend/course_missing.html", context, status=404)
-    user = request.user
-    teaches = user.is_authenticated and catalog_selectors.course_is_taught_by(
-        course=found, user=user
+    teaches = viewer is not None and catalog_selectors.course_is_taught_by(
+        course=found, user=viewer
     )
     can_edit = teaches or user.is_staff
     return _page(

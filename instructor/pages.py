@@ -28,7 +28,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         else None
     )
     context = {"page": "unsubscribe", "course": course, "token": token}
-    if course is None:
+    if subscription is None or course is None:
         return render(
             request, "instructor/unsubscribe.html", {**context, "state": "invalid"}, status=404
         )

@@ -65,13 +65,17 @@ def roster_csv_chunks(*, course: Course, chunk_rows: int = CHUNK_ROWS) -> Iterat
     yield buffer.getvalue().encode()
 
 
+def _next_chunk(chunks: Iterator[bytes]) -> bytes | None:
+    return next(chunks, None)
+
+
 async def aiter_chunks(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
     """The same chunks for an ASGI server, each pulled on Django's sync thread (the one
     holding the database cursor). Django's ASGI handler would otherwise read a sync
     iterator into a list first: the whole roster in memory."""
-    pull = sync_to_async(next, thread_sensitive=True)
+    pull = sync_to_async(_next_chunk, thread_sensitive=True)
     while True:
-        chunk = await pull(chunks, None)
+        chunk = await pull(chunks)
         if chunk is None:
             return
         yield chunk

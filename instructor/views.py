@@ -23,9 +23,12 @@ from instructor.schema import (
 from instructor.serializers import AnnouncementInput, EnrollmentsPerHourQuery
 from portal.api import require_user, validated
 from portal.errors import NotFound
+from portal.openapi import documented_error
 from portal.ratelimit import subject_hit
 
 SLUG = OpenApiParameter("slug", str, OpenApiParameter.PATH)
+# What require_teacher answers a student (the anonymous get 401).
+NOT_A_TEACHER = {404: documented_error(404)}
 
 
 def require_teacher(request: Request):
@@ -37,7 +40,9 @@ def require_teacher(request: Request):
 
 
 class RevenueView(APIView):
-    @extend_schema(operation_id="instructor_revenue", responses={200: RevenueSchema})
+    @extend_schema(
+        operation_id="instructor_revenue", responses={200: RevenueSchema, **NOT_A_TEACHER}
+    )
     def get(self, request: Request) -> Response:
         user = require_teacher(request)
         return Response(presenters.revenue_body(selectors.revenue_report(user=user)))
@@ -47,7 +52,9 @@ class SeatsBoardView(APIView):
     """Seats and waitlists of the caller's published courses (the dashboard's board; live
     afterwards through `course.seats` and `course.waitlist` to watchers)."""
 
-    @extend_schema(operation_id="instructor_seats", responses={200: SeatsBoardSchema})
+    @extend_schema(
+        operation_id="instructor_seats", responses={200: SeatsBoardSchema, **NOT_A_TEACHER}
+    )
     def get(self, request: Request) -> Response:
         user = require_teacher(request)
         return Response(
@@ -60,7 +67,7 @@ class EnrollmentsPerHourView(APIView):
     @extend_schema(
         operation_id="instructor_enrollments_per_hour",
         parameters=[EnrollmentsPerHourQuery],
-        responses={200: EnrollmentsPerHourSchema},
+        responses={200: EnrollmentsPerHourSchema, **NOT_A_TEACHER},
     )
     def get(self, request: Request) -> Response:
         user = require_teacher(request)
@@ -122,7 +129,7 @@ class AnnouncementCreateView(APIView):
         operation_id="course_announcement_create",
         parameters=[SLUG],
         request=AnnouncementInput,
-        responses={202: AnnouncementQueuedSchema},
+        responses={202: AnnouncementQueuedSchema, 429: documented_error(429)},
     )
     def post(self, request: Request, slug: str) -> Response:
         user = require_teacher(request)

@@ -15,6 +15,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from portal.celery import app as celery_app  # noqa: E402
+from portal.request_id import RequestIdAsgiMiddleware  # noqa: E402
 from realtime.auth import BearerTokenAuthMiddleware  # noqa: E402
 from realtime.handshake import SameOriginValidator, SocketLimitMiddleware  # noqa: E402
 from realtime.routing import websocket_urlpatterns  # noqa: E402
@@ -63,11 +64,14 @@ leave_form_parsing_to_django()
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        # Origin checked first (scheme, host and port), then the sockets per address, then
-        # the session (browsers) or a bearer token (clients).
-        "websocket": SameOriginValidator(
-            SocketLimitMiddleware(
-                AuthMiddlewareStack(BearerTokenAuthMiddleware(URLRouter(websocket_urlpatterns)))
+        # A request id for the connection's log lines first; the Origin checked (scheme,
+        # host and port), then the sockets per address, then the session (browsers) or a
+        # bearer token (clients).
+        "websocket": RequestIdAsgiMiddleware(
+            SameOriginValidator(
+                SocketLimitMiddleware(
+                    AuthMiddlewareStack(BearerTokenAuthMiddleware(URLRouter(websocket_urlpatterns)))
+                )
             )
         ),
     }

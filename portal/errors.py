@@ -203,10 +203,13 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         return None  # unexpected: ApiExceptionMiddleware logs it and answers 500
 
     headers: dict[str, str] = {}
-    if getattr(exc, "auth_header", None):
-        headers["WWW-Authenticate"] = exc.auth_header
-    if getattr(exc, "wait", None) is not None:
-        headers["Retry-After"] = str(int(exc.wait) + (0 if exc.wait == int(exc.wait) else 1))
+    # Set on the exception by DRF's APIView (auth_header) and by Throttled (wait).
+    auth_header = getattr(exc, "auth_header", None)
+    if auth_header:
+        headers["WWW-Authenticate"] = auth_header
+    wait = getattr(exc, "wait", None)
+    if wait is not None:
+        headers["Retry-After"] = str(int(wait) + (0 if wait == int(wait) else 1))
 
     if isinstance(exc, exceptions.ValidationError):
         fields = _flatten_fields(exc.detail)

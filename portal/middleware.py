@@ -29,7 +29,8 @@ _KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
 class ApiErrorShapeMiddleware:
     """Whatever DEBUG is, an /api/ error answer has the contract's shape: Django's own
     pages (the DEBUG 404 and 500 pages, a 400 for a bad Host header, …) become
-    `{"error": …}` with the same status. Outermost but for the metrics, so it sees them all."""
+    `{"error": …}` with the same status. Outermost but for the request id and the metrics,
+    so it sees them all."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

@@ -1,6 +1,6 @@
 """Page links shared by the paginated list endpoints: absolute URLs, like DRF's."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.db.models import QuerySet
@@ -33,7 +33,7 @@ def page_answer(
     *,
     page: int,
     size: int,
-    present: Callable[[Any], dict[str, Any]],
+    present: Callable[[Any], Mapping[str, Any]],
 ) -> dict[str, Any]:
     """`{"count", "next", "previous", "results"}` for one page of a queryset. A page past
     the end is empty, and its `previous` is the last page."""

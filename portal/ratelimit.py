@@ -14,6 +14,7 @@ through with a logged warning; every other scope (sign-in, registration, decline
 fails closed with `Unavailable` (503): see docs/operations.md for why.
 """
 
+import functools
 import hashlib
 import time
 from collections.abc import Callable, Iterable
@@ -118,7 +119,7 @@ class LimitSet:
         now = time.time()
         for scope, subject, limit, window in self._active():
             key = _key(scope, subject, window, now)
-            count = _guarded(scope, lambda key=key: cache.get(key, 0))
+            count = _guarded(scope, functools.partial(cache.get, key, 0))
             if count is not None and count >= limit:
                 raise _throttled(window, now)
 

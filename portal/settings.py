@@ -6,10 +6,13 @@ DATABASE_URL / REDIS_URL / CELERY_BROKER_URL / MEILI_URL switches each part to i
 Production hardening lives in portal.settings_production.
 """
 
+import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
+from portal import redis_config
 from portal.env import env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -42,6 +45,7 @@ INSTALLED_APPS = [
     "portal.idempotency",
     "portal.jobs",
     "portal.outbox",
+    "portal.ha",  # system checks of the Redis servers' eviction policies
     "catalog",
     "enrollment",
     "instructor",
@@ -50,6 +54,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every answer carries X-Request-ID and every line logged on the way its id.
+    "portal.request_id.RequestIdMiddleware",
     "portal.metrics.MetricsMiddleware",
     "portal.middleware.ApiErrorShapeMiddleware",
     "portal.middleware.ApiBodySizeMiddleware",
@@ -91,6 +97,7 @@ TEMPLATES = [
 
 # --- Database -----------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL")
+DATABASES: dict[str, Any]  # a parsed URL, or the embedded SQLite file (a Path)
 if DATABASE_URL:
     DATABASES = {
         "default": dj_database_url.parse(
@@ -122,32 +129,102 @@ else:
             },
         }
     }
+# PgBouncer in transaction mode lends a server connection per transaction: a server-side
+# cursor (QuerySet.iterator) would outlive it. Django already turns psycopg's prepared
+# statements off (OPTIONS prepare_threshold None), the other thing such a pooler breaks.
+DISABLE_SERVER_SIDE_CURSORS = env_bool("DISABLE_SERVER_SIDE_CURSORS")
+if DATABASE_URL:
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = DISABLE_SERVER_SIDE_CURSORS
+# An optional read replica for the catalog and search pages (portal/db_router.py): a
+# client that wrote reads from the primary for DATABASE_REPLICA_PIN_SECONDS after.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
+DATABASE_REPLICA_PIN_SECONDS = env_float("DATABASE_REPLICA_PIN_SECONDS", 5.0)
+if DATABASE_URL and DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {
+        **dj_database_url.parse(
+            DATABASE_REPLICA_URL,
+            conn_max_age=DATABASES["default"]["CONN_MAX_AGE"],
+            conn_health_checks=True,
+        ),
+        "DISABLE_SERVER_SIDE_CURSORS": DISABLE_SERVER_SIDE_CURSORS,
+        "TEST": {"MIRROR": "default"},  # test runs read their one test database
+    }
+    # A replica that does not answer is skipped (its reads go to the primary) after this.
+    _REPLICA_OPTIONS = DATABASES["replica"].setdefault("OPTIONS", {})
+    _REPLICA_OPTIONS["connect_timeout"] = env_int("DATABASE_REPLICA_CONNECT_TIMEOUT", 2)
+    if "pool" in DATABASES["default"].get("OPTIONS", {}):
+        _REPLICA_OPTIONS["pool"] = {**DATABASES["default"]["OPTIONS"]["pool"], "timeout": 3}
+    DATABASE_ROUTERS = ["portal.db_router.ReplicaRouter"]
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+        "portal.db_router.ReplicaReadsMiddleware",
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
 # --- Cache, sessions, channel layer ------------------------------------------------
-REDIS_URL = env_str("REDIS_URL")
-if REDIS_URL:
-    CACHES = {
+# Redis URLs go through portal.redis_config, which also reads the `redis+sentinel://`
+# form. With REDIS_SENTINELS (host:port list) and REDIS_MASTER_NAME set, every Redis URL
+# below is resolved through the sentinels: its database index and login are kept, its
+# host and port are not used; REDIS_URL may then be left out (database 0).
+REDIS_SENTINELS = env_list("REDIS_SENTINELS")
+
+
+def _redis_url(url: str, master: str = "") -> str:
+    return redis_config.resolve(
+        url,
+        sentinels=REDIS_SENTINELS,
+        master=master or env_str("REDIS_MASTER_NAME"),
+        password=env_str("REDIS_PASSWORD"),
+        sentinel_password=env_str("REDIS_SENTINEL_PASSWORD"),
+    )
+
+
+# The channel layer, presence and socket counts: coordination, never evicted (its Redis
+# should run maxmemory-policy noeviction, like the broker's).
+REDIS_URL = _redis_url(env_str("REDIS_URL"))
+# The cache (answers, the sessions' cache, rate-limit counters) may live on a Redis of its
+# own that evicts (allkeys-lru), so a full cache can never drop a queued job
+# (CACHE_REDIS_URL; with sentinels, CACHE_REDIS_MASTER_NAME). Default: REDIS_URL.
+_CACHE_MASTER = env_str("CACHE_REDIS_MASTER_NAME")
+if env_str("CACHE_REDIS_URL") or (_CACHE_MASTER and REDIS_SENTINELS):
+    CACHE_REDIS_URL = _redis_url(env_str("CACHE_REDIS_URL") or env_str("REDIS_URL"), _CACHE_MASTER)
+else:
+    CACHE_REDIS_URL = REDIS_URL
+if CACHE_REDIS_URL:
+    if redis_config.parse(CACHE_REDIS_URL) is None:
+        _CACHE_LOCATION: str | list[str] = CACHE_REDIS_URL
+        _CACHE_POOL: dict[str, str] = {}
+    else:  # a list: the sentinel URL's commas are not Django's server separators
+        _CACHE_LOCATION = [CACHE_REDIS_URL]
+        _CACHE_POOL = {"pool_class": "portal.redis_config.CachePool"}
+    CACHES: dict[str, dict[str, Any]] = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
+            "LOCATION": _CACHE_LOCATION,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "portal"),
             "TIMEOUT": 300,
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+            "OPTIONS": {**_CACHE_POOL, "socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "portal",
+            "TIMEOUT": 300,
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
+if REDIS_URL:
     # redis-py 8 times reads out after 5 s by default, exactly the blocking-receive
     # timeout of channels-redis: a quiet socket then dies with "Timeout reading". Give the
     # layer's connections a longer read timeout; also raise redis-py's 100-connection
     # pool cap, or mass disconnects fail in group_discard.
-    _LAYER_HOST = {
-        "address": REDIS_URL,
-        "max_connections": 2000,
-        "socket_timeout": 30,
-        "socket_connect_timeout": 3,
-    }
+    _LAYER_HOST = redis_config.channel_layer_host(
+        REDIS_URL, max_connections=2000, socket_timeout=30, socket_connect_timeout=3
+    )
     CHANNEL_LAYERS = {
         "default": {
             # channels-redis' pub/sub layer, letting sockets connect with Redis away.
@@ -160,14 +237,6 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "portal",
-            "TIMEOUT": 300,
-        }
-    }
-    SESSION_ENGINE = "django.contrib.sessions.backends.db"
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 CATALOG_LIST_CACHE_SECONDS = env_int("CATALOG_LIST_CACHE_SECONDS", 300)
@@ -175,12 +244,31 @@ CATALOG_DETAIL_CACHE_SECONDS = env_int("CATALOG_DETAIL_CACHE_SECONDS", 900)
 
 # --- Celery -------------------------------------------------------------------------
 # No broker: run tasks in-process (the embedded default), after the request's commit.
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or "memory://"
+# With REDIS_SENTINELS a redis:// broker URL becomes Celery's sentinel form (one
+# sentinel://host:port/db per sentinel) plus `master_name` in the transport options.
+CELERY_BROKER_URL, _BROKER_SENTINEL_OPTIONS = redis_config.celery_url(
+    _redis_url(env_str("CELERY_BROKER_URL")) if env_str("CELERY_BROKER_URL") else "memory://",
+    socket_timeout=2,
+    socket_connect_timeout=2,
+)
 CELERY_TASK_ALWAYS_EAGER = env_bool(
     "CELERY_TASK_ALWAYS_EAGER", default=not env_str("CELERY_BROKER_URL")
 )
+if _BROKER_SENTINEL_OPTIONS:
+    # Celery takes CELERY_BROKER_URL from the environment before its settings.
+    os.environ["CELERY_BROKER_URL"] = CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = False
-CELERY_RESULT_BACKEND = None
+# Job results are not kept unless CELERY_RESULT_BACKEND names a store (a redis:// URL
+# follows REDIS_SENTINELS like the broker's).
+_RESULT_URL, _RESULT_SENTINEL_OPTIONS = redis_config.celery_url(
+    _redis_url(env_str("CELERY_RESULT_BACKEND")) if env_str("CELERY_RESULT_BACKEND") else "",
+    socket_timeout=2,
+    socket_connect_timeout=2,
+)
+CELERY_RESULT_BACKEND = _RESULT_URL or None
+if _RESULT_SENTINEL_OPTIONS:
+    os.environ["CELERY_RESULT_BACKEND"] = _RESULT_URL  # as CELERY_BROKER_URL
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = _RESULT_SENTINEL_OPTIONS
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -212,6 +300,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "interval_start": 0,
     "interval_step": 0.2,
     "interval_max": 0.2,
+    **_BROKER_SENTINEL_OPTIONS,
 }
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT_SECONDS", 120)
 # A job's claim on its work (portal.jobs.once) lapses after this long, so a run whose
@@ -274,6 +363,13 @@ WS_RECHECK_EVERY_BEATS = env_int("WS_RECHECK_EVERY_BEATS", 3)
 # --- Search -------------------------------------------------------------------------
 MEILI_URL = env_str("MEILI_URL")
 MEILI_MASTER_KEY = env_str("MEILI_MASTER_KEY")
+# The key the portal searches and indexes with: not the master key, which only
+# `manage.py search_key` needs (it creates this key). MEILI_API_KEY_FILE names a file
+# holding it instead (compose shares one that command wrote); without either, the master
+# key is used, as a single-machine set-up may.
+MEILI_API_KEY = env_str("MEILI_API_KEY")
+if not MEILI_API_KEY and env_str("MEILI_API_KEY_FILE"):
+    MEILI_API_KEY = Path(env_str("MEILI_API_KEY_FILE")).read_text().strip()  # missing: fail
 MEILI_INDEX = env_str("MEILI_INDEX", "courses")
 MEILI_TIMEOUT_SECONDS = float(env_str("MEILI_TIMEOUT_SECONDS", "0.3"))  # searches, health
 # Jobs: document pushes, settings, task polling (a rebuild waits up to the task timeout).
@@ -495,6 +591,18 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+
+# --- Probes (portal/health.py) ------------------------------------------------------
+# /readyz and /readyz/dependencies wait this long (seconds) for their dependency probes,
+# run side by side; a dependency slower than that is reported unavailable.
+READYZ_PROBE_SECONDS = env_float("READYZ_PROBE_SECONDS", 0.5)
+
+# --- Metrics (portal/metrics.py) -----------------------------------------------------
+# Set: GET /metrics answers only `Authorization: Bearer <METRICS_TOKEN>` (401 otherwise).
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+# The enrollment, payment and revenue gauges are aggregated at most this often (seconds)
+# for all app servers together (kept in the cache); 0 aggregates at every scrape.
+METRICS_BUSINESS_CACHE_SECONDS = env_int("METRICS_BUSINESS_CACHE_SECONDS", 30)
 
 # --- Logging ------------------------------------------------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")

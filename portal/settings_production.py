@@ -13,7 +13,7 @@ if not os.environ.get("DEBUG", "").strip():  # unset or empty: production means 
 
 from portal.env import env_bool, env_int, env_list, env_str
 from portal.settings import *  # noqa: F403
-from portal.settings import INSECURE_DEV_SECRET_KEY
+from portal.settings import INSECURE_DEV_SECRET_KEY, REDIS_URL
 
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY or SECRET_KEY == INSECURE_DEV_SECRET_KEY or len(SECRET_KEY) < 50:
@@ -21,9 +21,12 @@ if not SECRET_KEY or SECRET_KEY == INSECURE_DEV_SECRET_KEY or len(SECRET_KEY) < 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
 if not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must list the portal's host names.")
-# Several app servers must share one database, cache and channel layer.
-if not env_str("DATABASE_URL") or not env_str("REDIS_URL"):
-    raise ImproperlyConfigured("DATABASE_URL and REDIS_URL must be set in production.")
+# Several app servers must share one database, cache and channel layer (REDIS_URL here:
+# set by REDIS_URL, or by REDIS_SENTINELS and REDIS_MASTER_NAME).
+if not env_str("DATABASE_URL") or not REDIS_URL:
+    raise ImproperlyConfigured(
+        "DATABASE_URL and REDIS_URL (or REDIS_SENTINELS) must be set in production."
+    )
 if env_bool("DEBUG"):
     raise ImproperlyConfigured("DEBUG must be off in production.")
 DEBUG = False
@@ -31,7 +34,7 @@ DEBUG = False
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
 # Health probes come from the load balancer over plain HTTP.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^readyz/dependencies$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True

@@ -9,7 +9,7 @@ tests/conftest.py restores RATE_LIMITS_ENFORCED, the limits the base settings re
 
 from django.conf import global_settings
 
-from portal.env import env_bool, env_str
+from portal.env import env_bool, env_float, env_str
 from portal.settings import *  # noqa: F403
 from portal.settings import RATE_LIMITS, VAR_DIR
 
@@ -30,7 +30,7 @@ EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", "")
 
 # No scope is limited: rate_limit() lets every request through when its scope has no entry.
 RATE_LIMITS_ENFORCED = dict(RATE_LIMITS)
-RATE_LIMITS: dict[str, tuple[int, int]] = {}
+RATE_LIMITS = {}
 
 # Lesson files the tests store (and the servers they start serve) go to a folder of their
 # own, not the development media.
@@ -59,3 +59,7 @@ if env_bool("PORTAL_TEST_SERVER", False):
 # thousands of times: flushes, transactional tests, the servers' requests).
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):  # noqa: F405
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c synchronous_commit=off"  # noqa: F405
+
+# A loaded test machine may take longer than the production default to answer the
+# readiness probes; a test about a slow dependency sets its own bound.
+READYZ_PROBE_SECONDS = env_float("READYZ_PROBE_SECONDS", 10.0)

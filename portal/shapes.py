@@ -12,9 +12,13 @@ This module is a leaf: no Django apps, no DRF.
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, get_type_hints
+from typing import Any, get_type_hints, overload
 
 
+@overload
+def iso(value: datetime) -> str: ...
+@overload
+def iso(value: datetime | None) -> str | None: ...
 def iso(value: datetime | None) -> str | None:
     """A timestamp as the answers carry it: ISO 8601 in UTC, with "Z" (None stays None)."""
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None

@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView
 
 from catalog.media.views import media_file
@@ -12,7 +12,7 @@ from portal.metrics import metrics_view
 handler404 = "portal.errors.json_handler404"
 handler500 = "portal.errors.json_handler500"
 
-api_patterns = [
+api_patterns: list[URLPattern | URLResolver] = [
     path("", include("portal.accounts.urls")),
     path("", include("portal.accounts.auth_urls")),
     # GET, PATCH and DELETE /api/me and the export: DELETE erases the account's data in
@@ -28,6 +28,7 @@ api_patterns = [
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("readyz/dependencies", health.dependencies, name="readyz-dependencies"),
     path("metrics", metrics_view, name="metrics"),
     path("api/", include(api_patterns)),
     # Lesson files of the local storage backend, for holders of a signed, unexpired link.

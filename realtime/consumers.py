@@ -12,7 +12,8 @@ reads).
 import asyncio
 import json
 import time
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import Any, ClassVar, cast
 
 import structlog
 from channels.db import database_sync_to_async
@@ -79,9 +80,11 @@ class PortalConsumer(AsyncWebsocketConsumer):
         WEBSOCKETS.inc()
         # Join before reading `seq`: an event committed in between is then either live or
         # below hello's seq (and so reachable with resume). Nothing falls in a hole.
-        if self.authenticated:
-            await self._join(user_group(self.user.pk))
-        for group in self.scope.get("credential_groups", []):
+        if (user_id := self.user_id) is not None:
+            await self._join(user_group(user_id))
+        # Put in the scope by realtime.handshake.
+        groups = cast(list[str], self.scope.get("credential_groups", []))
+        for group in groups:
             await self._join(group)
         hello = await in_thread_pool(selectors.user_hello)(self.user)
         self.delivery.delivered = hello.seq
@@ -89,8 +92,14 @@ class PortalConsumer(AsyncWebsocketConsumer):
         self.heartbeat_task = asyncio.create_task(self._heartbeat())
 
     @property
+    def user_id(self) -> int | None:
+        """The signed-in account's id; None on an anonymous socket."""
+        user = self.user
+        return user.pk if user is not None and user.is_authenticated else None
+
+    @property
     def authenticated(self) -> bool:
-        return self.user is not None and self.user.is_authenticated
+        return self.user_id is not None
 
     async def disconnect(self, code: int) -> None:
         if self.heartbeat_task is not None:  # set once connect() accepted
@@ -154,9 +163,10 @@ class PortalConsumer(AsyncWebsocketConsumer):
             await self._check_delivery()
             # Logout closes sockets at once; this catches the rest (a token revoked in
             # the admin or expired, a deactivated user) within a few heartbeats.
-            if self.authenticated and beats % settings.WS_RECHECK_EVERY_BEATS == 0:
+            user_id = self.user_id
+            if user_id is not None and beats % settings.WS_RECHECK_EVERY_BEATS == 0:
                 valid = await in_thread_pool(selectors.credentials_still_valid)(
-                    user_id=self.user.pk, bearer_token=self.scope.get("bearer_token")
+                    user_id=user_id, bearer_token=self.scope.get("bearer_token")
                 )
                 if not valid:
                     await self.close(code=CLOSE_CREDENTIALS_ENDED)
@@ -167,7 +177,8 @@ class PortalConsumer(AsyncWebsocketConsumer):
         there, or when the channel layer works again after failing this socket."""
         try:
             layer_back = bool(self.unjoined) and await self._rejoin()
-            latest = await latest_seq(self.user.pk) if self.authenticated else None
+            user_id = self.user_id
+            latest = await latest_seq(user_id) if user_id is not None else None
         except Exception as exc:  # the database is away: the next beat tries again
             log.warning("ws.delivery_check_failed", error=repr(exc))
             return
@@ -230,7 +241,7 @@ class PortalConsumer(AsyncWebsocketConsumer):
 
     async def on_resume(self, frame: types.Resume) -> None:
         after = frame.after
-        user_id = self.user.pk
+        user_id = cast(int, self.user_id)  # a resume needs a signed-in socket (requires_user)
         # A seq this user never had would mark every coming event as seen (dropped).
         if after > self.delivery.delivered and await in_thread_pool(selectors.resume_beyond_latest)(
             user_id=user_id, after=after
@@ -275,7 +286,7 @@ class PortalConsumer(AsyncWebsocketConsumer):
             and await in_thread_pool(selectors.course_learner)(slug=slug, user=self.user)
         )
         learners = await presence().watch(
-            course=slug, channel=self.channel_name, user_id=self.user.pk if learner else None
+            course=slug, channel=self.channel_name, user_id=self.user_id if learner else None
         )
         if learners is not None:  # None: the count is unavailable (Redis away)
             await self.send_frame(types.CoursePresence(course=slug, learners=learners))
@@ -287,7 +298,9 @@ class PortalConsumer(AsyncWebsocketConsumer):
             await self._leave(course_group(slug))
             await presence().leave(channel=self.channel_name, courses=[slug])
 
-    HANDLERS = {
+    HANDLERS: ClassVar[
+        dict[type[types.ClientFrame], Callable[[Any, Any], Coroutine[Any, Any, None]]]
+    ] = {
         types.Ping: on_ping,
         types.Search: on_search,
         types.Resume: on_resume,

@@ -25,6 +25,7 @@ from channels.security.websocket import WebsocketDenier
 from django.conf import settings
 from django.http.request import split_domain_port, validate_host
 
+from portal import redis_config
 from portal.ratelimit import client_address
 
 log = structlog.get_logger(__name__)
@@ -104,7 +105,8 @@ class SameOriginValidator:
 
     async def __call__(self, scope: Scope, receive, send):
         if scope["type"] == "websocket" and not origin_allowed(scope):
-            return await WebsocketDenier()(scope, receive, send)
+            # A plain dict here; the stubs type a consumer's scope as a TypedDict.
+            return await WebsocketDenier()(scope, receive, send)  # type: ignore[arg-type]
         return await self.application(scope, receive, send)
 
 
@@ -143,7 +145,7 @@ class RedisSocketCount:
     lease = LEASE_SECONDS
 
     def __init__(self, url: str, prefix: str) -> None:
-        self.client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self.client = redis_config.client(url, socket_timeout=2, socket_connect_timeout=2)
         self.prefix = prefix
 
     def key(self, address: str) -> str:

@@ -50,6 +50,7 @@ import structlog
 from channels.layers import get_channel_layer
 from django.conf import settings
 
+from portal import redis_config
 from portal.events.publish import EVENT_MESSAGE_TYPE, course_group
 from portal.events.types import CoursePresence
 
@@ -198,8 +199,14 @@ class RedisPresence:
 
     def __init__(self, url: str, prefix: str) -> None:
         # Blocking pool: a burst of watches waits for a connection instead of failing.
-        pool = aioredis.BlockingConnectionPool.from_url(
-            url, max_connections=50, timeout=2, socket_timeout=2, socket_connect_timeout=2
+        # portal.redis_config: one server, or the master its sentinels name.
+        pool = redis_config.async_pool(
+            url,
+            blocking=True,
+            max_connections=50,
+            timeout=2,
+            socket_timeout=2,
+            socket_connect_timeout=2,
         )
         self.client = aioredis.Redis(connection_pool=pool)
         self.script = self.client.register_script(APPLY_SCRIPT)

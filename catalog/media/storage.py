@@ -18,6 +18,7 @@ import functools
 import mimetypes
 import time
 from pathlib import PurePosixPath
+from typing import Protocol, cast
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -30,6 +31,14 @@ from django.utils.http import content_disposition_header
 from catalog.media.grants import MediaGrant, grant_token
 
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
+
+
+class SignedLinks(Protocol):
+    """The `url()` both backends have."""
+
+    def url(
+        self, name: str, parameters: dict[str, str] | None = None, expire: int | None = None
+    ) -> str: ...
 
 
 class PrivateFileSystemStorage(FileSystemStorage):
@@ -69,13 +78,12 @@ def media_url(name: str, *, content_type: str, download_as: str | None = None) -
     """A time-limited link to one stored file (relative on the local backend: presenters
     make it absolute). `download_as` serves it as an attachment under that name."""
     parameters = {"ResponseContentType": content_type}
-    if download_as:
-        parameters["ResponseContentDisposition"] = content_disposition_header(
-            as_attachment=True, filename=download_as
-        )
-    return storages["default"].url(
-        name, parameters=parameters, expire=settings.MEDIA_URL_EXPIRY_SECONDS
-    )
+    if download_as and (
+        disposition := content_disposition_header(as_attachment=True, filename=download_as)
+    ):
+        parameters["ResponseContentDisposition"] = disposition
+    storage = cast(SignedLinks, storages["default"])  # either backend (settings.STORAGES)
+    return storage.url(name, parameters=parameters, expire=settings.MEDIA_URL_EXPIRY_SECONDS)
 
 
 @receiver(setting_changed)

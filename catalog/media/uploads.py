@@ -17,6 +17,7 @@ are deleted after commit through the outbox, unless another lesson still uses th
 
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import cast
 
 import structlog
 from django.conf import settings
@@ -97,7 +98,8 @@ class UploadLimitHandler(FileUploadHandler):
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
         self.received += len(raw_data)
         if self.received > self.limit:
-            self.request.upload_refused_field = (
+            # Noted on the request for upload_refusal (a handler always has one).
+            self.request.upload_refused_field = (  # type: ignore[union-attr]
                 self.field_name
                 if self.field_name in self.limits
                 else min(self.limits, key=self.limits.__getitem__)
@@ -114,13 +116,19 @@ def upload_limits_install(request: HttpRequest, *, resources: bool = False) -> N
     the body: the session's CSRF check reads the form). `resources`: the limits of
     POST /api/lessons/{id}/resources instead of the video's and captions'."""
     limits = _resource_limits() if resources else None
-    request.upload_limits = limits
-    request.upload_handlers.insert(0, UploadLimitHandler(request, limits))
+    request.upload_limits = limits  # type: ignore[attr-defined]  # for upload_refusal
+    # Still a list: nothing has read the body yet (an ImmutableList only after that).
+    request.upload_handlers.insert(0, UploadLimitHandler(request, limits))  # type: ignore[union-attr]
 
 
 def upload_refusal(request: HttpRequest) -> MediaTooLarge | None:
     field = getattr(request, "upload_refused_field", None)
     return _too_large(field, getattr(request, "upload_limits", None)) if field else None
+
+
+def _size(file: UploadedFile) -> int:
+    # An uploaded file always has one (the stubs allow None, as for any File).
+    return cast(int, file.size)
 
 
 @dataclass(frozen=True)
@@ -132,7 +140,7 @@ class CaptionUpload:
 
 def _video_check(video: UploadedFile) -> str:
     """The video's content type, from its bytes; 413 or 415 otherwise."""
-    if video.size > settings.LESSON_MEDIA_MAX_BYTES:
+    if _size(video) > settings.LESSON_MEDIA_MAX_BYTES:
         raise _too_large(VIDEO_FIELD)
     declared = checks.declared_type(video)
     if not checks.is_accepted_video_type(declared):
@@ -151,7 +159,7 @@ def _video_check(video: UploadedFile) -> str:
 def _captions_check(captions: list[CaptionUpload]) -> None:
     for index, caption in enumerate(captions):
         field = f"{CAPTIONS_FIELD}.{index}"
-        if caption.file.size > settings.LESSON_CAPTIONS_MAX_BYTES:
+        if _size(caption.file) > settings.LESSON_CAPTIONS_MAX_BYTES:
             raise MediaTooLarge(
                 "A captions file is larger than the "
                 f"{settings.LESSON_CAPTIONS_MAX_BYTES} bytes allowed.",
@@ -282,13 +290,13 @@ def _resource_type_check(file: UploadedFile) -> str:
 
 def lesson_resource_attach(*, lesson: Lesson, file: UploadedFile, title: str) -> Lesson:
     """Store a downloadable file beside a lesson (after its other resources)."""
-    if file.size > settings.LESSON_RESOURCE_MAX_BYTES:
+    if _size(file) > settings.LESSON_RESOURCE_MAX_BYTES:
         raise _too_large(RESOURCE_FIELD, _resource_limits())
     content_type = _resource_type_check(file)
     name = storages["default"].save(lesson_file_path(lesson, file.name or "file"), file)
     try:
         return _lesson_resource_record(
-            lesson_id=lesson.pk, name=name, title=title, size=file.size, content_type=content_type
+            lesson_id=lesson.pk, name=name, title=title, size=_size(file), content_type=content_type
         )
     except BaseException:
         _delete_quietly(name)

@@ -16,6 +16,7 @@ from django.core.files import File
 from django.core.files.storage import storages
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.utils.http import http_date, quote_etag
 from django.views.decorators.http import require_safe
 
@@ -42,7 +43,7 @@ def _refusal(status: int, message: str) -> HttpResponse:
 
 
 @require_safe
-def media_file(request: HttpRequest, token: str, filename: str) -> HttpResponse:
+def media_file(request: HttpRequest, token: str, filename: str) -> HttpResponseBase:
     now = time.time()
     try:
         grant = grant_read(token, now=now)
@@ -63,10 +64,10 @@ def media_file(request: HttpRequest, token: str, filename: str) -> HttpResponse:
         wanted = _wanted_range(request, size=size, etag=etag)
     except Unsatisfiable:
         file.close()
-        response = _refusal(416, "Range not satisfiable.")
-        response["Content-Range"] = f"bytes */{size}"
-        response["Accept-Ranges"] = "bytes"
-        return response
+        refusal = _refusal(416, "Range not satisfiable.")
+        refusal["Content-Range"] = f"bytes */{size}"
+        refusal["Accept-Ranges"] = "bytes"
+        return refusal
     except BaseException:
         file.close()
         raise
@@ -74,7 +75,7 @@ def media_file(request: HttpRequest, token: str, filename: str) -> HttpResponse:
     start, length = (wanted.start, wanted.length) if wanted else (0, size)
     if request.method == "HEAD":
         file.close()
-        response: HttpResponse = HttpResponse(status=206 if wanted else 200)
+        response: HttpResponseBase = HttpResponse(status=206 if wanted else 200)
     else:
         response = StreamingHttpResponse(
             _file_range(request, file, start, length), status=206 if wanted else 200
@@ -139,7 +140,9 @@ class AsyncFileRange(_FileRange):
             yield chunk
 
 
-def _file_range(request: HttpRequest, file: File, start: int, length: int) -> _FileRange:
+def _file_range(
+    request: HttpRequest, file: File, start: int, length: int
+) -> SyncFileRange | AsyncFileRange:
     # Under ASGI Django would first collect a sync iterator into a list (the whole file in
     # memory): give it an async one. Under WSGI (the test client, a WSGI server), sync.
     if isinstance(request, ASGIRequest):

@@ -114,7 +114,8 @@ def facet_dict(rows: Sequence[tuple[str, str, int]]) -> dict[str, dict[str, int]
 def popular_page(rows: Sequence[tuple[str, Any, int]]) -> tuple[int, dict, list[int]]:
     """Split the rows of a popular-courses query — ('category'|'level', value, count) facet
     rows and ('hit', id, position) rows — into (total, facets, ids in order)."""
-    facet_rows, hits = [], []
+    facet_rows: list[tuple[str, Any, int]] = []
+    hits: list[tuple[str, Any, int]] = []
     for kind, value, count in rows:
         (hits if kind == "hit" else facet_rows).append((kind, value, count))
     ids = [int(value) for _, value, _ in sorted(hits, key=lambda hit: hit[2])]

@@ -189,14 +189,16 @@ class MeilisearchBackend(SearchBackend):
         self.index_name = index_name
         self.batch_size = batch_size
         self.task_wait_ms = int(task_wait_seconds * 1000)
-        self.client = meilisearch.Client(url, api_key, timeout=timeout)
-        self.writer = meilisearch.Client(url, api_key, timeout=write_timeout)
+        # meilisearch annotates `timeout` as int; it hands it to requests, which takes float
+        # seconds.
+        self.client = meilisearch.Client(url, api_key, timeout=timeout)  # type: ignore[arg-type]
+        self.writer = meilisearch.Client(url, api_key, timeout=write_timeout)  # type: ignore[arg-type]
 
     @classmethod
     def from_settings(cls) -> "MeilisearchBackend":
         return cls(
             url=settings.MEILI_URL,
-            api_key=settings.MEILI_MASTER_KEY or None,
+            api_key=settings.MEILI_API_KEY or settings.MEILI_MASTER_KEY or None,
             index_name=settings.MEILI_INDEX,
             timeout=settings.MEILI_TIMEOUT_SECONDS,
             write_timeout=settings.MEILI_WRITE_TIMEOUT_SECONDS,

@@ -65,6 +65,8 @@ from catalog.search.types import (
     SearchFilters,
     SearchResult,
 )
+from catalog.shapes import SearchHit
+from portal import db_router
 
 FEW_HITS = 5
 # Matches counted exactly; beyond, the total is an estimate and facets come from a sample.
@@ -305,7 +307,7 @@ class Answer:
     total: int
     estimate: bool
     facets: dict[str, dict[str, int]]
-    hits: list[dict[str, Any]]
+    hits: list[SearchHit]
 
 
 class PostgresBackend(SearchBackend):
@@ -318,7 +320,8 @@ class PostgresBackend(SearchBackend):
         corrected: tuple[str, ...] = ()
         suggestion = None
         page = (filters, limit, offset, sort)
-        with connection.cursor() as cursor:
+        # The read replica when one serves this request (portal.db_router), else the primary.
+        with db_router.read_connection().cursor() as cursor:
             if not words:
                 answer = self._run(cursor, Plan(), *page)
             else:
@@ -330,8 +333,7 @@ class PostgresBackend(SearchBackend):
                 )
                 if synonyms:
                     plan = Plan(positions=query_positions(words, synonyms=synonyms))
-                    estimate = None
-                answer = self._run(cursor, plan, *page, estimate=estimate)
+                answer = self._run(cursor, plan, *page, estimate=None if synonyms else estimate)
                 if answer.total < FEW_HITS and any(
                     fixes := self.corrections(cursor, words, candidates=candidates)
                 ):
@@ -408,9 +410,12 @@ class PostgresBackend(SearchBackend):
             {INSTRUCTOR_LATERAL}
             """,  # noqa: S608 - fragments are ours; user text travels as parameters
             {**params, **plan.params(), "limit": limit, "offset": offset},
-            settings=SAMPLE if estimate.plan == SCAN else estimate.plan,
+            settings=estimate.plan if isinstance(estimate.plan, dict) else SAMPLE,  # SCAN: SAMPLE's
         )
-        facet_rows, tiers, hit_rows, blocks = [], Counter(), [], 0
+        facet_rows: list[tuple[str, str, int]] = []
+        tiers: Counter[int] = Counter()
+        hit_rows: list[tuple[int, dict[str, Any]]] = []
+        blocks = 0
         for kind, value, count, hit in cursor.fetchall():
             if kind == "hit":
                 hit_rows.append((count, hit))
@@ -524,7 +529,7 @@ class PostgresBackend(SearchBackend):
         *,
         sizes: dict[int, float],
         courses: int,
-    ) -> list[dict[str, Any]]:
+    ) -> list[SearchHit]:
         """The page of a broad query: its rows read in order (tier by tier for relevance,
         each tier the cheaper way for its estimated size) until offset + limit are found;
         the statement that reads the page's own rows also builds their hits."""
@@ -636,7 +641,7 @@ class PostgresBackend(SearchBackend):
         )
         return [hit for _, hit in sorted(cursor.fetchall(), key=lambda row: row[0])]
 
-    def _hit(self, plan: Plan, row: dict[str, Any]) -> dict[str, Any]:
+    def _hit(self, plan: Plan, row: dict[str, Any]) -> SearchHit:
         if row.get("tier") == TRIGRAM_TIER:
             marked = self._typo_marks(plan, row["title"], row["summary"])
         else:
@@ -691,7 +696,7 @@ class PostgresBackend(SearchBackend):
         words = text.terms(query)
         if not any(text.allowed_typos(word) for word in words):
             return None
-        with connection.cursor() as cursor:
+        with db_router.read_connection().cursor() as cursor:
             return text.suggested_query(words, self.corrections(cursor, words))
 
     # --- maintenance -------------------------------------------------------------------

@@ -147,7 +147,8 @@ class SqliteBackend(SearchBackend):
             """,  # noqa: S608 - fragments are ours; user text travels as parameters
             params,
         )
-        facet_rows, hits = [], []
+        facet_rows: list[tuple[str, Any, int]] = []
+        hits: list[tuple[str, Any, int]] = []
         for kind, value, count in cursor.fetchall():
             (hits if kind == "hit" else facet_rows).append((kind, value, count))
         ids = [int(value) for _, value, _ in sorted(hits, key=lambda hit: hit[2])]

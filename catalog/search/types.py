@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, ClassVar
 
+from catalog.shapes import SearchHit
+
 MAX_LIMIT = 50
 MAX_OFFSET = 1000
 FACETS = ("category", "level")
@@ -38,7 +40,7 @@ class SearchResult:
     """One page of hits. `hits` are the contract's Course plus a "highlight" object."""
 
     query: str
-    hits: list[dict[str, Any]]
+    hits: list[SearchHit]
     total: int
     facets: dict[str, dict[str, int]]
     took_ms: float

@@ -61,10 +61,9 @@ TRANSIENT_ERRORS: tuple[type[stripe.StripeError], ...] = (
 @lru_cache(maxsize=8)
 def _client(api_key: str, api_base: str, timeout: float) -> stripe.StripeClient:
     # Cached so connections are reused; keyed by settings so tests can repoint it.
-    base_addresses = {"api": api_base.rstrip("/")} if api_base else None
     return stripe.StripeClient(
         api_key,
-        base_addresses=base_addresses,
+        base_addresses={"api": api_base.rstrip("/")} if api_base else None,
         max_network_retries=0,
         http_client=stripe.RequestsClient(timeout=timeout),
     )

@@ -11,9 +11,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal.accounts import claims, verification
+from portal.accounts.claims import AccountExists
 from portal.accounts.serializers import UserSerializer
-from portal.api import BodyInput, rate_limited, validated
+from portal.accounts.verification import EmailTaken
+from portal.api import BodyInput, rate_limited, require_user, signed_in_user, validated
 from portal.errors import ApplicationError
+from portal.openapi import documented_error
 from portal.ratelimit import rate_limit, subject_hit
 
 RESET_SENT = "If an account uses that email, we have sent it a link to choose a new password."
@@ -49,7 +52,7 @@ class PasswordResetView(APIView):
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
 
-    @extend_schema(request=EmailInput, responses={202: DetailAnswer})
+    @extend_schema(request=EmailInput, responses={202: DetailAnswer, 429: documented_error(429)})
     def post(self, request: Request) -> Response:
         rate_limit(request._request, "password_reset_ip")
         data = validated(EmailInput, request.data)
@@ -74,7 +77,10 @@ class PasswordResetConfirmView(APIView):
 class VerifyEmailView(APIView):
     permission_classes = [permissions.AllowAny]
 
-    @extend_schema(request=TokenInput, responses={200: UserAnswer})
+    @extend_schema(
+        request=TokenInput,
+        responses={200: UserAnswer, 409: documented_error(409, EmailTaken)},
+    )
     @rate_limited("account_link")
     def post(self, request: Request) -> Response:
         data = validated(TokenInput, request.data)
@@ -88,7 +94,7 @@ class VerifyEmailResendView(APIView):
     @extend_schema(request=None, responses={200: DetailAnswer, 202: DetailAnswer})
     @rate_limited("verify_resend", per_user=True)
     def post(self, request: Request) -> Response:
-        user = request.user
+        user = require_user(request)
         if user.email_verified and not user.pending_email:
             return Response({"detail": "Your email address is already verified."})
         verification.email_verification_owed(user=user)
@@ -116,7 +122,10 @@ class ClaimView(APIView):
 
     permission_classes = [permissions.AllowAny]
 
-    @extend_schema(request=ClaimInput, responses={200: UserAnswer, 201: UserAnswer})
+    @extend_schema(
+        request=ClaimInput,
+        responses={200: UserAnswer, 201: UserAnswer, 409: documented_error(409, AccountExists)},
+    )
     @rate_limited("account_link")
     def post(self, request: Request) -> Response:
         data = validated(ClaimInput, request.data)
@@ -128,5 +137,5 @@ class ClaimView(APIView):
             )
             login(request._request, user, backend="django.contrib.auth.backends.ModelBackend")
             return Response({"user": UserSerializer(user).data}, status=status.HTTP_201_CREATED)
-        user = claims.claim_signed_in(token=data["token"], user=request.user)
+        user = claims.claim_signed_in(token=data["token"], user=signed_in_user(request))
         return Response({"user": UserSerializer(user).data})

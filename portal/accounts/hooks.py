@@ -34,7 +34,7 @@ def credentials_revoked(*, kind: CredentialKind, secret: str) -> None:
 
 
 class EmailVerifiedHook(Protocol):
-    def __call__(self, *, user_id: int) -> None: ...
+    def __call__(self, *, user_id: int) -> object: ...  # a result is ignored
 
 
 _email_verified_hooks: list[EmailVerifiedHook] = []

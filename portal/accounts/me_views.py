@@ -2,6 +2,8 @@
 (GET /api/me/sessions), ending one (DELETE /api/me/sessions/{id}) or all but this one
 (DELETE /api/me/sessions), and a new password (POST /api/me/password)."""
 
+from typing import cast
+
 from django.contrib.auth import update_session_auth_hash
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import permissions, serializers, status
@@ -13,7 +15,7 @@ from portal.accounts import profile, services, signins
 from portal.accounts.serializers import UserSerializer
 from portal.accounts.shapes import SignIn, SignInsEnded
 from portal.accounts.signins import Credentials
-from portal.api import BodyInput, rate_limited, validated
+from portal.api import BodyInput, rate_limited, require_user, validated
 from portal.openapi import serializer_for
 
 SignInSchema = serializer_for(SignIn)
@@ -36,7 +38,9 @@ class SignInsView(APIView):
 
     @extend_schema(operation_id="me_sessions_list", responses={200: SignInSchema(many=True)})
     def get(self, request: Request) -> Response:
-        items = signins.signins_list(user=request.user, caller=request_credentials(request))
+        items = signins.signins_list(
+            user=require_user(request), caller=request_credentials(request)
+        )
         return Response(items)
 
     @extend_schema(
@@ -44,7 +48,9 @@ class SignInsView(APIView):
     )
     def delete(self, request: Request) -> Response:
         """Sign out everywhere else: every session and token but this request's own."""
-        ended = signins.signins_end_others(user=request.user, caller=request_credentials(request))
+        ended = signins.signins_end_others(
+            user=require_user(request), caller=request_credentials(request)
+        )
         return Response(SignInsEnded(ended=ended))
 
 
@@ -61,7 +67,7 @@ class SignInView(APIView):
         ):
             services.session_end(request=request._request)  # signs this browser out
         else:
-            signins.signin_end(user=request.user, signin_id=signin_id)
+            signins.signin_end(user=require_user(request), signin_id=signin_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -86,13 +92,14 @@ class PasswordView(APIView):
     @rate_limited("password_change", per_user=True)
     def post(self, request: Request) -> Response:
         data = validated(PasswordInput, request.data)
+        user = require_user(request)
         caller = request_credentials(request)
-        ended = profile.password_change(user=request.user, caller=caller, **data)
+        ended = profile.password_change(user=user, caller=caller, **data)
         if caller.kept_session_key:
             # The new password changed the session's auth hash: re-sign this session in
             # (under a new key), so only the others are signed out.
-            update_session_auth_hash(request._request, request.user)
-            signins.session_rekeyed(
-                old_key=caller.kept_session_key, new_key=request._request.session.session_key
-            )
-        return Response({"user": UserSerializer(request.user).data, "ended": ended})
+            update_session_auth_hash(request._request, user)
+            # Saved under its new key just now, so it has one.
+            new_key = cast(str, request._request.session.session_key)
+            signins.session_rekeyed(old_key=caller.kept_session_key, new_key=new_key)
+        return Response({"user": UserSerializer(user).data, "ended": ended})

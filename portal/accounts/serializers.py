@@ -1,4 +1,5 @@
 from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -37,7 +38,7 @@ class RegisterSerializer(BodyInput):
         candidate = User(email=attrs["email"], name=attrs["name"])
         try:
             password_validation.validate_password(attrs["password"], candidate)
-        except Exception as exc:  # django ValidationError → field error
+        except DjangoValidationError as exc:  # → a field error
             raise serializers.ValidationError({"password": list(exc.messages)}) from exc
         return attrs
 

@@ -118,10 +118,8 @@ def signin_is_current(*, signin_id: str, caller: Credentials) -> bool:
     if kind == "s":
         key = caller.kept_session_key
         return key is not None and UserSession.objects.filter(pk=pk, session_key=key).exists()
-    return (
-        bool(caller.token)
-        and AuthToken.objects.filter(pk=pk, key_hash=hash_token(caller.token)).exists()
-    )
+    token = caller.token
+    return bool(token and AuthToken.objects.filter(pk=pk, key_hash=hash_token(token)).exists())
 
 
 def signins_end_others(*, user: User, caller: Credentials) -> int:

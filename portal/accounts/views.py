@@ -23,8 +23,9 @@ from portal.accounts.serializers import (
     TokenRequestSerializer,
     UserSerializer,
 )
-from portal.api import validated
+from portal.api import require_user, validated
 from portal.errors import NotAuthenticated, Unavailable
+from portal.openapi import documented_error
 from portal.ratelimit import rate_limit, subject_hit
 
 
@@ -32,7 +33,10 @@ class RegisterView(APIView):
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
 
-    @extend_schema(request=RegisterSerializer, responses={201: AuthAnswerSerializer})
+    @extend_schema(
+        request=RegisterSerializer,
+        responses={201: AuthAnswerSerializer, 429: documented_error(429)},
+    )
     def post(self, request: Request) -> Response:
         rate_limit(request._request, "register")
         serializer = RegisterSerializer(data=request.data)
@@ -65,7 +69,8 @@ def admin_login(request: HttpRequest, extra_context: dict | None = None) -> Http
             response = HttpResponse(
                 "Too many sign-in attempts; retry later.\n", status=429, content_type="text/plain"
             )
-            response["Retry-After"] = str(int(exc.wait or 1))
+            # The stubs leave out Throttled.wait, which its __init__ sets.
+            response["Retry-After"] = str(int(exc.wait or 1))  # type: ignore[attr-defined]
             return response
         except Unavailable as exc:
             return HttpResponse(exc.message + "\n", status=503, content_type="text/plain")
@@ -76,7 +81,14 @@ class TokenView(APIView):
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
 
-    @extend_schema(request=TokenRequestSerializer, responses={200: AuthAnswerSerializer})
+    @extend_schema(
+        request=TokenRequestSerializer,
+        responses={
+            200: AuthAnswerSerializer,
+            401: documented_error(401),
+            429: documented_error(429),
+        },
+    )
     def post(self, request: Request) -> Response:
         user = _signed_in_user(request)
         _, token = AuthToken.objects.issue(user)
@@ -92,7 +104,12 @@ class SessionLoginView(APIView):
 
     @extend_schema(
         request=TokenRequestSerializer,
-        responses={200: inline_serializer("SessionLoginAnswer", {"user": UserSerializer()})},
+        responses={
+            200: inline_serializer("SessionLoginAnswer", {"user": UserSerializer()}),
+            401: documented_error(401),
+            403: documented_error(403),  # the CSRF check
+            429: documented_error(429),
+        },
     )
     def post(self, request: Request) -> Response:
         user = _signed_in_user(request)
@@ -124,10 +141,13 @@ class MeView(APIView):
     def get(self, request: Request) -> Response:
         return Response(UserSerializer(request.user).data)
 
-    @extend_schema(request=ProfileInput, responses={200: UserSerializer})
+    @extend_schema(
+        request=ProfileInput,
+        responses={200: UserSerializer, 429: documented_error(429)},  # a new email's links
+    )
     def patch(self, request: Request) -> Response:
         data = validated(ProfileInput, request.data)
-        user = request.user
+        user = require_user(request)
         if data.get("email") and data["email"].strip().lower() != user.email:
             # Each new address is mailed a link: a budget per account, not per request.
             subject_hit("email_change", f"user:{user.pk}")

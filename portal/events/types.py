@@ -20,9 +20,20 @@ are `$ref`s into `$defs`, open objects unless the caller passes stricter definit
 import dataclasses
 import types as pytypes
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, ClassVar, Self, TypedDict, get_args, get_origin
+from typing import (
+    Annotated,
+    Any,
+    ClassVar,
+    Self,
+    TypedDict,
+    TypeGuard,
+    cast,
+    get_args,
+    get_origin,
+)
 
 from portal.parsers import JSONInputError, json_input_loads
 
@@ -44,9 +55,9 @@ class Shape:
 
 
 # Shapes the frames embed; the HTTP API defines them (its OpenAPI components).
-Enrollment = Annotated[dict[str, Any], Shape("Enrollment")]
-User = Annotated[dict[str, Any], Shape("User")]
-Hit = Annotated[dict[str, Any], Shape("Hit")]
+Enrollment = Annotated[Mapping[str, Any], Shape("Enrollment")]
+User = Annotated[Mapping[str, Any], Shape("User")]
+Hit = Annotated[Mapping[str, Any], Shape("Hit")]
 SHAPES = ("Enrollment", "User", "Hit")
 
 
@@ -337,12 +348,14 @@ class Search(ClientFrame):
         sort = frame.get("sort")
         if sort is not None and (not isinstance(sort, str) or len(sort) > SEARCH_MAX_SORT):
             raise FrameError("invalid_frame", "sort must be a string.")
-        return cls(id=request_id, q=query, filters=filters, limit=limit, sort=sort)
+        # Its keys are checked when read (filter_values).
+        body = cast(SearchFiltersBody | None, filters)
+        return cls(id=request_id, q=query, filters=body, limit=limit, sort=sort)
 
     def sort_value(self, *, sorts: typing.Sequence[str]) -> str:
         """The sort checked against the catalog's orders (`sorts`, the first the default),
         which this layer does not know."""
-        if self.sort in (None, ""):
+        if not self.sort:  # None or ""
             return sorts[0]
         if self.sort not in sorts:
             raise FrameError("invalid_frame", f"sort must be {_one_of(list(sorts))}.")
@@ -503,7 +516,7 @@ def _fields_of(obj: Any) -> dict[str, Any]:
     return values
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -527,7 +540,7 @@ _PRIMITIVES: dict[Any, dict[str, Any]] = {
 }
 
 
-def _object_schema(cls: type, defs: dict[str, Any] | None) -> dict[str, Any]:
+def _object_schema(cls: type[Frame | ClientFrame], defs: dict[str, Any] | None) -> dict[str, Any]:
     # What the server sends is exact (no extra key); what it reads tolerates extra keys.
     closed = not issubclass(cls, ClientFrame)
     hints = typing.get_type_hints(cls, include_extras=True)

@@ -9,8 +9,8 @@ if the failed request had created its resource, takes that over at once). A requ
 that takes over the claim of one that died after creating its resource answers with
 `resume(resource_id)` instead of running the view again.
 
-The view reaches its claim through `request.idempotency` (None without a key) and calls
-`idempotency_attach(claim, id)` as soon as its resource exists.
+The view reaches its claim through `idempotency_claim(request)` (None without a key) and
+calls `idempotency_attach(claim, id)` as soon as its resource exists.
 
 Keys live in one namespace per caller: `user:<id>` when signed in; for guests a hash of the
 client address and of who the body says they are (`guest_identity`, e.g. the student's
@@ -82,6 +82,17 @@ def request_fingerprint(request: Request, url_arguments: dict[str, Any]) -> str:
     return fingerprint({"path": request.path, "body": request.data})
 
 
+def _claim_keep(request: Request, claim: IdempotencyKey | None) -> None:
+    # On the request itself, for the view it wraps (idempotency_claim).
+    request.idempotency = claim  # type: ignore[attr-defined]
+
+
+def idempotency_claim(request: Request) -> IdempotencyKey | None:
+    """The key this request claimed under `@idempotent`; None without an Idempotency-Key."""
+    claim: IdempotencyKey | None = request.idempotency  # type: ignore[attr-defined]
+    return claim
+
+
 def idempotent(
     *, resume: Callable[[int], Response], guest_identity: GuestIdentity | None = None
 ) -> Callable[[ViewMethod], ViewMethod]:
@@ -89,7 +100,7 @@ def idempotent(
         @functools.wraps(view_method)
         def wrapper(view: Any, request: Request, *args: Any, **kwargs: Any) -> Response:
             key = request.headers.get("Idempotency-Key", "").strip()
-            request.idempotency = None
+            _claim_keep(request, None)
             if not key:
                 return view_method(view, request, *args, **kwargs)
             if len(key) > KEY_MAX:
@@ -101,7 +112,7 @@ def idempotent(
             if isinstance(claim, Replay):
                 headers = {"Idempotent-Replayed": "true"}
                 return Response(claim.body, status=claim.status, headers=headers)
-            request.idempotency = claim
+            _claim_keep(request, claim)
             try:
                 if claim.resource_id:  # taking over from a request that died mid-way
                     response = resume(claim.resource_id)

@@ -10,7 +10,7 @@ import json
 import time
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -31,7 +31,7 @@ class IdempotencyInProgress(Conflict):
 @dataclass(frozen=True)
 class Replay:
     status: int
-    body: dict[str, Any]
+    body: dict[str, Any] | None
 
 
 def _claim_lock() -> timedelta:
@@ -83,7 +83,8 @@ def idempotency_begin(
                 "This Idempotency-Key was used with a different request body."
             )
         if record.state == IdempotencyKey.State.COMPLETED:
-            return Replay(record.response_status, record.response_body)
+            # idempotency_complete sets the status with the state.
+            return Replay(cast(int, record.response_status), record.response_body)
         taken_over = IdempotencyKey.objects.filter(
             pk=record.pk, state=IdempotencyKey.State.IN_PROGRESS, locked_until__lt=now
         ).update(locked_until=now + _claim_lock())

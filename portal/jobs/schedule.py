@@ -7,6 +7,7 @@ beat runs the same entries instead."""
 
 import threading
 import time
+from typing import Any
 
 import structlog
 from django.conf import settings
@@ -19,10 +20,8 @@ _thread: threading.Thread | None = None
 
 
 def schedule_run(*, once: bool = False, stop: threading.Event | None = None) -> None:
-    entries = [
-        (name, entry["task"], float(entry["schedule"]))
-        for name, entry in settings.CELERY_BEAT_SCHEDULE.items()
-    ]
+    beat: dict[str, dict[str, Any]] = settings.CELERY_BEAT_SCHEDULE  # {"task", "schedule"}
+    entries = [(name, entry["task"], float(entry["schedule"])) for name, entry in beat.items()]
     due = dict.fromkeys((name for name, _, _ in entries), 0.0)
     stop = stop or threading.Event()
     while not stop.is_set():

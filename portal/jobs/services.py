@@ -1,5 +1,7 @@
 """Retrying failed background jobs (the admin's "Retry" action)."""
 
+from typing import Any
+
 from django.utils import timezone
 
 from portal.celery import app
@@ -12,7 +14,7 @@ def failed_jobs_retry(*, jobs: list[FailedJob]) -> int:
     # so the registry below knows every task by name.
     app.loader.import_default_modules()
     for job in jobs:
-        options = {"queue": job.queue} if job.queue else {}
+        options: dict[str, Any] = {"queue": job.queue} if job.queue else {}
         task = app.tasks.get(job.task_name)
         if task is not None:
             # Through the task itself, not app.send_task: send_task ignores

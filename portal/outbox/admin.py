@@ -7,6 +7,7 @@ from portal.outbox.models import Effect
 class EffectAdmin(admin.ModelAdmin):
     list_display = ["id", "handler", "created_at", "available_at", "attempts", "short_error"]
     list_filter = ["handler"]
+    search_fields = ["request_id"]
     readonly_fields = [field.name for field in Effect._meta.fields]
 
     @admin.display(description="Last error")

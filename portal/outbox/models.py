@@ -15,6 +15,9 @@ class Effect(models.Model):
     available_at = models.DateTimeField(db_index=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    # The request (or job) that owed it: bound while it is carried out, whoever relays it,
+    # so its log lines and the jobs it queues carry that id (portal.request_id).
+    request_id = models.CharField(max_length=128, blank=True, default="")
 
     class Meta:
         ordering = ["id"]

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from portal.outbox.models import Effect
 from portal.outbox.registry import handler_get
+from portal.request_id import request_id_bound, request_id_get
 
 log = structlog.get_logger(__name__)
 
@@ -32,7 +33,10 @@ def effect_record(handler: str, **payload: Any) -> None:
     """Owe `handler(**payload)` once the current transaction commits."""
     with transaction.atomic():  # a savepoint inside the caller's transaction, or its own
         effect = Effect.objects.create(
-            handler=handler, payload=payload, available_at=timezone.now()
+            handler=handler,
+            payload=payload,
+            available_at=timezone.now(),
+            request_id=request_id_get() or "",
         )
     transaction.on_commit(lambda: effects_apply([effect.pk]), robust=True)
 
@@ -42,7 +46,9 @@ def _backoff(attempts: int) -> timedelta:
 
 
 def effect_apply(effect_id: int) -> bool:
-    """Carry one effect out; False if it failed (it stays owed) or another relay has it."""
+    """Carry one effect out; False if it failed (it stays owed) or another relay has it.
+    It runs with the request id of the change that owed it, whichever process relays it."""
+    owed_by: str | None = None
     try:
         with transaction.atomic():
             rows = Effect.objects.filter(pk=effect_id)
@@ -51,12 +57,15 @@ def effect_apply(effect_id: int) -> bool:
             effect = rows.first()
             if effect is None:
                 return False  # done already, or being done by another relay right now
-            handler_get(effect.handler)(**effect.payload)
+            owed_by = effect.request_id or None
+            with request_id_bound(owed_by):
+                handler_get(effect.handler)(**effect.payload)
             effect.delete()
         return True
     except Exception as exc:
-        log.warning("outbox.effect_failed", effect=effect_id, error=repr(exc))
-        _postpone(effect_id, exc)
+        with request_id_bound(owed_by):
+            log.warning("outbox.effect_failed", effect=effect_id, error=repr(exc))
+            _postpone(effect_id, exc)
         return False
 
 

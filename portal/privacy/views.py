@@ -13,9 +13,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal.accounts import views as accounts_views
-from portal.api import BodyInput, rate_limited, validated
+from portal.api import BodyInput, rate_limited, require_user, validated
 from portal.openapi import documented_error, serializer_for
 from portal.privacy import erasure, shapes
+from portal.privacy.erasure import TeachesCourses
 from portal.privacy.export import account_export
 
 AccountExportSchema = serializer_for(shapes.AccountExport)
@@ -29,14 +30,14 @@ class MeView(accounts_views.MeView):
     @extend_schema(
         operation_id="me_destroy",
         request=EraseInput,
-        responses={204: None, 409: documented_error(409)},
+        responses={204: None, 409: documented_error(409, TeachesCourses)},
     )
     @rate_limited("account_delete", per_user=True)
     def delete(self, request: Request) -> Response:
         """Erase the account: what is deleted and what is kept (anonymised, for
         accounting) is portal.privacy.erasure's docstring."""
         data = validated(EraseInput, request.data)
-        erasure.account_erase(user=request.user, password=data["password"])
+        erasure.account_erase(user=require_user(request), password=data["password"])
         if not isinstance(request.auth, str):
             logout(request._request)  # this browser: its cookie goes with the answer
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -48,12 +49,13 @@ class ExportView(APIView):
     @extend_schema(operation_id="me_export", responses={200: AccountExportSchema})
     @rate_limited("account_export", per_user=True)
     def get(self, request: Request) -> HttpResponse:
-        body = account_export(user=request.user)
+        user = require_user(request)
+        body = account_export(user=user)
         response = HttpResponse(
             json.dumps(body, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2),
             content_type="application/json; charset=utf-8",
         )
-        filename = f"learning-portal-export-{request.user.pk}.json"
+        filename = f"learning-portal-export-{user.pk}.json"
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         response["Cache-Control"] = "private, no-store"
         return response

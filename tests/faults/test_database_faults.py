@@ -16,6 +16,7 @@ from django.db import connection
 
 from catalog.models import Course
 from enrollment.models import Enrollment
+from portal.jobs.base import PortalTask
 from portal.outbox.models import Effect
 from tests.factories import make_course, make_instructor, make_user, token_for
 from tests.faults.stack import (
@@ -129,9 +130,11 @@ def test_terminated_backends_strand_nothing(stack):
     # The beat task, run by the real worker: nothing committed stays pending.
     pending = Enrollment.objects.filter(status="pending").count()
     stack.manage("shell", "-c", SWEEP)
+    # A job whose connection was cut during the burst waits out its retry backoff (up to
+    # retry_backoff_max) before it runs again: the bound covers that wait, plus the work.
     wait_until(
         lambda: not Enrollment.objects.filter(status="pending").exists() and stack.queues_empty(),
-        timeout=60,
+        timeout=60 + PortalTask.retry_backoff_max,
         what="the sweeper to finish what the given-up requests committed",
     )
     stack.manage("relay_effects", "--until-empty", "60", "--now")

@@ -6,6 +6,7 @@ manage.py search_rebuild --no-progress
 """
 
 import time
+from typing import TextIO, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
@@ -25,7 +26,8 @@ class Command(BaseCommand):
             unit="course",
             desc="Indexing courses",
             disable=options["no_progress"],
-            file=self.stderr._out,
+            # The wrapped stream (the stubs know OutputWrapper's only through __getattr__).
+            file=cast(TextIO, self.stderr._out),
         )
 
         def progress(done: int, total: int) -> None:

@@ -8,6 +8,7 @@ manage.py load_demo_data --reset            # replace the catalog
 
 import time
 from itertools import islice
+from typing import TextIO, cast
 
 from django.contrib.auth.hashers import make_password
 from django.core.files import File
@@ -103,7 +104,8 @@ class Command(BaseCommand):
             unit="course",
             desc="Loading demo catalog",
             disable=options["no_progress"],
-            file=self.stderr._out,
+            # The wrapped stream (the stubs know OutputWrapper's only through __getattr__).
+            file=cast(TextIO, self.stderr._out),
         )
         iterator = iter(specs)
         loaded, analyze_at = 0, ANALYZE_FIRST_AT

@@ -1,0 +1,1 @@
+"""Locust users, one module per kind of the portal's traffic."""
