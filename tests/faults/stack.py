@@ -136,9 +136,15 @@ class Stack:
         return done.stdout
 
     def queues_empty(self) -> bool:
+        state = self.queue_state()
+        return sum(state.values()) == 0
+
+    def queue_state(self) -> dict[str, int]:
+        """Messages waiting in each queue, and delivered but not yet acknowledged."""
         client = redis.Redis.from_url(self.redis.url_for(1))
-        waiting = sum(client.llen(queue) for queue in QUEUES)
-        return waiting == 0 and client.hlen("unacked") == 0
+        state = {queue: client.llen(queue) for queue in QUEUES}
+        state["unacked"] = client.hlen("unacked")
+        return state
 
     def stop(self) -> None:
         if self.worker is not None:

@@ -31,6 +31,9 @@ from tests.faults.stack import (
     wait_until,
 )
 
+# A running server and worker over real sockets (the second Python's run leaves them out).
+pytestmark = pytest.mark.live
+
 REQUESTS = 30
 
 
@@ -132,11 +135,21 @@ def test_terminated_backends_strand_nothing(stack):
     stack.manage("shell", "-c", SWEEP)
     # A job whose connection was cut during the burst waits out its retry backoff (up to
     # retry_backoff_max) before it runs again: the bound covers that wait, plus the work.
-    wait_until(
-        lambda: not Enrollment.objects.filter(status="pending").exists() and stack.queues_empty(),
-        timeout=60 + PortalTask.retry_backoff_max,
-        what="the sweeper to finish what the given-up requests committed",
-    )
+    try:
+        wait_until(
+            lambda: (
+                not Enrollment.objects.filter(status="pending").exists() and stack.queues_empty()
+            ),
+            timeout=60 + PortalTask.retry_backoff_max,
+            what="the sweeper to finish what the given-up requests committed",
+        )
+    except AssertionError as exc:  # say what was left, for the next reader of a failure
+        left = list(
+            Enrollment.objects.filter(status="pending").values(
+                "pk", "payment__status", "created_at", "student__email"
+            )
+        )
+        raise AssertionError(f"{exc}; pending: {left}; queues: {stack.queue_state()}") from exc
     stack.manage("relay_effects", "--until-empty", "60", "--now")
     assert not Effect.objects.exists()
     enrollments = Enrollment.objects.all()

@@ -27,6 +27,9 @@ from tests.faults.stack import (
     wait_for_every_job,
 )
 
+# A running server and worker over real sockets (the second Python's run leaves them out).
+pytestmark = pytest.mark.live
+
 REQUESTS = 24
 
 
