@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from django.db.models import F
+from django.db import connection
 
 from catalog.models import Course
 from portal.outbox.registry import effect_handler
@@ -21,11 +21,16 @@ def course_stats_add(*, course_id: int, enrollments: int, revenue: Decimal) -> N
     )
 
 
+# Written once: one statement per activation, after its commit.
+_ADD_SQL = (
+    f"UPDATE {Course._meta.db_table} SET enrollment_count = enrollment_count + %s, "  # noqa: S608 - no user input
+    "revenue = revenue + %s WHERE id = %s"
+)
+
+
 @effect_handler
 def course_stats_apply(*, course_id: int, enrollments: int, revenue: str) -> None:
     # No cache retirement: cached answers show seats (retired when they move), not
     # these statistics; only the "popular" order may lag by the list cache's lifetime.
-    Course.objects.filter(pk=course_id).update(
-        enrollment_count=F("enrollment_count") + enrollments,
-        revenue=F("revenue") + Decimal(revenue),
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(_ADD_SQL, [enrollments, Decimal(revenue), course_id])

@@ -40,7 +40,7 @@ from catalog.seats import course_seat_release, course_seats_hold
 from portal.accounts.models import User
 from portal.enqueue import job_enqueue_on_commit
 from portal.errors import Conflict, NotFound
-from portal.events.publish import course_group, group_send, publish_to_user
+from portal.events.publish import course_group, group_send, publish_to_user, publish_to_users
 from portal.events.types import (
     CourseWaitlist,
     WaitlistExpired,
@@ -296,8 +296,7 @@ def offers_make(*, course_id: int, limit: int = OFFERS_PER_RUN) -> int:
     # holds a seat for a while), then the announcement of the new places is queued, then
     # the offer emails (loadtests/waitlist_bench.py: interleaved with the emails' outbox
     # round trips, 100 offers took about 1 s to all arrive and the announcement waited).
-    for entry in entries:
-        publish_to_user(user_id=entry.user_id, event=offer)
+    publish_to_users(events=[(entry.user_id, offer) for entry in entries])
     job_enqueue_on_commit(ANNOUNCE_JOB, course_id)
     for entry in entries:
         job_enqueue_on_commit(OFFER_EMAIL_JOB, entry.pk)
@@ -439,8 +438,12 @@ def positions_announce(*, course_id: int) -> int:
         WaitlistEntry(pk=entry_id, announced_position=position) for entry_id, _, position in moved
     ]
     WaitlistEntry.objects.bulk_update(entries, ["announced_position"], batch_size=500)
-    for _, user_id, position in moved:
-        publish_to_user(user_id=user_id, event=WaitlistPosition(course=slug, position=position))
+    publish_to_users(
+        events=[
+            (user_id, WaitlistPosition(course=slug, position=position))
+            for _, user_id, position in moved
+        ]
+    )
     return len(moved)
 
 

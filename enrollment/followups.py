@@ -1,5 +1,7 @@
 """What an activation owes once it has committed: the welcome email, access to the
-course's lessons, the instructors' email. Each is done once per enrollment in effect
+course's lessons, the instructors' email, and the receipt's email when it sold something.
+The activation queues one job (`queue_activation_followups`), which queues these, each on
+its own queue: the request publishes one message, the worker the rest. Each is done once per enrollment in effect
 (portal.jobs.once: leased, marked done only after it succeeded, the enrollment's
 `*_at` column set for the record). Run by the jobs in enrollment.tasks."""
 
@@ -11,7 +13,9 @@ from django.utils import timezone
 
 from catalog.models import CourseInstructor, Lesson
 from enrollment.models import ACCESS_STATUSES, LIVE_STATUSES, Enrollment, LessonProgress, Receipt
+from enrollment.transitions import AFTER_ACTIVATION_JOBS
 from portal.accounts.tokens import claim_token_make
+from portal.enqueue import job_send
 from portal.jobs.once import job_run_once
 from portal.mail import templated_mail_send
 
@@ -34,6 +38,17 @@ def _claimed(enrollment_id: int, field: str, work: Callable[[], str]) -> str:
         return result
 
     return job_run_once(f"enrollment.{field}:{enrollment_id}", then)
+
+
+def activation_followups_queue(*, enrollment_id: int) -> list[str]:
+    """Queue the activation's follow-up jobs. A failure raises (the job is retried, and
+    what was queued before it is queued again: each follow-up does its work once)."""
+    names = list(AFTER_ACTIVATION_JOBS)
+    if Receipt.objects.filter(enrollment_id=enrollment_id).exists():
+        names.append("enrollment.tasks.send_receipt_email")
+    for name in names:
+        job_send(name, enrollment_id)
+    return names
 
 
 def _send(*, to: list[str], subject: str, template: str, context: dict) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 import structlog
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.crypto import get_random_string, salted_hmac
@@ -110,28 +110,46 @@ def student_for(*, student: StudentInput | None, user: User | None) -> Student:
         )
         return record
     assert student is not None, "a guest enrollment names its student"
-    record, created = Student.objects.get_or_create(
+    record = Student(
         email=student.email.lower(),
         guest_key=guest_key(student.client),
-        user=None,
-        defaults={"name": student.name},
+        name=student.name,
+        created_at=timezone.now(),
     )
-    if not created and record.name != student.name:
-        record.name = student.name
-        record.save(update_fields=["name"])
+    # One statement (the guest checkout's hot path): the record, made or renamed.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _GUEST_UPSERT_SQL, [record.email, record.guest_key, record.name, record.created_at]
+        )
+        record.pk, record.created_at = cursor.fetchone()
+    record._state.adding = False
     return record
 
 
-@transaction.atomic
+_GUEST_UPSERT_SQL = (
+    f"INSERT INTO {Student._meta.db_table} (email, guest_key, name, created_at, user_id) "  # noqa: S608 - no user input
+    "VALUES (%s, %s, %s, %s, NULL) "
+    # The conflict target is the student_guest_per_client_unique index.
+    "ON CONFLICT (LOWER(email), guest_key) WHERE user_id IS NULL "
+    "DO UPDATE SET name = EXCLUDED.name RETURNING id, created_at"
+)
+
+
 def _reserve(
-    *, course: Course, student: Student, payment_method: str, coupon: str | None = None
+    *,
+    course: Course,
+    student: Student,
+    payment_method: str,
+    coupon: str | None = None,
+    on_reserved: Callable[[Enrollment], None] | None = None,
 ) -> tuple[Enrollment, Payment | None]:
-    """Step 2. The enrollment row goes in first, so a duplicate fails before the course row
-    is touched; the seat UPDATE then holds the course row lock only until this commit. A
-    coupon's use is counted here too (its row lock, taken before the course's by every
-    checkout with a coupon, so they cannot deadlock), and given back if this rolls back."""
-    if Enrollment.objects.filter(student=student, course=course, status__in=LIVE_STATUSES).exists():
-        raise AlreadyEnrolled("You are already enrolled in this course.")
+    """Step 2, in the caller's transaction. The enrollment row goes in first, so a
+    duplicate fails before the course row is touched; the seat UPDATE then holds the
+    course row lock only until the commit. A coupon's use is counted here too (its row
+    lock, taken before the course's by every checkout with a coupon, so they cannot
+    deadlock), and given back if this rolls back. `on_reserved` runs before the seat is
+    taken, for the same reason."""
+    # enrollment_one_live_per_student_course refuses a second live enrollment.
     try:
         with transaction.atomic():
             enrollment = Enrollment.objects.create(
@@ -147,6 +165,8 @@ def _reserve(
         enrollment.hold_expires_at = enrollment.created_at + checkout_hold()
         update.append("hold_expires_at")
     enrollment.save(update_fields=update)
+    if on_reserved is not None:  # what it records commits with the reservation
+        on_reserved(enrollment)
     payment = None
     if not course.is_free:
         payment = Payment.objects.create(
@@ -327,10 +347,12 @@ def enrollment_create(
     with transaction.atomic():
         record = student_for(student=student, user=user)
         enrollment, payment = _reserve(
-            course=course, student=record, payment_method=payment_method or "", coupon=coupon
+            course=course,
+            student=record,
+            payment_method=payment_method or "",
+            coupon=coupon,
+            on_reserved=on_reserved,
         )
-        if on_reserved is not None:  # what it records commits with the reservation
-            on_reserved(enrollment)
     if payment is None or payment.amount <= 0:  # free, or made free by a coupon
         return transitions.activate(enrollment_id=enrollment.pk)
     try:

@@ -12,6 +12,12 @@ from portal.jobs.base import PortalTask
 
 
 @shared_task(base=PortalTask)
+def queue_activation_followups(enrollment_id: int) -> list[str]:
+    """The one job an activation queues (on `emails`: the welcome email waits for it)."""
+    return followups.activation_followups_queue(enrollment_id=enrollment_id)
+
+
+@shared_task(base=PortalTask)
 def send_welcome_email(enrollment_id: int) -> str:
     return followups.welcome_email_send(enrollment_id=enrollment_id)
 

@@ -48,7 +48,10 @@ def lock(enrollment_id: int) -> tuple[Enrollment, Payment | None]:
     return enrollment, payment
 
 
-# What every activation owes once it commits (see enrollment.tasks / enrollment.followups).
+# What every activation owes once it commits (see enrollment.tasks / enrollment.followups):
+# one message from the request, which a worker turns into these, each on its own queue
+# (and `send_receipt_email` when a receipt was issued).
+AFTER_ACTIVATION_JOB = "enrollment.tasks.queue_activation_followups"
 AFTER_ACTIVATION_JOBS = (
     "enrollment.tasks.send_welcome_email",
     "enrollment.tasks.process_course_access",
@@ -95,7 +98,6 @@ def activate(*, enrollment_id: int, reference: str = "") -> Enrollment:
     links = selectors.course_instructor_links(enrollment.course_id)
     body = notify.enrollment_payload_held(enrollment, payment, links)
     notify.publish_status(enrollment, body)
-    notify.publish_created(enrollment, body, [link.user_id for link in links])
     # The contract's Enrollment as committed, for the answer (presenters.enrollment_answer).
     enrollment.snapshot = body  # type: ignore[attr-defined]
     course_stats_add(
@@ -103,10 +105,12 @@ def activate(*, enrollment_id: int, reference: str = "") -> Enrollment:
         enrollments=1,
         revenue=payment.amount if payment else Decimal("0"),
     )
-    for job in AFTER_ACTIVATION_JOBS:
-        job_enqueue_on_commit(job, enrollment.pk)
-    if payment is not None and receipt_issue(enrollment=enrollment, payment=payment):
-        job_enqueue_on_commit("enrollment.tasks.send_receipt_email", enrollment.pk)
+    if payment is not None:
+        receipt_issue(enrollment=enrollment, payment=payment)
+    job_enqueue_on_commit(AFTER_ACTIVATION_JOB, enrollment.pk)
+    # Last: every activation of the course numbers an event of the same instructors, so
+    # their cursor rows are locked from here to the commit, which comes next.
+    notify.publish_created(enrollment, body, [link.user_id for link in links])
     log.info("enrollment.activated", enrollment=enrollment.number, course=enrollment.course_id)
     return enrollment
 

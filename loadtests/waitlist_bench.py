@@ -700,7 +700,7 @@ async def main() -> int:
         if worker is not None:
             worker.stop()
     floor = await bench_floor(
-        SimpleNamespace(rounds=args.rounds),
+        SimpleNamespace(rounds=args.rounds, clients=2),  # its sockets in 2 client processes
         args.students,
         port=args.port_base and args.port_base + args.servers,
     )

@@ -4,13 +4,19 @@
     REDIS_URL=redis://127.0.0.1:6379/5 .venv/bin/python loadtests/ws_bench.py
 
 Opens SOCKETS websockets spread over SERVERS portal processes on this machine (half of
-them signed in as distinct users, half anonymous watchers of one course), then measures:
+them signed in as distinct users, half anonymous watchers of one course), held by CLIENTS
+client processes, then measures:
 
+- memory: the server processes' VmRSS before and after the sockets connected, per socket;
 - personal events: commit → arrival latency (p50/p95/p99) of events written with
-  portal.events.publish.publish_to_user at a steady RATE per second for DURATION seconds;
+  portal.events.publish.publish_to_user from one thread of this one process at RATE a
+  second for DURATION seconds, and the rate it achieved (`--rate 100,500,max`: a sweep;
+  `max`: as fast as it can);
 - fan-out: the time for one `course.seats` change to reach every watcher;
 - the floor: the same fan-out through a bare `websockets` broadcast server (no framework,
   no channel layer), and the ratio of ours to it;
+
+10,000 sockets: `--sockets 10000 --clients 4 --settle 20 --kinds daphne`.
 
 for daphne and for uvicorn serving the same ASGI app. Figures are wall-clock on a shared
 machine: compare the ratios within one run.
@@ -18,7 +24,10 @@ machine: compare the ratios within one run.
 
 import argparse
 import asyncio
+import contextlib
 import json
+import math
+import multiprocessing
 import os
 import statistics
 import subprocess
@@ -31,8 +40,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+os.environ.setdefault("DEBUG", "false")  # the publisher as the servers run: no query log
 
 from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
+from websockets.exceptions import InvalidMessage  # noqa: E402
 
 from loadtests.servers import ServerProcess, free_port  # noqa: E402
 from portal.events.types import CourseSeats, Event  # noqa: E402 - plain classes, no Django
@@ -131,15 +142,24 @@ async def open_many(targets: list[tuple[str, dict, str | None]], concurrency: in
 
     async def one(url: str, headers: dict, origin: str | None) -> ClientConnection:
         async with limit:
-            return await connect(
-                url,
-                additional_headers=headers,
-                origin=origin,
-                ping_interval=None,
-                max_queue=None,
-                open_timeout=60,
-                compression=None,
-            )
+            for attempt in range(3):
+                try:
+                    return await connect(
+                        url,
+                        additional_headers=headers,
+                        origin=origin,
+                        ping_interval=None,
+                        max_queue=None,
+                        open_timeout=60,
+                        compression=None,
+                    )
+                except (OSError, InvalidMessage):
+                    # A handshake a busy server timed out (daphne: 5 s) at 10,000
+                    # sockets: connect again, as a browser would.
+                    if attempt == 2:
+                        raise
+                    await asyncio.sleep(1)
+            raise AssertionError("unreachable")
 
     return await asyncio.gather(*(one(*target) for target in targets))
 
@@ -148,8 +168,14 @@ async def open_many(targets: list[tuple[str, dict, str | None]], concurrency: in
 
 
 def publish_personal(
-    users: list[int], rate: float, duration: float, commits: dict[tuple[int, int], float]
+    users: list[int],
+    rate: float,
+    duration: float,
+    commits: dict[tuple[int, int], float],
+    outcome: dict[str, float],
 ) -> None:
+    """One event after another from this one thread, each in its own transaction, at
+    `rate` a second (inf: as fast as it can)."""
     from django.db import close_old_connections, transaction
 
     from portal.events.publish import publish_to_user
@@ -168,6 +194,7 @@ def publish_personal(
         pause = started + sent * interval - time.perf_counter()
         if pause > 0:
             time.sleep(pause)
+    outcome["seconds"] = time.perf_counter() - started
     close_old_connections()
 
 
@@ -185,13 +212,6 @@ def publish_fanout(round_id: str) -> float:
     return holder["t"]
 
 
-async def wait_for_fanout(arrivals: Arrivals, round_id: str, expected: int, timeout: float = 15):
-    deadline = time.perf_counter() + timeout
-    while len(arrivals.fanout.get(round_id, [])) < expected and time.perf_counter() < deadline:
-        await asyncio.sleep(0.01)
-    return arrivals.fanout.get(round_id, [])
-
-
 @dataclass
 class FanoutFigures:
     to_all: list[float]
@@ -199,18 +219,140 @@ class FanoutFigures:
     reached: int
 
 
-async def fanout_rounds(arrivals: Arrivals, watchers: int, rounds: int, trigger) -> FanoutFigures:
-    to_all, median, reached = [], [], 0
-    for index in range(rounds):
-        round_id = f"r{index}-{time.monotonic_ns()}"
-        started = await trigger(round_id)
-        times = await wait_for_fanout(arrivals, round_id, watchers)
-        reached = len(times)
-        if times:
-            to_all.append(max(times) - started)
-            median.append(statistics.median(times) - started)
-        await asyncio.sleep(0.3)
-    return FanoutFigures(to_all, median, reached)
+def rss_kib(pid: int) -> int:
+    """A process's resident memory (VmRSS), in KiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+# --- client processes ---------------------------------------------------------------------
+# One Python process reading thousands of sockets is CPU-bound itself (and would take the
+# publisher's GIL): the sockets are held by CLIENTS processes. Arrival times are
+# time.perf_counter(), the system-wide monotonic clock, comparable across processes.
+
+
+def client_process(conn, targets: list[tuple[str, dict, str | None]], user_ids, portal) -> None:
+    asyncio.run(client_main(conn, targets, user_ids, portal=portal))
+
+
+async def client_main(conn, targets, user_ids: list[int | None], *, portal: bool) -> None:
+    arrivals = Arrivals()
+    started = time.perf_counter()
+    sockets = await open_many(targets)
+    for socket in sockets if portal else ():  # the bare server says no hello
+        await socket.recv()
+    connect_seconds = time.perf_counter() - started
+    tasks = [
+        asyncio.create_task(reader(socket, user_id, arrivals))
+        for socket, user_id in zip(sockets, user_ids, strict=True)
+    ]
+    for socket, user_id in zip(sockets, user_ids, strict=True):
+        if user_id is None and portal:
+            await socket.send(json.dumps({"type": "watch", "course": WATCH_SLUG}))
+    conn.send(("ready", connect_seconds))
+    while True:
+        command = await asyncio.to_thread(conn.recv)
+        if command == "collect":  # what arrived since the last collect
+            conn.send((arrivals.personal, arrivals.fanout))
+            arrivals.personal, arrivals.fanout = {}, {}
+        elif command == "count":
+            conn.send({key: len(times) for key, times in arrivals.fanout.items()})
+        else:
+            break
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*(socket.close() for socket in sockets), return_exceptions=True)
+    conn.send("closed")
+
+
+class Clients:
+    """CLIENTS processes holding the benchmark's sockets between them."""
+
+    def __init__(self, targets, user_ids, processes: int, *, portal: bool = True) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.conns, self.processes = [], []
+        for index in range(processes):
+            ours, theirs = context.Pipe()
+            process = context.Process(
+                target=client_process,
+                args=(theirs, targets[index::processes], user_ids[index::processes], portal),
+                daemon=True,
+            )
+            process.start()
+            self.conns.append(ours)
+            self.processes.append(process)
+
+    async def answer(self, index: int, timeout: float = 300):
+        """Client `index`'s next answer; an error if it died or stays silent."""
+        conn, process = self.conns[index], self.processes[index]
+        deadline = time.perf_counter() + timeout
+        while not await asyncio.to_thread(conn.poll, 1.0):
+            if not process.is_alive() or time.perf_counter() > deadline:
+                raise RuntimeError(f"client process {index} ended or hangs (see its stderr)")
+        return conn.recv()
+
+    async def ready(self) -> float:
+        answers = [await self.answer(index) for index in range(len(self.conns))]
+        return max(seconds for _, seconds in answers)
+
+    async def ask(self, command: str) -> list:
+        for conn in self.conns:
+            conn.send(command)
+        return [await self.answer(index) for index in range(len(self.conns))]
+
+    async def collect(self) -> Arrivals:
+        arrivals = Arrivals()
+        for personal, fanout in await self.ask("collect"):
+            arrivals.personal.update(personal)
+            for key, times in fanout.items():
+                arrivals.fanout.setdefault(key, []).extend(times)
+        return arrivals
+
+    async def wait_for_fanout(self, round_id: str, expected: int, timeout: float = 15) -> None:
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            counts = await self.ask("count")
+            if sum(count.get(round_id, 0) for count in counts) >= expected:
+                return
+            await asyncio.sleep(0.05)
+
+    async def stop(self) -> None:
+        for conn, process in zip(self.conns, self.processes, strict=True):
+            if process.is_alive():
+                with contextlib.suppress(BrokenPipeError):  # it ended meanwhile
+                    conn.send("stop")
+        for process in self.processes:
+            process.join(timeout=30)
+            if process.is_alive():
+                process.terminate()
+
+
+# --- the portal ---------------------------------------------------------------------------
+
+
+async def measure_personal(clients: Clients, users: list[int], rate: float, duration: float):
+    commits: dict[tuple[int, int], float] = {}
+    outcome: dict[str, float] = {}
+    publisher = threading.Thread(
+        target=publish_personal, args=(users, rate, duration, commits, outcome)
+    )
+    publisher.start()
+    while publisher.is_alive():
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(2.0)  # stragglers
+    arrivals = await clients.collect()
+    latencies = [
+        arrivals.personal[key] - at for key, at in commits.items() if key in arrivals.personal
+    ]
+    return {
+        "asked": rate,
+        "sent": len(commits),
+        "achieved": len(commits) / outcome["seconds"],
+        "received": len(latencies),
+        "latencies": latencies,
+    }
 
 
 async def bench_portal(kind: str, args, tokens: list[tuple[int, str]]) -> dict:
@@ -222,7 +364,7 @@ async def bench_portal(kind: str, args, tokens: list[tuple[int, str]]) -> dict:
         "WS_MAX_SOCKETS_PER_ADDRESS": "0",
     }
     servers = [ServerProcess(server=kind, **env).start() for _ in range(args.servers)]
-    arrivals, tasks, sockets = Arrivals(), [], []
+    clients = None
     try:
         users = tokens[: args.sockets // 2]
         watchers = args.sockets - len(users)
@@ -238,62 +380,72 @@ async def bench_portal(kind: str, args, tokens: list[tuple[int, str]]) -> dict:
             (servers[i % len(servers)].ws_url, {}, servers[i % len(servers)].url)
             for i in range(watchers)
         ]
-        started = time.perf_counter()
-        sockets = await open_many(targets)
-        connect_seconds = time.perf_counter() - started
-        for index, socket in enumerate(sockets):
-            await socket.recv()  # hello
-            user_id = users[index][0] if index < len(users) else None
-            tasks.append(asyncio.create_task(reader(socket, user_id, arrivals)))
-        for socket in sockets[len(users) :]:
-            await socket.send(json.dumps({"type": "watch", "course": WATCH_SLUG}))
-        await asyncio.sleep(1.0)  # the watch answers arrive
-        commits: dict[tuple[int, int], float] = {}
-        publisher = threading.Thread(
-            target=publish_personal,
-            args=([user_id for user_id, _ in users], args.rate, args.duration, commits),
-        )
-        publisher.start()
-        while publisher.is_alive():
-            await asyncio.sleep(0.05)
-        await asyncio.sleep(2.0)  # stragglers
-        latencies = [
-            arrivals.personal[key] - at for key, at in commits.items() if key in arrivals.personal
+        user_ids: list[int | None] = [user_id for user_id, _ in users] + [None] * watchers
+        await asyncio.sleep(1.0)  # the servers settle after start-up
+        rss_before = [rss_kib(server.process.pid) for server in servers]
+        clients = Clients(targets, user_ids, args.clients)
+        connect_seconds = await clients.ready()
+        await asyncio.sleep(args.settle)  # the watch answers arrive, memory settles
+        rss_after = [rss_kib(server.process.pid) for server in servers]
+        personal = [
+            await measure_personal(clients, [user_id for user_id, _ in users], rate, args.duration)
+            for rate in args.rates
         ]
 
         async def trigger(round_id: str) -> float:
             return await asyncio.to_thread(publish_fanout, round_id)
 
-        fanout = await fanout_rounds(arrivals, watchers, args.rounds, trigger)
+        fanout = await fanout_rounds(args.rounds, clients, watchers, trigger)
         return {
             "kind": kind,
             "connect_s": connect_seconds,
-            "sent": len(commits),
-            "received": len(latencies),
-            "latencies": latencies,
+            "personal": personal,
             "fanout": fanout,
             "watchers": watchers,
+            "rss_before": rss_before,
+            "rss_after": rss_after,
         }
     finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*(socket.close() for socket in sockets), return_exceptions=True)
-        for server in servers:
-            server.stop()
+        try:
+            if clients is not None:
+                await clients.stop()
+        finally:
+            for server in servers:
+                server.stop()
+
+
+async def fanout_rounds(rounds: int, clients, watchers: int, trigger) -> FanoutFigures:
+    """`rounds` fan-outs, each sent by `trigger(round_id)` (which returns when it started),
+    timed until the median and the last of the watchers received it."""
+    to_all, median, reached = [], [], 0
+    for index in range(rounds):
+        round_id = f"r{index}-{time.monotonic_ns()}"
+        started = await trigger(round_id)
+        await clients.wait_for_fanout(round_id, watchers)
+        times = (await clients.collect()).fanout.get(round_id, [])
+        reached = len(times)
+        if times:
+            to_all.append(max(times) - started)
+            median.append(statistics.median(times) - started)
+        await asyncio.sleep(0.3)
+    return FanoutFigures(to_all, median, reached)
 
 
 async def bench_floor(args, watchers: int, port: int | None = None) -> FanoutFigures:
+    """The same fan-out through the bare broadcast server, to sockets held the same way."""
     port = port or free_port()
     process = subprocess.Popen(
         [sys.executable, str(ROOT / "loadtests" / "bare_ws_server.py"), str(port)],
         stdout=subprocess.PIPE,
     )
+    clients = None
     try:
         process.stdout.readline()  # listening
         url = f"ws://127.0.0.1:{port}"
-        arrivals = Arrivals()
-        sockets = await open_many([(url, {}, None)] * watchers)
-        tasks = [asyncio.create_task(reader(socket, None, arrivals)) for socket in sockets]
+        clients = Clients(
+            [(url, {}, None)] * watchers, [None] * watchers, args.clients, portal=False
+        )
+        await clients.ready()
         control = await connect(url, ping_interval=None, compression=None)
 
         async def trigger(round_id: str) -> float:
@@ -301,30 +453,50 @@ async def bench_floor(args, watchers: int, port: int | None = None) -> FanoutFig
             await control.send(f"broadcast {round_id}")
             return started
 
-        figures = await fanout_rounds(arrivals, watchers, args.rounds, trigger)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*(s.close() for s in [*sockets, control]), return_exceptions=True)
+        figures = await fanout_rounds(args.rounds, clients, watchers, trigger)
+        await control.close()
         return figures
     finally:
+        if clients is not None:
+            await clients.stop()
         process.terminate()
         process.wait(timeout=10)
+
+
+def rate_label(rate: float) -> str:
+    return "max" if math.isinf(rate) else f"{rate:g}/s"
 
 
 def report(results: list[dict], floor: FanoutFigures, args) -> None:
     print()
     print(
-        f"{args.sockets} sockets over {args.servers} server processes; personal events at "
-        f"{args.rate:g}/s for {args.duration:g}s; {args.rounds} fan-out rounds"
+        f"{args.sockets} sockets over {args.servers} server processes ({args.clients} client "
+        f"processes); personal events from one publisher process at "
+        f"{', '.join(rate_label(rate) for rate in args.rates)} for {args.duration:g}s each; "
+        f"{args.rounds} fan-out rounds"
     )
     print()
-    print("server    connect(s)  events sent/recv   p50 ms   p95 ms   p99 ms  max ms")
+    print(
+        "server    connect(s)  asked   achieved/s  events sent/recv   p50 ms   p95 ms   p99 ms"
+        "  max ms"
+    )
     for result in results:
-        lat = result["latencies"]
+        for run in result["personal"]:
+            lat = run["latencies"]
+            print(
+                f"{result['kind']:<9} {result['connect_s']:9.1f}  {rate_label(run['asked']):<7}"
+                f" {run['achieved']:9.1f}  {run['sent']:>7}/{run['received']:<7}"
+                f"  {ms(percentile(lat, 50))} {ms(percentile(lat, 95))} {ms(percentile(lat, 99))}"
+                f" {ms(max(lat) if lat else float('nan'))}"
+            )
+    print()
+    print("memory of the server processes (VmRSS) before and after the sockets connected")
+    print("server    before MiB  after MiB  per socket KiB")
+    for result in results:
+        before, after = sum(result["rss_before"]), sum(result["rss_after"])
         print(
-            f"{result['kind']:<9} {result['connect_s']:9.1f}  {result['sent']:>6}/{result['received']:<6}"
-            f"   {ms(percentile(lat, 50))} {ms(percentile(lat, 95))} {ms(percentile(lat, 99))}"
-            f" {ms(max(lat) if lat else float('nan'))}"
+            f"{result['kind']:<9} {before / 1024:10.1f} {after / 1024:10.1f}"
+            f"  {(after - before) / args.sockets:14.1f}"
         )
     print()
     floor_all = statistics.median(floor.to_all) if floor.to_all else float("nan")
@@ -349,11 +521,23 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sockets", type=int, default=2000)
     parser.add_argument("--servers", type=int, default=2)
-    parser.add_argument("--rate", type=float, default=100.0, help="personal events per second")
+    parser.add_argument(
+        "--rate",
+        default="100",
+        help="personal events per second from one process; a comma list is a sweep, "
+        "`max` publishes as fast as it can (e.g. 100,500,max)",
+    )
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--rounds", type=int, default=5, help="fan-out rounds")
     parser.add_argument("--kinds", default="daphne,uvicorn")
+    parser.add_argument(
+        "--clients", type=int, default=2, help="client processes holding the sockets"
+    )
+    parser.add_argument(
+        "--settle", type=float, default=3.0, help="seconds after connecting, before measuring"
+    )
     args = parser.parse_args()
+    args.rates = [math.inf if rate == "max" else float(rate) for rate in args.rate.split(",")]
     if not os.environ.get("DATABASE_URL", "").startswith("postgres") or not os.environ.get(
         "REDIS_URL"
     ):

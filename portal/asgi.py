@@ -3,11 +3,16 @@
 import functools
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 # Django must be set up before any consumer (and so any model) is imported.
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)  # as get_asgi_application() does
+
+from portal.admission import AdmittingASGIHandler  # noqa: E402
+
+# Django's handler, admitting HTTP_CONCURRENCY requests at once (portal/admission.py).
+django_asgi_app = AdmittingASGIHandler()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.layers import get_channel_layer  # noqa: E402

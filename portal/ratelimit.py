@@ -19,11 +19,12 @@ import hashlib
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import structlog
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest
 from redis.exceptions import RedisError
 from rest_framework.exceptions import Throttled
@@ -54,7 +55,23 @@ def client_ip(request: HttpRequest) -> str:
     return client_address(request.META.get("REMOTE_ADDR"), request.META.get("HTTP_X_FORWARDED_FOR"))
 
 
+def _redis() -> Any | None:
+    """The Redis client of the cache, if the cache is Redis (a LocMem cache has none)."""
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache):
+        return None
+    return backend._cache.get_client(write=True)  # type: ignore[attr-defined]
+
+
 def _count(key: str, window: int) -> int:
+    client = _redis()
+    if client is not None:
+        # One round trip: start the window's counter if it is new, then count.
+        full_key = cache.make_and_validate_key(key)
+        pipeline = client.pipeline(transaction=False)
+        pipeline.set(full_key, 0, ex=window + 1, nx=True)
+        pipeline.incr(full_key)
+        return int(pipeline.execute()[1])
     if cache.add(key, 1, timeout=window + 1):
         return 1
     try:
@@ -117,10 +134,21 @@ class LimitSet:
     def check(self) -> None:
         """Raise Throttled when any subject has reached its limit; counts nothing."""
         now = time.time()
-        for scope, subject, limit, window in self._active():
-            key = _key(scope, subject, window, now)
-            count = _guarded(scope, functools.partial(cache.get, key, 0))
-            if count is not None and count >= limit:
+        active = {
+            _key(scope, subject, window, now): (scope, limit, window)
+            for scope, subject, limit, window in self._active()
+        }
+        if not active:
+            return
+        # One round trip for every subject; an outage is judged by the strictest scope.
+        scopes = [scope for scope, _limit, _window in active.values()]
+        closed = [scope for scope in scopes if scope not in settings.RATE_LIMITS_FAIL_OPEN]
+        counts = _guarded(
+            closed[0] if closed else scopes[0], functools.partial(cache.get_many, list(active))
+        )
+        for key, count in (counts or {}).items():
+            _scope, limit, window = active[key]
+            if count >= limit:
                 raise _throttled(window, now)
 
     def count(self) -> None:

@@ -239,6 +239,11 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# Requests of one app process that run at once (portal/admission.py; 0: no limit), and how
+# long one waits for its turn before it is answered 503.
+HTTP_CONCURRENCY = env_int("HTTP_CONCURRENCY", 4)
+HTTP_ADMISSION_WAIT_SECONDS = env_float("HTTP_ADMISSION_WAIT_SECONDS", 10.0)
+
 CATALOG_LIST_CACHE_SECONDS = env_int("CATALOG_LIST_CACHE_SECONDS", 300)
 CATALOG_DETAIL_CACHE_SECONDS = env_int("CATALOG_DETAIL_CACHE_SECONDS", 900)
 
@@ -274,6 +279,7 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
+    "enrollment.tasks.queue_activation_followups": {"queue": "emails"},
     "enrollment.tasks.send_welcome_email": {"queue": "emails"},
     "enrollment.tasks.send_receipt_email": {"queue": "emails"},
     "enrollment.tasks.send_payment_reminder": {"queue": "emails"},

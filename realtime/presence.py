@@ -51,7 +51,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from portal import redis_config
-from portal.events.publish import EVENT_MESSAGE_TYPE, course_group
+from portal.events.publish import course_group, event_layer_message
 from portal.events.types import CoursePresence
 
 log = structlog.get_logger(__name__)
@@ -402,7 +402,7 @@ async def announce(course: str, learners: int) -> None:
         return
     frame = CoursePresence(course=course, learners=learners).to_frame()
     try:
-        await layer.group_send(course_group(course), {"type": EVENT_MESSAGE_TYPE, "message": frame})
+        await layer.group_send(course_group(course), event_layer_message(frame))
     except Exception as exc:
         log.warning("ws.presence_announce_failed", course=course[:80], error=repr(exc))
 

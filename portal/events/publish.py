@@ -3,17 +3,25 @@
 An event is a row written in the caller's transaction (so a rollback leaves nothing);
 delivery to the user's sockets happens only after commit, through the channel layer,
 which may drop it: a reconnecting client replays from the table with `resume`.
+
+A frame travels through the channel layer as its JSON text, encoded once here for every
+socket of the group (`event_layer_message`); each socket only sends it on.
 """
 
 import hashlib
+import json
+import os
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import structlog
-from asgiref.sync import async_to_sync
+from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
 from django.db import connection, transaction
 from django.db.models import F
 
+from portal.events import thread_loop
 from portal.events.models import EventCursor, UserEvent
 from portal.events.types import CoursePresence, CourseSeats, Event
 
@@ -36,15 +44,38 @@ def course_group(slug: str) -> str:
 
 def publish_to_user(*, user_id: int, event: Event) -> UserEvent:
     """Record an event for a user and deliver it after the current transaction commits."""
-    if not isinstance(event, Event):
-        raise TypeError(f"publish_to_user takes a portal.events.types.Event, not {event!r}")
+    return publish_to_users(events=[(user_id, event)])[0]
+
+
+def publish_to_users(*, events: Sequence[tuple[int, Event]]) -> list[UserEvent]:
+    """Record events for many users at once (a user may appear more than once: consecutive
+    seqs, in the order given) and deliver them all after the current transaction commits:
+    one statement numbers them, one inserts the rows, one callback sends every message.
+    Returns the rows in the order given."""
+    for _, event in events:
+        if not isinstance(event, Event):
+            raise TypeError(f"publish_to_users takes portal.events.types.Event, not {event!r}")
     if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("publish_to_user must run inside the transaction that caused it")
-    row = UserEvent.objects.create(
-        user_id=user_id, seq=_next_seq(user_id), type=event.type, payload=event.payload()
-    )
-    message = event_message(row)
-    transaction.on_commit(lambda: group_send(user_group(user_id), message))
+        raise RuntimeError("publish_to_user(s) must run inside the transaction that caused it")
+    if not events:
+        return []
+    firsts = _next_seqs(Counter(user_id for user_id, _ in events))
+    rows = []
+    for user_id, event in events:
+        rows.append(
+            UserEvent(
+                user_id=user_id, seq=firsts[user_id], type=event.type, payload=event.payload()
+            )
+        )
+        firsts[user_id] += 1
+    rows = UserEvent.objects.bulk_create(rows) if len(rows) > 1 else [_create(rows[0])]
+    sends = [(user_group(row.user_id), event_layer_message(event_message(row))) for row in rows]
+    transaction.on_commit(lambda: group_send_many(sends))
+    return rows
+
+
+def _create(row: UserEvent) -> UserEvent:
+    row.save(force_insert=True)
     return row
 
 
@@ -59,6 +90,21 @@ def event_message(event: UserEvent) -> dict[str, Any]:
     return {"type": event.type, "seq": event.seq, **event.payload}
 
 
+def frame_text(frame: dict[str, Any]) -> str:
+    """A frame as the text a socket sends."""
+    return json.dumps(frame, separators=(",", ":"))
+
+
+def event_layer_message(frame: dict[str, Any]) -> dict[str, Any]:
+    """The channel-layer message carrying a frame to a group's sockets: its text, encoded
+    here once rather than by each socket, and its seq (an event's), which each socket
+    checks against what it sent (realtime.delivery)."""
+    message: dict[str, Any] = {"type": EVENT_MESSAGE_TYPE, "text": frame_text(frame)}
+    if (seq := frame.get("seq")) is not None:
+        message["seq"] = seq
+    return message
+
+
 def latest_seq(user_id: int) -> int:
     return (
         EventCursor.objects.filter(user_id=user_id).values_list("last_seq", flat=True).first() or 0
@@ -67,34 +113,80 @@ def latest_seq(user_id: int) -> int:
 
 def group_send(group: str, message: dict[str, Any]) -> None:
     """A frame to every socket of a group, now (callers defer it to after commit)."""
-    group_send_raw(group, {"type": EVENT_MESSAGE_TYPE, "message": message})
+    group_send_raw(group, event_layer_message(message))
 
 
 def group_send_raw(group: str, message: dict[str, Any]) -> None:
     """A channel-layer message to a group; a failure is logged, never raised."""
+    group_send_many([(group, message)])
+
+
+def group_send_many(sends: Iterable[tuple[str, dict[str, Any]]]) -> None:
+    """Channel-layer messages to groups, in order; a failure is logged, never raised.
+
+    In a thread that runs sync code for a server's event loop (a request in daphne), they
+    are sent on that loop, as async_to_sync does. Elsewhere (a Celery worker, a command, a
+    thread of one's own) on this thread's own loop, kept for the next send with the layer's
+    connection (portal.events.thread_loop)."""
+    sends = list(sends)
     layer = get_channel_layer()
-    if layer is None:
+    if layer is None or not sends:
         return
     try:
-        async_to_sync(layer.group_send)(group, message)
+        if _server_loop() is not None:
+            async_to_sync(_send_all)(layer, sends)
+        else:
+            thread_loop.run(_send_all(layer, sends))
     except Exception:
         # At-most-once by design: the row is the truth, clients resume from it.
-        log.warning("realtime.group_send_failed", group=group, exc_info=True)
+        log.warning(
+            "realtime.group_send_failed", group=sends[0][0], messages=len(sends), exc_info=True
+        )
 
 
-def _next_seq(user_id: int) -> int:
-    """Allocate the user's next seq; the cursor row lock serialises concurrent writers."""
+async def _send_all(layer: Any, sends: list[tuple[str, dict[str, Any]]]) -> None:
+    if len(sends) > 1 and hasattr(layer, "group_send_many"):  # pipelined (realtime.layers)
+        await layer.group_send_many(sends)
+        return
+    for group, message in sends:
+        await layer.group_send(group, message)
+
+
+def _server_loop() -> Any:
+    """The running loop this thread runs sync code for (sync_to_async), or None: the
+    check async_to_sync makes itself (asgiref 3's thread-local, pinned in uv.lock; tested
+    in tests/realtime/test_publish_loop.py)."""
+    local = SyncToAsync.threadlocal
+    loop = getattr(local, "main_event_loop", None)
+    if loop is None or getattr(local, "main_event_loop_pid", None) != os.getpid():
+        return None
+    return loop if loop.is_running() else None
+
+
+def _next_seqs(counts: Counter[int]) -> dict[int, int]:
+    """Allocate `counts[user]` consecutive seqs for each user: the first of each. The
+    cursor row locks serialise concurrent writers; users are taken in id order, so two
+    writers lock their rows in the same order (no deadlock)."""
     if connection.vendor == "postgresql":
+        users = sorted(counts)
         table = connection.ops.quote_name(EventCursor._meta.db_table)
         with connection.cursor() as cursor:
             cursor.execute(
-                f"INSERT INTO {table} (user_id, last_seq) VALUES (%s, 1) "  # noqa: S608 - no user input
-                f"ON CONFLICT (user_id) DO UPDATE SET last_seq = {table}.last_seq + 1 "
-                "RETURNING last_seq",
-                [user_id],
+                f"INSERT INTO {table} (user_id, last_seq) "  # noqa: S608 - no user input
+                "SELECT user_id, n FROM unnest(%s::bigint[], %s::bigint[]) AS t(user_id, n) "
+                "ORDER BY user_id "
+                f"ON CONFLICT (user_id) DO UPDATE SET last_seq = {table}.last_seq + EXCLUDED.last_seq "
+                "RETURNING user_id, last_seq",
+                [users, [counts[user] for user in users]],
             )
-            return cursor.fetchone()[0]
+            return {user_id: last - counts[user_id] + 1 for user_id, last in cursor.fetchall()}
     # SQLite (the embedded default) serialises writers anyway.
+    return {user_id: _next_seq(user_id, count) for user_id, count in sorted(counts.items())}
+
+
+def _next_seq(user_id: int, count: int = 1) -> int:
+    """The first of `count` seqs allocated for one user, with the ORM."""
     EventCursor.objects.get_or_create(user_id=user_id)
-    EventCursor.objects.filter(user_id=user_id).update(last_seq=F("last_seq") + 1)
-    return EventCursor.objects.values_list("last_seq", flat=True).get(user_id=user_id)
+    EventCursor.objects.filter(user_id=user_id).update(last_seq=F("last_seq") + count)
+    last = EventCursor.objects.values_list("last_seq", flat=True).get(user_id=user_id)
+    return last - count + 1

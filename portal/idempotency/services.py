@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any, cast
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection
 from django.utils import timezone
 
 from portal.errors import Conflict
@@ -46,19 +46,37 @@ def fingerprint(payload: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+_TABLE = IdempotencyKey._meta.db_table
+# One statement in autocommit, written once: a taken key is no error to recover from.
+_CLAIM_SQL = (
+    f"INSERT INTO {_TABLE} (key, scope, fingerprint, state, created_at, locked_until, "  # noqa: S608 - no user input
+    "expires_at) VALUES (%s, %s, %s, %s, %s, %s, %s) "
+    "ON CONFLICT (scope, key) DO NOTHING RETURNING id"
+)
+
+
 def _claim(*, key: str, scope: str, digest: str) -> IdempotencyKey | None:
     now = timezone.now()
-    try:
-        with transaction.atomic():
-            return IdempotencyKey.objects.create(
-                key=key,
-                scope=scope,
-                fingerprint=digest,
-                locked_until=now + _claim_lock(),
-                expires_at=now + timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS),
-            )
-    except IntegrityError:
-        return None
+    claim = IdempotencyKey(
+        key=key,
+        scope=scope,
+        fingerprint=digest,
+        state=IdempotencyKey.State.IN_PROGRESS,
+        created_at=now,
+        locked_until=now + _claim_lock(),
+        expires_at=now + timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _CLAIM_SQL,
+            [key, scope, digest, claim.state, now, claim.locked_until, claim.expires_at],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None  # someone holds the key
+    claim.pk = row[0]
+    claim._state.adding = False  # a saved row, as create() would leave it
+    return claim
 
 
 def idempotency_begin(

@@ -12,13 +12,16 @@ done twice, never zero times.
 from collections.abc import Callable
 from datetime import timedelta
 
+import structlog
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from portal.jobs.base import RetryableJobError
 from portal.jobs.models import JobRun
+
+log = structlog.get_logger(__name__)
 
 
 class JobBusy(RetryableJobError):
@@ -50,10 +53,28 @@ def job_run_once(key: str, work: Callable[[], str]) -> str:
     try:
         result = work()
     except BaseException:
-        JobRun.objects.filter(key=key).update(lease_until=None)
+        _lease_give_back(key)
         raise
     JobRun.objects.filter(key=key).update(done_at=timezone.now(), lease_until=None)
     return result
+
+
+def _lease_give_back(key: str) -> None:
+    """After failed work, so its retry runs at once. The work's own connection may be what
+    failed (cut by a failover): then once more on a new one. Kept, the lease would make
+    every retry JobBusy until it lapses, longer than the retries' backoff lasts."""
+    try:
+        JobRun.objects.filter(key=key).update(lease_until=None)
+        return
+    except DatabaseError:
+        if connection.in_atomic_block:  # the caller's transaction is broken: it is theirs
+            log.warning("job.lease_keep", key=key, exc_info=True)
+            return
+        connection.close_if_unusable_or_obsolete()
+    try:
+        JobRun.objects.filter(key=key).update(lease_until=None)
+    except DatabaseError:  # the database is down: the lease lapses (JOB_LEASE_SECONDS)
+        log.warning("job.lease_keep", key=key, exc_info=True)
 
 
 def job_runs_prune(*, older_than: timedelta = timedelta(days=7)) -> int:

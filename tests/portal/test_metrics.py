@@ -46,13 +46,19 @@ def test_queue_depth_is_read_from_the_broker(settings):
     import redis
 
     from portal.celery import app
+    from portal.enqueue import job_send
 
     broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
     broker.delete("emails", "default", "notifications")
     app.conf.task_always_eager = False
     settings.CELERY_TASK_ALWAYS_EAGER = False
     try:
-        enroll(Client(), guest_body(make_course(), "queued@example.com", None))
+        for name in (  # one job routed to each queue
+            "enrollment.tasks.send_welcome_email",
+            "enrollment.tasks.process_course_access",
+            "enrollment.tasks.notify_instructors",
+        ):
+            job_send(name, 1)
         text = Client().get("/metrics").content.decode()
     finally:
         app.conf.task_always_eager = True

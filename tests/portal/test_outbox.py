@@ -124,3 +124,65 @@ def test_concurrent_relays_apply_each_statistics_effect_exactly_once():
     assert course.enrollment_count == owed
     assert course.revenue == Decimal("400.00")
     assert not Effect.objects.exists()
+
+
+@effect_handler
+def refuse(*, word: str) -> None:
+    raise ConnectionError(f"{word}: the dependency is down")
+
+
+def test_effects_recorded_back_to_back_are_carried_out_together_in_order(
+    django_capture_on_commit_callbacks, django_assert_max_num_queries
+):
+    order: list[str] = []
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        effect_record(HANDLER, word="one")
+        effect_record(HANDLER, word="two")
+        transaction.on_commit(lambda: order.append(f"between, after {list(done)}"))
+        effect_record(HANDLER, word="three")
+    # Other after-commit work between effects keeps its place: three callbacks.
+    assert len(callbacks) == 3
+    with django_assert_max_num_queries(4):  # savepoint, lock both, delete both, release
+        callbacks[0]()
+    assert done == ["one", "two"]
+    callbacks[1]()
+    callbacks[2]()
+    assert order == ["between, after ['one', 'two']"]
+    assert done == ["one", "two", "three"]
+    assert not Effect.objects.exists()
+
+
+def test_an_effect_in_a_rolled_back_savepoint_is_not_owed_but_the_others_are(
+    django_capture_on_commit_callbacks,
+):
+    class Abort(Exception):
+        pass
+
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        effect_record(HANDLER, word="kept")
+        with pytest.raises(Abort), transaction.atomic():
+            effect_record(HANDLER, word="dropped")
+            raise Abort
+        effect_record(HANDLER, word="kept too")
+    assert done == ["kept", "kept too"]
+    assert not Effect.objects.exists()
+
+
+def test_one_failing_effect_of_a_batch_is_postponed_and_the_others_done_once(
+    django_capture_on_commit_callbacks,
+):
+    course = make_course(price="10.00")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        course_stats_add(course_id=course.pk, enrollments=1, revenue=Decimal("10.00"))
+        effect_record(HANDLER, word="before")
+        effect_record("tests.portal.test_outbox.refuse", word="broker")
+        effect_record(HANDLER, word="after")
+    assert len(callbacks) == 1
+    # The batch rolled back at the failure, then each was carried out alone: the
+    # statistics once, the failed effect owed with its error, the others done.
+    course.refresh_from_db()
+    assert course.enrollment_count == 1 and course.revenue == Decimal("10.00")
+    assert done == ["before", "before", "after"]  # at least once: "before" ran in the batch
+    owed = Effect.objects.get()
+    assert owed.handler == "tests.portal.test_outbox.refuse"
+    assert owed.attempts == 1 and "broker: the dependency is down" in owed.last_error

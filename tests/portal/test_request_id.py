@@ -172,6 +172,18 @@ def test_a_job_the_relay_queues_carries_the_id_in_its_message(
     contextvars.Context().run(effects_relay)
 
     headers = queued_headers(broker)
+    assert set(headers) == {"enrollment.tasks.queue_activation_followups"}
+    assert headers["enrollment.tasks.queue_activation_followups"][REQUEST_ID_HEADER] == (
+        "enroll-req-0002"
+    )
+
+    # The worker runs it with that id bound (as a delivery binds it), and the jobs it
+    # queues carry the same id.
+    broker.delete(*QUEUES)
+    enrollment_id = answer.json()["id"]
+    with request_id_bound("enroll-req-0002"):
+        app.tasks["enrollment.tasks.queue_activation_followups"].apply(args=[enrollment_id])
+    headers = queued_headers(broker)
     assert set(headers) == {
         "enrollment.tasks.send_welcome_email",
         "enrollment.tasks.process_course_access",

@@ -1,0 +1,105 @@
+"""Admission control (portal/admission.py): past HTTP_CONCURRENCY requests at once a
+request waits its turn on the event loop, and past HTTP_ADMISSION_WAIT_SECONDS it is
+answered 503 `unavailable`; health checks and metrics never wait."""
+
+import asyncio
+import json
+
+import pytest
+from django.core.handlers.asgi import ASGIHandler
+from django.http import HttpResponse
+from django.test import RequestFactory
+
+from portal.admission import AdmittingASGIHandler
+
+
+@pytest.fixture
+def held(monkeypatch):
+    """Django's response making replaced by one that holds its slot until released, so
+    the test decides when a request is done: (started paths, release event)."""
+    started: list[str] = []
+    release = asyncio.Event()
+
+    async def respond(self, request):
+        started.append(request.path)
+        if request.path.startswith("/api/"):
+            await release.wait()
+        return HttpResponse(request.path)
+
+    monkeypatch.setattr(ASGIHandler, "get_response_async", respond)
+    return started, release
+
+
+def run(coroutine):
+    return asyncio.run(coroutine)
+
+
+def test_requests_past_the_limit_wait_their_turn(settings, held):
+    settings.HTTP_CONCURRENCY = 2
+    settings.HTTP_ADMISSION_WAIT_SECONDS = 30
+    started, release = held
+    handler = AdmittingASGIHandler()
+    factory = RequestFactory()
+
+    async def scenario():
+        first = [
+            asyncio.create_task(handler.get_response_async(factory.get(f"/api/{n}")))
+            for n in range(3)
+        ]
+        await asyncio.sleep(0.05)
+        admitted_while_held = list(started)
+        release.set()
+        answers = await asyncio.gather(*first)
+        return admitted_while_held, answers
+
+    admitted_while_held, answers = run(scenario())
+    assert admitted_while_held == ["/api/0", "/api/1"]  # the third waited
+    assert [answer.status_code for answer in answers] == [200, 200, 200]
+    assert started == ["/api/0", "/api/1", "/api/2"]
+
+
+def test_a_request_that_waits_too_long_is_answered_503_with_retry_after(settings, held):
+    settings.HTTP_CONCURRENCY = 1
+    settings.HTTP_ADMISSION_WAIT_SECONDS = 0.05
+    started, release = held
+    handler = AdmittingASGIHandler()
+    factory = RequestFactory()
+
+    async def scenario():
+        holder = asyncio.create_task(handler.get_response_async(factory.get("/api/held")))
+        await asyncio.sleep(0.01)
+        refused = await handler.get_response_async(factory.post("/api/enrollments"))
+        page = await handler.get_response_async(factory.get("/courses/python"))
+        health = await handler.get_response_async(factory.get("/readyz"))
+        release.set()
+        await holder
+        after = await handler.get_response_async(factory.get("/api/later"))
+        return refused, page, health, after
+
+    refused, page, health, after = run(scenario())
+    assert refused.status_code == 503 and refused["Retry-After"] == "1"
+    assert json.loads(refused.content)["error"]["code"] == "unavailable"
+    assert page.status_code == 503 and b"busy" in page.content  # a page, not JSON
+    assert health.status_code == 200  # never queued behind the busy ones
+    assert after.status_code == 200  # the slot was given back
+    assert started == ["/api/held", "/readyz", "/api/later"]
+
+
+def test_no_limit_admits_everyone_at_once(settings, held):
+    settings.HTTP_CONCURRENCY = 0
+    started, release = held
+    handler = AdmittingASGIHandler()
+    factory = RequestFactory()
+
+    async def scenario():
+        tasks = [
+            asyncio.create_task(handler.get_response_async(factory.get(f"/api/{n}")))
+            for n in range(10)
+        ]
+        await asyncio.sleep(0.05)
+        admitted = len(started)
+        release.set()
+        await asyncio.gather(*tasks)
+        return admitted
+
+    assert run(scenario()) == 10
