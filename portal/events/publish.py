@@ -20,6 +20,7 @@ from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
 from django.db import connection, transaction
 from django.db.models import F
+from django.utils import timezone
 
 from portal.events import thread_loop
 from portal.events.models import EventCursor, UserEvent
@@ -59,19 +60,85 @@ def publish_to_users(*, events: Sequence[tuple[int, Event]]) -> list[UserEvent]:
         raise RuntimeError("publish_to_user(s) must run inside the transaction that caused it")
     if not events:
         return []
-    firsts = _next_seqs(Counter(user_id for user_id, _ in events))
-    rows = []
-    for user_id, event in events:
-        rows.append(
-            UserEvent(
-                user_id=user_id, seq=firsts[user_id], type=event.type, payload=event.payload()
+    if connection.vendor == "postgresql":
+        rows = _numbered_and_written(events)
+    else:  # SQLite (the embedded default) serialises writers anyway.
+        firsts = _next_seqs(Counter(user_id for user_id, _ in events))
+        rows = []
+        for user_id, event in events:
+            rows.append(
+                UserEvent(
+                    user_id=user_id, seq=firsts[user_id], type=event.type, payload=event.payload()
+                )
             )
-        )
-        firsts[user_id] += 1
-    rows = UserEvent.objects.bulk_create(rows) if len(rows) > 1 else [_create(rows[0])]
+            firsts[user_id] += 1
+        rows = UserEvent.objects.bulk_create(rows) if len(rows) > 1 else [_create(rows[0])]
     sends = [(user_group(row.user_id), event_layer_message(event_message(row))) for row in rows]
     transaction.on_commit(lambda: group_send_many(sends))
     return rows
+
+
+def _numbered_and_written(events: Sequence[tuple[int, Event]]) -> list[UserEvent]:
+    """PostgreSQL: the seqs allocated and the rows written in one statement (one round
+    trip per event published, not two). The cursor rows are locked in user id order, so
+    concurrent writers take them in the same order (no deadlock); each event's seq is its
+    user's new first plus its place among that user's events here."""
+    counts = Counter(user_id for user_id, _ in events)
+    users = sorted(counts)
+    places: Counter[int] = Counter()
+    offsets = []
+    for user_id, _ in events:
+        offsets.append(places[user_id])
+        places[user_id] += 1
+    now = timezone.now()
+    payloads = [event.payload() for _, event in events]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _NUMBER_AND_WRITE_SQL,
+            [
+                users,
+                [counts[user] for user in users],
+                now,
+                [user_id for user_id, _ in events],
+                [counts[user_id] for user_id, _ in events],
+                offsets,
+                [event.type for _, event in events],
+                [json.dumps(payload) for payload in payloads],
+            ],
+        )
+        written = {(user_id, seq): pk for pk, user_id, seq in cursor.fetchall()}
+    firsts: dict[int, int] = {}
+    for user_id, seq in written:
+        firsts[user_id] = min(seq, firsts.get(user_id, seq))
+    rows = []
+    for (user_id, event), offset, payload in zip(events, offsets, payloads, strict=True):
+        seq = firsts[user_id] + offset
+        row = UserEvent(
+            pk=written[(user_id, seq)],
+            user_id=user_id,
+            seq=seq,
+            type=event.type,
+            payload=payload,
+            created_at=now,
+        )
+        row._state.adding = False
+        rows.append(row)
+    return rows
+
+
+_CURSORS = EventCursor._meta.db_table
+_NUMBER_AND_WRITE_SQL = (
+    f"WITH cursor AS (INSERT INTO {_CURSORS} (user_id, last_seq) "  # noqa: S608 - no user input
+    "SELECT user_id, n FROM unnest(%s::bigint[], %s::bigint[]) AS t(user_id, n) "
+    "ORDER BY user_id "
+    f"ON CONFLICT (user_id) DO UPDATE SET last_seq = {_CURSORS}.last_seq + EXCLUDED.last_seq "
+    "RETURNING user_id, last_seq) "
+    f"INSERT INTO {UserEvent._meta.db_table} (user_id, seq, type, payload, created_at) "
+    "SELECT e.user_id, cursor.last_seq - e.n + 1 + e.k, e.type, e.payload::jsonb, %s "
+    "FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::text[], %s::text[]) "
+    "AS e(user_id, n, k, type, payload) JOIN cursor USING (user_id) "
+    "RETURNING id, user_id, seq"
+)
 
 
 def _create(row: UserEvent) -> UserEvent:
@@ -164,23 +231,8 @@ def _server_loop() -> Any:
 
 
 def _next_seqs(counts: Counter[int]) -> dict[int, int]:
-    """Allocate `counts[user]` consecutive seqs for each user: the first of each. The
-    cursor row locks serialise concurrent writers; users are taken in id order, so two
-    writers lock their rows in the same order (no deadlock)."""
-    if connection.vendor == "postgresql":
-        users = sorted(counts)
-        table = connection.ops.quote_name(EventCursor._meta.db_table)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} (user_id, last_seq) "  # noqa: S608 - no user input
-                "SELECT user_id, n FROM unnest(%s::bigint[], %s::bigint[]) AS t(user_id, n) "
-                "ORDER BY user_id "
-                f"ON CONFLICT (user_id) DO UPDATE SET last_seq = {table}.last_seq + EXCLUDED.last_seq "
-                "RETURNING user_id, last_seq",
-                [users, [counts[user] for user in users]],
-            )
-            return {user_id: last - counts[user_id] + 1 for user_id, last in cursor.fetchall()}
-    # SQLite (the embedded default) serialises writers anyway.
+    """SQLite: allocate `counts[user]` consecutive seqs for each user (the first of each),
+    users in id order, with the ORM."""
     return {user_id: _next_seq(user_id, count) for user_id, count in sorted(counts.items())}
 
 

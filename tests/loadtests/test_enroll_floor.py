@@ -23,9 +23,9 @@ from tests.factories import make_course, make_user
 pytestmark = pytest.mark.django_db(transaction=True)
 QUEUES = ("emails", "default", "notifications")
 
-WRITE = re.compile(r'^\s*(?:INSERT INTO|UPDATE|DELETE FROM)\s+"?(\w+)"?', re.I)
-# Not `DO UPDATE SET` (an upsert's) nor `FOR UPDATE SKIP LOCKED` (a lock).
-FLOOR_WRITE = re.compile(r"(?:INSERT INTO|(?<!DO )(?<!FOR )UPDATE|DELETE FROM)\s+(\w+)")
+# Every table a statement writes (a CTE may write several), quoted by the ORM or not; not
+# `DO UPDATE SET` (an upsert's) nor `FOR UPDATE SKIP LOCKED` (a lock).
+WRITE = re.compile(r'(?:INSERT INTO|(?<!DO )(?<!FOR )UPDATE|DELETE FROM)\s+"?(\w+)"?')
 # Not the portal's own work: the test gateway records its intents in a table, standing in
 # for the provider's servers; the floor writes them too, so both sides pay for it.
 FLOOR_STATEMENTS = (
@@ -64,14 +64,14 @@ def _endpoint_writes() -> tuple[set[str], int]:
             HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()),
         )
     assert answer.status_code == 201 and answer.json()["status"] == "active"
-    tables = {m.group(1) for q in queries.captured_queries if (m := WRITE.match(q["sql"]))}
+    tables = {name for q in queries.captured_queries for name in WRITE.findall(q["sql"])}
     effects = sum(q["sql"].startswith("INSERT INTO outbox_effect") for q in queries)
     return tables, effects
 
 
 def test_the_floor_writes_the_tables_and_outbox_rows_a_guest_checkout_writes(web_tier):
     endpoint_tables, endpoint_effects = _endpoint_writes()
-    floor_tables = {name for sql in FLOOR_STATEMENTS for name in FLOOR_WRITE.findall(sql)}
+    floor_tables = {name for sql in FLOOR_STATEMENTS for name in WRITE.findall(sql)}
     assert floor_tables == endpoint_tables
     assert endpoint_effects == enroll_bench.RESERVE_EFFECTS + enroll_bench.ACTIVATE_EFFECTS
 
