@@ -34,28 +34,33 @@ def run(coroutine):
     return asyncio.run(coroutine)
 
 
-def test_requests_past_the_limit_wait_their_turn(settings, held):
-    settings.HTTP_CONCURRENCY = 2
-    settings.HTTP_ADMISSION_WAIT_SECONDS = 30
+def admitted_while_held(count: int, held) -> tuple[list[str], list]:
+    """`count` API requests sent at once: the paths admitted while the first ones hold
+    their slots, then every answer once they are released."""
     started, release = held
     handler = AdmittingASGIHandler()
     factory = RequestFactory()
 
     async def scenario():
-        first = [
+        requests = [
             asyncio.create_task(handler.get_response_async(factory.get(f"/api/{n}")))
-            for n in range(3)
+            for n in range(count)
         ]
-        await asyncio.sleep(0.05)
-        admitted_while_held = list(started)
+        await asyncio.sleep(0.05)  # every request has run until it holds or waits
+        admitted = list(started)
         release.set()
-        answers = await asyncio.gather(*first)
-        return admitted_while_held, answers
+        return admitted, await asyncio.gather(*requests)
 
-    admitted_while_held, answers = run(scenario())
-    assert admitted_while_held == ["/api/0", "/api/1"]  # the third waited
+    return run(scenario())
+
+
+def test_requests_past_the_limit_wait_their_turn(settings, held):
+    settings.HTTP_CONCURRENCY = 2
+    settings.HTTP_ADMISSION_WAIT_SECONDS = 30
+    admitted, answers = admitted_while_held(3, held)
+    assert admitted == ["/api/0", "/api/1"]  # the third waited
     assert [answer.status_code for answer in answers] == [200, 200, 200]
-    assert started == ["/api/0", "/api/1", "/api/2"]
+    assert held[0] == ["/api/0", "/api/1", "/api/2"]
 
 
 def test_a_request_that_waits_too_long_is_answered_503_with_retry_after(settings, held):
@@ -87,19 +92,6 @@ def test_a_request_that_waits_too_long_is_answered_503_with_retry_after(settings
 
 def test_no_limit_admits_everyone_at_once(settings, held):
     settings.HTTP_CONCURRENCY = 0
-    started, release = held
-    handler = AdmittingASGIHandler()
-    factory = RequestFactory()
-
-    async def scenario():
-        tasks = [
-            asyncio.create_task(handler.get_response_async(factory.get(f"/api/{n}")))
-            for n in range(10)
-        ]
-        await asyncio.sleep(0.05)
-        admitted = len(started)
-        release.set()
-        await asyncio.gather(*tasks)
-        return admitted
-
-    assert run(scenario()) == 10
+    admitted, answers = admitted_while_held(10, held)
+    assert len(admitted) == 10
+    assert {answer.status_code for answer in answers} == {200}
