@@ -13,7 +13,7 @@ cached answers) are at least once, and built to be harmless twice.
 
 The effects a transaction records one after the other (with no other after-commit work
 registered between them) are carried out together: one transaction, one statement to
-lock them and one to delete them (an enrollment's activation owes five). If any of them
+lock them and one to delete them (a waitlist's 100 offers owe 101). If any of them
 fails, that transaction rolls back and each is carried out alone, the failed ones
 postponed (docs/benchmarks.md, "Enrollment throughput", for what this bought).
 """
