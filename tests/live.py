@@ -1,11 +1,15 @@
 """Real server processes for tests whose point is delivery over the network: daphne
 serving the portal on 127.0.0.1, on the pytest-django test database and the test Redis."""
 
+import os
+import subprocess
+import sys
+
 from django.db import connection
 
 from loadtests.servers import ROOT, ServerProcess, free_port
 
-__all__ = ["ROOT", "LiveServer", "free_port", "test_database_url"]
+__all__ = ["ROOT", "LiveServer", "benchmark_run", "free_port", "test_database_url"]
 
 
 def test_database_url() -> str:
@@ -18,6 +22,19 @@ def test_database_url() -> str:
 
 
 test_database_url.__test__ = False  # a helper, not a test
+
+
+def benchmark_run(script: str, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    """A benchmark command (`loadtests/…`) run with this Python on the test database, to
+    the end, its output captured."""
+    return subprocess.run(
+        [sys.executable, script, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "DATABASE_URL": test_database_url()},
+    )
 
 
 class LiveServer(ServerProcess):

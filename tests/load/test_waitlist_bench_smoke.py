@@ -6,12 +6,10 @@ docs/benchmarks.md)."""
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 
-from tests.live import ROOT, test_database_url
+from tests.live import benchmark_run
 
 # The benchmark's processes read what it commits; the flush after the test removes it.
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.live]
@@ -24,18 +22,12 @@ def test_the_waitlist_benchmark_delivers_every_offer_and_new_place(free, tmp_pat
     # scripts/test sets a Redis broker for the suite; the benchmark's worker needs one.
     assert os.environ.get("CELERY_BROKER_URL", "").startswith("redis"), "no Redis broker"
     figures_path = tmp_path / "figures.json"
-    result = subprocess.run(
-        [
-            *(sys.executable, "loadtests/waitlist_bench.py", "--free", free),
-            *("--students", str(STUDENTS), "--capacity", str(FREED), "--freed", str(FREED)),
-            *("--servers", "1", "--rounds", "1", "--settle", "0.5", "--timeout", "60"),
-            *("--json", str(figures_path)),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "DATABASE_URL": test_database_url()},
+    result = benchmark_run(
+        "loadtests/waitlist_bench.py",
+        *("--free", free),
+        *("--students", str(STUDENTS), "--capacity", str(FREED), "--freed", str(FREED)),
+        *("--servers", "1", "--rounds", "1", "--settle", "0.5", "--timeout", "60"),
+        *("--json", str(figures_path)),
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]

@@ -4,14 +4,11 @@ personal events at a set rate and flat out, a fan-out and the bare-broadcast flo
 event sent must arrive and every watcher be reached; no timing is asserted (the figures
 are in docs/benchmarks.md)."""
 
-import os
 import re
-import subprocess
-import sys
 
 import pytest
 
-from tests.live import ROOT, test_database_url
+from tests.live import benchmark_run
 
 # The benchmark's processes read what it commits; the flush after the test removes it.
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.live]
@@ -20,17 +17,10 @@ SOCKETS = 40
 
 
 def test_the_websocket_benchmark_delivers_every_event_and_prints_its_ratios():
-    result = subprocess.run(
-        [
-            *(sys.executable, "loadtests/ws_bench.py", "--kinds", "daphne"),
-            *("--sockets", str(SOCKETS), "--rate", "20,max", "--duration", "1"),
-            *("--rounds", "1", "--settle", "0.5"),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "DATABASE_URL": test_database_url()},
+    result = benchmark_run(
+        "loadtests/ws_bench.py",
+        *("--kinds", "daphne", "--sockets", str(SOCKETS), "--rate", "20,max"),
+        *("--duration", "1", "--rounds", "1", "--settle", "0.5"),
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
