@@ -46,5 +46,9 @@ def job_send_effect(*, name: str, args: list[Any]) -> None:
     job_send(name, *args)
 
 
+# Run in-process, a job's database work must not share a transaction with other effects.
+job_send_effect.alone = lambda: app.conf.task_always_eager  # type: ignore[attr-defined]
+
+
 def job_enqueue_on_commit(name: str, *args: Any) -> None:
     effect_record("portal.enqueue.job_send_effect", name=name, args=list(args))

@@ -13,7 +13,7 @@ cached answers) are at least once, and built to be harmless twice.
 
 The effects a transaction records one after the other (with no other after-commit work
 registered between them) are carried out together: one transaction, one statement to
-lock them and one to delete them (a waitlist's 100 offers owe 101). If any of them
+lock them and one to delete them (a waitlist's 100 offers owe 101; a job run in-process is carried out alone). If any of them
 fails, that transaction rolls back and each is carried out alone, the failed ones
 postponed (docs/benchmarks.md, "Enrollment throughput", for what this bought).
 """
@@ -40,9 +40,10 @@ class _AfterCommit:
     """The effects recorded back to back in one transaction (and the same savepoints), to
     carry out together once it commits: one after-commit callback for all of them."""
 
-    def __init__(self, effect_id: int) -> None:
+    def __init__(self, effect_id: int, *, alone: bool = False) -> None:
         self.effect_ids = [effect_id]
         self.ran = False
+        self.alone = alone  # nothing joins it (_alone)
 
     def __call__(self) -> None:
         self.ran = True
@@ -82,8 +83,9 @@ def effect_record(handler: str, **payload: Any) -> None:
     # No savepoint of its own: one INSERT either happens or breaks the caller's transaction.
     with transaction.atomic(savepoint=False):
         effect_id = _insert(handler, payload)
+    alone = _alone(handler)
     pending = connection.run_on_commit
-    if connection.in_atomic_block and pending:
+    if connection.in_atomic_block and pending and not alone:
         savepoints, callback = pending[-1][0], pending[-1][1]
         # The previous after-commit work is this transaction's effects, recorded under the
         # same savepoints (so rolled back with this one or not at all): join them.
@@ -91,11 +93,25 @@ def effect_record(handler: str, **payload: Any) -> None:
         if (
             isinstance(callback, _AfterCommit)
             and not callback.ran
+            and not callback.alone
             and savepoints == set(connection.savepoint_ids)
         ):
             callback.effect_ids.append(effect_id)
             return
-    transaction.on_commit(_AfterCommit(effect_id), robust=True)
+    transaction.on_commit(_AfterCommit(effect_id, alone=alone), robust=True)
+
+
+def _alone(handler: str) -> bool:
+    """Whether the handler, now, does its work in this database itself (a job run
+    in-process, `alone` on the handler): then it is carried out in a transaction of its
+    own, as it would be by a worker. Batched, the row locks of its work were held until
+    every other effect of the batch was done (a waitlist's offer emails, run eagerly,
+    deadlocked with a concurrent cancel's offers)."""
+    try:
+        predicate = getattr(handler_get(handler), "alone", None)
+    except LookupError:  # carried out (and refused) later, where it fails visibly
+        return False
+    return bool(predicate is not None and predicate())
 
 
 def _backoff(attempts: int) -> timedelta:

@@ -186,3 +186,25 @@ def test_one_failing_effect_of_a_batch_is_postponed_and_the_others_done_once(
     owed = Effect.objects.get()
     assert owed.handler == "tests.portal.test_outbox.refuse"
     assert owed.attempts == 1 and "broker: the dependency is down" in owed.last_error
+
+
+@effect_handler
+def remember_alone(*, word: str) -> None:
+    done.append(f"alone {word}")
+
+
+remember_alone.alone = lambda: True  # type: ignore[attr-defined]
+
+
+def test_an_effect_that_works_in_this_database_itself_is_carried_out_alone(
+    django_capture_on_commit_callbacks,
+):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        effect_record(HANDLER, word="one")
+        effect_record("tests.portal.test_outbox.remember_alone", word="two")
+        effect_record(HANDLER, word="three")
+        effect_record(HANDLER, word="four")
+    # Its own callback (so its own transaction), and none joins it; the order is kept.
+    assert [len(callback.effect_ids) for callback in callbacks] == [1, 1, 2]
+    assert done == ["one", "alone two", "three", "four"]
+    assert not Effect.objects.exists()
