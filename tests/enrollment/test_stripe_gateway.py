@@ -165,11 +165,13 @@ def test_other_invalid_requests_decline(gateway, stub):
 
 
 def test_timeout_is_unknown_and_a_retry_replays_the_charge(gateway, stub):
-    stub.delay = TIMEOUT * 3
-    started = time.monotonic()
+    stub.delay = TIMEOUT * 3  # the stub answers (a success) only after the client gave up
 
+    # UNKNOWN, not the stub's late success: the timeout cut the call short. One request
+    # recorded (before the stub's delay): no hidden library retries. Counted rather than
+    # timed: a wall-clock bound failed once on a loaded machine (1.8 s against 1.0 s).
     assert _charge(gateway) == ChargeResult(ChargeStatus.UNKNOWN)
-    assert time.monotonic() - started < TIMEOUT * 2  # no hidden library retries
+    assert len(stub.requests) == 1
 
     stub.delay = 0
     retried = _charge(gateway)
