@@ -2,6 +2,7 @@
 
 import functools
 import os
+import sys
 
 import django
 
@@ -14,7 +15,6 @@ from portal.admission import AdmittingASGIHandler  # noqa: E402
 # Django's handler, admitting HTTP_CONCURRENCY requests at once (portal/admission.py).
 django_asgi_app = AdmittingASGIHandler()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.layers import get_channel_layer  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
@@ -24,6 +24,7 @@ from portal.request_id import RequestIdAsgiMiddleware  # noqa: E402
 from realtime.auth import BearerTokenAuthMiddleware  # noqa: E402
 from realtime.handshake import SameOriginValidator, SocketLimitMiddleware  # noqa: E402
 from realtime.routing import websocket_urlpatterns  # noqa: E402
+from realtime.session import SocketAuthMiddlewareStack  # noqa: E402
 
 # Build the channel layer now, not in the first websocket's connect: importing its backend
 # (channels_redis, redis.asyncio, msgpack) takes about a second, on the event loop, which
@@ -66,6 +67,12 @@ def leave_form_parsing_to_django() -> None:
 
 leave_form_parsing_to_django()
 
+from portal import send_now  # noqa: E402
+
+# Under daphne, responses and frames leave on write rather than on the reactor's next turn.
+if "daphne.server" in sys.modules:
+    send_now.install()
+
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
@@ -75,7 +82,9 @@ application = ProtocolTypeRouter(
         "websocket": RequestIdAsgiMiddleware(
             SameOriginValidator(
                 SocketLimitMiddleware(
-                    AuthMiddlewareStack(BearerTokenAuthMiddleware(URLRouter(websocket_urlpatterns)))
+                    SocketAuthMiddlewareStack(
+                        BearerTokenAuthMiddleware(URLRouter(websocket_urlpatterns))
+                    )
                 )
             )
         ),

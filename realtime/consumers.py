@@ -10,6 +10,8 @@ reads).
 """
 
 import asyncio
+import contextlib
+import functools
 import time
 from collections.abc import Callable, Coroutine
 from typing import Any, ClassVar, cast
@@ -17,7 +19,9 @@ from typing import Any, ClassVar, cast
 import structlog
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
 from django.conf import settings
 
 from catalog.models import Level
@@ -29,6 +33,7 @@ from portal.events.types import FrameError
 from portal.metrics import WEBSOCKETS
 from realtime import selectors
 from realtime.delivery import DeliveryWatch, latest_seq
+from realtime.dispatch import dispatch_each
 from realtime.presence import presence
 
 log = structlog.get_logger(__name__)
@@ -67,6 +72,21 @@ class FrameBudget:
 
 
 class PortalConsumer(AsyncWebsocketConsumer):
+    async def __call__(self, scope, receive, send) -> None:
+        # Upstream's __call__ with realtime.dispatch's loop in place of
+        # await_many_dispatch (a task and an asyncio.wait per message).
+        self.scope = scope
+        layer = get_channel_layer(self.channel_layer_alias)
+        if layer is None:
+            raise RuntimeError("the portal's sockets need a channel layer")
+        self.channel_layer = layer
+        self.channel_name = await layer.new_channel()
+        channel_receive = functools.partial(layer.receive, self.channel_name)
+        self.channel_receive = channel_receive  # type: ignore[assignment]
+        self.base_send = send
+        with contextlib.suppress(StopConsumer):
+            await dispatch_each([receive, channel_receive], self.dispatch)
+
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Upstream's dispatch, without its `aclose_old_connections()` before every
         # handler: a hop to the one thread-sensitive thread per message, so a fan-out to
