@@ -17,11 +17,13 @@ busy process is not a dead one.
 import asyncio
 import weakref
 
+from asgiref.sync import ThreadSensitiveContext
 from django.conf import settings
 from django.core.handlers.asgi import ASGIHandler
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
 from portal.errors import error_response, is_api_path
+from portal.request_threads import KeptThreads
 
 NEVER_QUEUED = ("/healthz", "/readyz", "/metrics")
 BUSY_MESSAGE = "The portal is busy; retry shortly."
@@ -38,6 +40,23 @@ class AdmittingASGIHandler(ASGIHandler):
         self._slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
             weakref.WeakKeyDictionary()
         )
+        self._threads: KeptThreads | None = None  # made on first use, when settings are read
+
+    async def __call__(self, scope, receive, send) -> None:
+        # Each request's sync code on a kept thread (portal/request_threads.py) when one is
+        # free: the admitted ones and as many waiting to be.
+        threads = self._threads
+        if threads is None:
+            threads = self._threads = KeptThreads(max(settings.HTTP_CONCURRENCY, 1) * 2)
+        executor = threads.take()
+        if executor is None:
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            async with ThreadSensitiveContext(executor=executor):
+                await super().__call__(scope, receive, send)
+        finally:
+            threads.give_back(executor)
 
     def _semaphore(self) -> asyncio.Semaphore:
         loop = asyncio.get_running_loop()
