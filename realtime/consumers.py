@@ -12,6 +12,7 @@ reads).
 import asyncio
 import contextlib
 import functools
+import random
 import time
 from collections.abc import Callable, Coroutine
 from typing import Any, ClassVar, cast
@@ -69,6 +70,13 @@ class FrameBudget:
             return True
         self.refused += 1
         return False
+
+
+def first_beat_delay(interval: float) -> float:
+    """The first heartbeat comes after a random half to whole interval. Sockets that
+    connected together (every tab reconnecting after a deploy) would otherwise beat, and
+    recheck their credentials in the database, together for as long as they live."""
+    return interval * random.uniform(0.5, 1.0)
 
 
 class PortalConsumer(AsyncWebsocketConsumer):
@@ -187,8 +195,10 @@ class PortalConsumer(AsyncWebsocketConsumer):
 
     async def _heartbeat(self) -> None:
         beats = 0
+        delay = first_beat_delay(settings.WS_HEARTBEAT_SECONDS)
         while True:
-            await asyncio.sleep(settings.WS_HEARTBEAT_SECONDS)
+            await asyncio.sleep(delay)
+            delay = settings.WS_HEARTBEAT_SECONDS
             await self.send_frame(types.Heartbeat())
             beats += 1
             await self._check_delivery()
