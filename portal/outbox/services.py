@@ -200,14 +200,33 @@ def effects_relay(*, limit: int = 500, postponed_too: bool = False) -> dict[str,
     rows = Effect.objects.all()
     if not postponed_too:
         rows = rows.filter(available_at__lte=timezone.now())
-    due = list(rows.order_by("id").values_list("id", flat=True)[:limit])
-    done = sum(
-        effects_apply(due[start : start + RELAY_CHUNK]) for start in range(0, len(due), RELAY_CHUNK)
-    )
+    due = list(rows.order_by("id").values_list("id", "handler")[:limit])
+    done = sum(effects_apply(batch) for batch in _relay_batches(due))
     outcome = {"due": len(due), "done": done, "failed": len(due) - done}
     if due:
         log.info("outbox.relayed", **outcome)
     return outcome
+
+
+def _relay_batches(due: Sequence[tuple[int, str]]) -> list[list[int]]:
+    """The due effects in order, in chunks of RELAY_CHUNK, except that an effect that
+    works in this database itself (`_alone`) is a batch of its own, as after commit."""
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for effect_id, handler in due:
+        if _alone(handler):
+            if current:
+                batches.append(current)
+                current = []
+            batches.append([effect_id])
+            continue
+        current.append(effect_id)
+        if len(current) == RELAY_CHUNK:
+            batches.append(current)
+            current = []
+    if current:
+        batches.append(current)
+    return batches
 
 
 def effects_backlog() -> int:

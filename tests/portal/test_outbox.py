@@ -208,3 +208,48 @@ def test_an_effect_that_works_in_this_database_itself_is_carried_out_alone(
     assert [len(callback.effect_ids) for callback in callbacks] == [1, 1, 2]
     assert done == ["one", "alone two", "three", "four"]
     assert not Effect.objects.exists()
+
+
+transactions: list[tuple[str, int]] = []
+
+
+def current_transaction() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT txid_current()")
+        return cursor.fetchone()[0]
+
+
+@effect_handler
+def note_transaction(*, word: str) -> None:
+    transactions.append((word, current_transaction()))
+
+
+@effect_handler
+def note_transaction_alone(*, word: str) -> None:
+    transactions.append((word, current_transaction()))
+
+
+note_transaction_alone.alone = lambda: True  # type: ignore[attr-defined]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_relay_carries_an_alone_effect_out_in_a_transaction_of_its_own():
+    """Effects owed after an outage: the relay batches them, but one that works in this
+    database itself (an eager job) gets a transaction of its own, as after commit."""
+    transactions.clear()
+    owed = [("one", ""), ("two", ""), ("three", "_alone"), ("four", ""), ("five", "")]
+    Effect.objects.bulk_create(
+        Effect(
+            handler=f"tests.portal.test_outbox.note_transaction{suffix}",
+            payload={"word": word},
+            available_at=timezone.now() - timedelta(seconds=1),
+        )
+        for word, suffix in owed
+    )
+    assert effects_relay()["done"] == 5
+    assert [word for word, _ in transactions] == ["one", "two", "three", "four", "five"]
+    txid = dict(transactions)
+    assert txid["one"] == txid["two"] and txid["four"] == txid["five"]  # batched
+    assert len({txid["one"], txid["three"], txid["four"]}) == 3  # alone between them
