@@ -56,7 +56,7 @@ class AdmittingASGIHandler(ASGIHandler):
             async with ThreadSensitiveContext(executor=executor):
                 await super().__call__(scope, receive, send)
         finally:
-            threads.give_back(executor)
+            threads.give_back_when_idle(executor)
 
     def _semaphore(self) -> asyncio.Semaphore:
         loop = asyncio.get_running_loop()

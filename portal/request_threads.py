@@ -33,5 +33,11 @@ class KeptThreads:
         except IndexError:
             return None
 
-    def give_back(self, executor: ThreadPoolExecutor) -> None:
-        self._free.append(executor)
+    def give_back_when_idle(self, executor: ThreadPoolExecutor) -> None:
+        """Free again once it has done what it was given: a request whose client went
+        away ends while its view may still run, and the next request must not queue
+        behind that (it gets another thread meanwhile)."""
+        executor.submit(self._free.append, executor)  # runs after the work before it
+
+    def free(self) -> int:
+        return len(self._free)

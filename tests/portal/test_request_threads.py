@@ -11,6 +11,7 @@ from asgiref.testing import ApplicationCommunicator
 from django.core.signals import request_started
 
 from portal.admission import AdmittingASGIHandler
+from portal.request_threads import KeptThreads
 
 SCOPE = {
     "type": "http",
@@ -54,13 +55,23 @@ async def get(handler) -> int:
     return start["status"]
 
 
+async def all_free(handler, kept: int) -> None:
+    """Until every kept thread is back: each gives itself back once idle."""
+    while handler._threads.free() < kept:
+        await asyncio.sleep(0.01)
+
+
 def test_one_request_after_another_runs_on_the_same_kept_thread(settings, threads_seen):
     settings.HTTP_CONCURRENCY = 1
     seen, _ = threads_seen
     handler = AdmittingASGIHandler()
 
     async def scenario():
-        return [await get(handler) for _ in range(3)]
+        statuses = []
+        for _ in range(3):
+            statuses.append(await get(handler))
+            await all_free(handler, kept=2)
+        return statuses
 
     assert asyncio.run(scenario()) == [200, 200, 200]
     assert len(seen) == 3 and seen[0].startswith("request-"), seen
@@ -80,3 +91,16 @@ def test_requests_past_the_kept_threads_get_threads_of_their_own(settings, threa
     kept = [name for name in seen if name.startswith("request-")]
     assert len(seen) == 3 and len(set(seen)) == 3, seen
     assert len(kept) == 2, seen
+
+
+def test_a_thread_still_running_an_abandoned_view_is_not_handed_out():
+    threads = KeptThreads(1)
+    executor = threads.take()
+    assert executor is not None and threads.take() is None
+    release = threading.Event()
+    executor.submit(release.wait, 10)  # a view still running after its request ended
+    threads.give_back_when_idle(executor)
+    assert threads.take() is None  # the next request gets a thread of its own
+    release.set()
+    executor.submit(lambda: None).result(timeout=10)  # the give-back ran before this
+    assert threads.take() is executor
