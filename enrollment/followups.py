@@ -1,9 +1,9 @@
 """What an activation owes once it has committed: the welcome email, access to the
 course's lessons, the instructors' email, and the receipt's email when it sold something.
 The activation queues one job (`queue_activation_followups`), which queues these, each on
-its own queue: the request publishes one message, the worker the rest. Each is done once per enrollment in effect
-(portal.jobs.once: leased, marked done only after it succeeded, the enrollment's
-`*_at` column set for the record). Run by the jobs in enrollment.tasks."""
+its own queue: the request publishes one message, the worker the rest. Each is done once
+per enrollment in effect (portal.jobs.once: leased, marked done only after it succeeded,
+the enrollment's `*_at` column set for the record). Run by the jobs in enrollment.tasks."""
 
 from collections.abc import Callable
 

@@ -40,14 +40,13 @@ class AdmittingASGIHandler(ASGIHandler):
         self._slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
             weakref.WeakKeyDictionary()
         )
-        self._threads: KeptThreads | None = None  # made on first use, when settings are read
+        # Kept threads for the admitted requests and as many waiting to be.
+        self._threads = KeptThreads(max(settings.HTTP_CONCURRENCY, 1) * 2)
 
     async def __call__(self, scope, receive, send) -> None:
         # Each request's sync code on a kept thread (portal/request_threads.py) when one is
-        # free: the admitted ones and as many waiting to be.
+        # free, else on a thread of its own as Django does.
         threads = self._threads
-        if threads is None:
-            threads = self._threads = KeptThreads(max(settings.HTTP_CONCURRENCY, 1) * 2)
         executor = threads.take()
         if executor is None:
             await super().__call__(scope, receive, send)

@@ -72,7 +72,7 @@ def publish_to_users(*, events: Sequence[tuple[int, Event]]) -> list[UserEvent]:
                 )
             )
             firsts[user_id] += 1
-        rows = UserEvent.objects.bulk_create(rows) if len(rows) > 1 else [_create(rows[0])]
+        rows = UserEvent.objects.bulk_create(rows)
     sends = [(user_group(row.user_id), event_layer_message(event_message(row))) for row in rows]
     transaction.on_commit(lambda: group_send_many(sends))
     return rows
@@ -139,11 +139,6 @@ _NUMBER_AND_WRITE_SQL = (
     "AS e(user_id, n, k, type, payload) JOIN cursor USING (user_id) "
     "RETURNING id, user_id, seq"
 )
-
-
-def _create(row: UserEvent) -> UserEvent:
-    row.save(force_insert=True)
-    return row
 
 
 def publish_course_state(*, state: CourseSeats | CoursePresence) -> None:

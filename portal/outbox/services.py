@@ -13,9 +13,10 @@ cached answers) are at least once, and built to be harmless twice.
 
 The effects a transaction records one after the other (with no other after-commit work
 registered between them) are carried out together: one transaction, one statement to
-lock them and one to delete them (a waitlist's 100 offers owe 101; a job run in-process is carried out alone). If any of them
-fails, that transaction rolls back and each is carried out alone, the failed ones
-postponed (docs/benchmarks.md, "Enrollment throughput", for what this bought).
+lock them and one to delete them (a waitlist's 100 offers owe 101). A job run in-process
+is carried out alone (`_alone`). If any of them fails, that transaction rolls back and
+each is carried out alone, the failed ones postponed (docs/benchmarks.md, "Enrollment
+throughput", for what this bought).
 """
 
 import json
